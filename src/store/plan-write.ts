@@ -1,0 +1,308 @@
+import { containerEtag, resourceEtag } from './etag.js';
+import { StoreError } from './errors.js';
+import { ROOT, ancestorsOf, assertValidPath, isContainerPath, parentOf, twinOf } from './paths.js';
+import type { Change, Resource, StoredEvent } from './types.js';
+
+/**
+ * The media type every container has. The server renders a container's representation from
+ * `members()`; the store keeps no body for it.
+ *
+ * @example
+ * ```ts
+ * (await store.get('/'))?.contentType === CONTAINER_TYPE; // true
+ * ```
+ */
+export const CONTAINER_TYPE = 'application/json';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * What `planWrite` reads, at the transaction's snapshot. Synchronous so that SQLite and memory
+ * stores call straight into their data; an asynchronous backend (PostgreSQL) fetches
+ * `pathsToRead(change)` and the target's member count first and answers from those.
+ *
+ * @example
+ * ```ts
+ * const reader: PlanReader = { get: (p) => rows.get(p), hasMembers: (p) => (children.get(p)?.size ?? 0) > 0 };
+ * ```
+ */
+export interface PlanReader {
+  get(path: string): Resource | undefined;
+  hasMembers(containerPath: string): boolean;
+}
+
+/**
+ * A row to insert or replace: a resource and its parent (the column `members()` reads).
+ *
+ * @example
+ * ```ts
+ * const row: PlannedRow = { ...resource, parent: '/notes/' };
+ * ```
+ */
+export interface PlannedRow extends Resource {
+  parent: string | null;
+}
+
+/**
+ * Everything one write does, worked out before anything is touched, so a store either applies
+ * all of it in its transaction or, when planning throws, nothing. Rows are applied in order
+ * (`upserts` then `deletes`), events appended in order.
+ *
+ * @example
+ * ```ts
+ * const plan = planWrite({ change, reader, lastSeq: 41, time: Date.now(), storeId });
+ * for (const row of plan.upserts) upsert(row);
+ * ```
+ */
+export interface WritePlan {
+  upserts: PlannedRow[];
+  deletes: string[];
+  events: StoredEvent[];
+  before?: Resource;
+  after?: Resource;
+}
+
+/**
+ * The paths `planWrite` may read for `change`: its path, the other spelling of that name, and
+ * every ancestor container with its other spelling.
+ *
+ * @example
+ * ```ts
+ * pathsToRead({ op: 'delete', path: '/a/b', event: { method: 'DELETE', status: 204 } });
+ * // ['/a/b', '/a/b/', '/', '/a/', '/a']
+ * ```
+ */
+export function pathsToRead(change: Change): string[] {
+  const out = [change.path];
+  const twin = twinOf(change.path);
+  if (twin !== null) out.push(twin);
+  for (const a of ancestorsOf(change.path)) {
+    out.push(a);
+    const t = twinOf(a);
+    if (t !== null) out.push(t);
+  }
+  return out;
+}
+
+/**
+ * Checks `change` against the current state and works out the rows and events of the write:
+ * the missing parent containers (each announced as PUT 201), the row written or deleted, the
+ * parent's new ETag when its membership changed, and the change's own event. Pure: it reads
+ * through `reader` and throws `StoreError` without side effects.
+ *
+ * @example
+ * ```ts
+ * const plan = planWrite({ change, reader, lastSeq: 0, time: Date.now(), storeId: 'abc' });
+ * plan.events.map((e) => e.seq); // [1, 2] when one parent container had to be created
+ * ```
+ */
+export function planWrite(input: {
+  change: Change;
+  reader: PlanReader;
+  /** The newest seq assigned so far; the plan's events take the next ones. */
+  lastSeq: number;
+  /** The commit time (epoch ms). */
+  time: number;
+  storeId: string;
+}): WritePlan {
+  const { change, reader, time, storeId } = input;
+  let seq = input.lastSeq;
+  validateChange(change);
+  const path = change.path;
+  const before = reader.get(path);
+  const plan: WritePlan = { upserts: [], deletes: [], events: [] };
+  if (before) plan.before = before;
+
+  // Rows changed by this plan, so later steps see earlier ones (a parent created above is
+  // bumped again when its member is added).
+  const staged = new Map<string, PlannedRow | null>();
+  const read = (p: string): Resource | undefined => {
+    const s = staged.get(p);
+    return s === null ? undefined : (s ?? reader.get(p));
+  };
+  const stage = (row: PlannedRow): void => {
+    staged.set(row.path, row);
+  };
+  // A member was added to or removed from `parentPath` at event `at`: the container's
+  // representation changed, so it gets a new ETag and Last-Modified.
+  const bump = (parentPath: string, at: number): string => {
+    const p = read(parentPath);
+    if (!p) throw new Error(`store invariant broken: ${parentPath} missing`);
+    const etag = containerEtag(storeId, at);
+    stage({ ...p, etag, lastModified: time, parent: parentOf(parentPath) });
+    return etag;
+  };
+
+  if (change.op === 'delete') {
+    if (path === ROOT) {
+      throw new StoreError('STORE_INVALID', 'The root container cannot be deleted', {
+        status: 405,
+      });
+    }
+    if (!before) throw new StoreError('STORE_NOT_FOUND', `${path} does not exist`, { status: 404 });
+    if (isContainerPath(path) && reader.hasMembers(path)) {
+      throw new StoreError('STORE_NOT_EMPTY', `${path} is a container with members`, {
+        status: 409,
+      });
+    }
+    const parent = parentOf(path);
+    seq += 1;
+    staged.set(path, null);
+    const parentEtag = parent === null ? null : bump(parent, seq);
+    plan.events.push({
+      seq,
+      time,
+      method: 'DELETE',
+      status: change.event.status,
+      path,
+      parent,
+      etag: null,
+      parentEtag,
+      contentType: null,
+      body: null,
+    });
+  } else {
+    if (before && change.createOnly) {
+      throw new StoreError('STORE_EXISTS', `${path} already exists`, { status: 409 });
+    }
+    const conflict = (p: string): never => {
+      throw new StoreError(
+        'STORE_CONFLICT',
+        `Cannot write ${path}: ${p} is a non-container resource`,
+        { status: 409 },
+      );
+    };
+    const twin = twinOf(path);
+    if (twin !== null && read(twin)) {
+      throw new StoreError('STORE_CONFLICT', `Cannot write ${path}: ${twin} exists`, {
+        status: 409,
+      });
+    }
+    // Create missing ancestors top-down, each with its own event, so that nothing changes
+    // unannounced and a replica replaying the log builds the same tree.
+    for (const a of ancestorsOf(path)) {
+      if (read(a)) continue;
+      const t = twinOf(a);
+      if (t !== null && read(t)) conflict(t);
+      const parent = parentOf(a);
+      seq += 1;
+      const etag = containerEtag(storeId, seq);
+      stage({
+        path: a,
+        parent,
+        contentType: CONTAINER_TYPE,
+        body: EMPTY,
+        etag,
+        lastModified: time,
+      });
+      const parentEtag = parent === null ? null : bump(parent, seq);
+      plan.events.push({
+        seq,
+        time,
+        method: 'PUT',
+        status: 201,
+        path: a,
+        parent,
+        etag,
+        parentEtag,
+        contentType: CONTAINER_TYPE,
+        body: EMPTY,
+      });
+    }
+
+    const parent = parentOf(path);
+    seq += 1;
+    let after: Resource;
+    if (isContainerPath(path)) {
+      // A container's tag and Last-Modified follow its membership only: writing an existing
+      // one changes nothing.
+      after = before
+        ? before
+        : {
+            path,
+            contentType: CONTAINER_TYPE,
+            body: EMPTY,
+            etag: containerEtag(storeId, seq),
+            lastModified: time,
+          };
+    } else {
+      const etag = resourceEtag(change.contentType, change.body);
+      // Identical content keeps its tag and its Last-Modified: the representation did not change.
+      after =
+        before && before.etag === etag
+          ? before
+          : {
+              path,
+              contentType: change.contentType,
+              body: change.body,
+              etag,
+              lastModified: time,
+            };
+    }
+    if (after !== before) stage({ ...after, parent });
+    const parentEtag = !before && parent !== null ? bump(parent, seq) : null;
+    const { method } = change.event;
+    const eventBody =
+      change.event.body ??
+      (isContainerPath(path) ? EMPTY : method === 'PATCH' ? null : change.body);
+    const eventType =
+      change.event.bodyType ?? (isContainerPath(path) ? CONTAINER_TYPE : change.contentType);
+    plan.events.push({
+      seq,
+      time,
+      method,
+      status: change.event.status,
+      path,
+      parent,
+      etag: after.etag,
+      parentEtag,
+      contentType: eventBody === null ? null : eventType,
+      body: eventBody,
+    });
+    plan.after = after;
+  }
+
+  for (const [p, row] of staged) {
+    if (row) plan.upserts.push(row);
+    else plan.deletes.push(p);
+  }
+  return plan;
+}
+
+/**
+ * Client-caused faults (a bad path, a body sent to a container) carry status 400; the rest are
+ * mistakes of the calling code, which carry no status so that the server answers 500.
+ */
+function validateChange(change: Change): void {
+  const invalid = (why: string, status?: number): never => {
+    throw new StoreError(
+      'STORE_INVALID',
+      `Invalid change: ${why}`,
+      status === undefined ? {} : { status },
+    );
+  };
+  if (change === null || typeof change !== 'object') invalid('apply() returned no change');
+  if (typeof (change as { then?: unknown }).then === 'function') {
+    invalid('apply() must be synchronous; it returned a promise');
+  }
+  assertValidPath(change.path);
+  if (change.op === 'delete') {
+    if (change.event.method !== 'DELETE') invalid('a delete is announced as DELETE');
+    return;
+  }
+  if (change.op !== 'put') invalid(`unknown op ${String((change as { op: unknown }).op)}`);
+  if (!(change.body instanceof Uint8Array)) invalid('body must be a Uint8Array');
+  if (isContainerPath(change.path) && change.body.byteLength > 0) {
+    invalid(`${change.path} is a container: it is written with an empty body`, 400);
+  }
+  const { method, body, bodyType } = change.event;
+  if (method !== 'PUT' && method !== 'PATCH' && method !== 'POST') {
+    invalid(`a put is announced as PUT, PATCH or POST, not ${String(method)}`);
+  }
+  if (method === 'PATCH' && (body === undefined || bodyType === undefined)) {
+    invalid('a PATCH event records the patch: give event.body and event.bodyType');
+  }
+  if (body !== undefined && !(body instanceof Uint8Array)) {
+    invalid('event.body must be a Uint8Array');
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The metadata of a stored resource: everything but its body. `members()` lists these.
+ *
+ * @example
+ * ```ts
+ * const meta: ResourceMeta = {
+ *   path: '/notes/a',
+ *   contentType: 'text/plain',
+ *   etag: '"3f9a0c1d2e4b5a697887a6b5c4d3e2f1"',
+ *   lastModified: Date.now(),
+ * };
+ * ```
+ */
+export interface ResourceMeta {
+  /** Absolute URL path; a container's ends with `/`. */
+  path: string;
+  /** The media type; `application/json` for containers. */
+  contentType: string;
+  /** Strong, quoted entity tag. */
+  etag: string;
+  /** Epoch milliseconds of the last change (for a container: of its membership). */
+  lastModified: number;
+}
+
+/**
+ * A stored resource. Containers are resources too; their `body` is empty because the server
+ * renders a container's representation from `members()`.
+ *
+ * @example
+ * ```ts
+ * const r = await store.get('/notes/a');
+ * if (r) console.log(r.etag, new TextDecoder().decode(r.body));
+ * ```
+ */
+export interface Resource extends ResourceMeta {
+  /** The representation's bytes (empty for containers). */
+  body: Uint8Array;
+}
+
+/**
+ * The HTTP method a stored event stands for (`Event-Type: http-equiv=<method>`, WES-6).
+ *
+ * @example
+ * ```ts
+ * const m: EventMethod = event.method; // 'PUT' | 'PATCH' | 'POST' | 'DELETE'
+ * ```
+ */
+export type EventMethod = 'PUT' | 'PATCH' | 'POST' | 'DELETE';
+
+/**
+ * What `apply()` asks the store to write: the resource at `path` becomes `body`.
+ *
+ * @example
+ * ```ts
+ * const change: PutChange = {
+ *   op: 'put',
+ *   path: '/notes/a',
+ *   contentType: 'text/plain',
+ *   body: new TextEncoder().encode('hi'),
+ *   event: { method: 'PUT', status: 201 },
+ * };
+ * ```
+ */
+export interface PutChange {
+  op: 'put';
+  /** The resource to write. A container path (ending in `/`) takes an empty body only. */
+  path: string;
+  /** Ignored for containers, which are always `application/json`. */
+  contentType: string;
+  body: Uint8Array;
+  /** POST semantics: fail with `STORE_EXISTS` instead of replacing an existing resource. */
+  createOnly?: boolean;
+  event: {
+    method: 'PUT' | 'PATCH' | 'POST';
+    /** The status the server answers the request with. */
+    status: number;
+    /**
+     * What the event records as its body. Required for PATCH (the request's patch document);
+     * for PUT and POST it defaults to the new state, which is what a WES feed entry carries.
+     */
+    body?: Uint8Array;
+    /** The media type of `body` (for PATCH, the patch media type). */
+    bodyType?: string;
+  };
+}
+
+/**
+ * What `apply()` asks the store to delete.
+ *
+ * @example
+ * ```ts
+ * const change: DeleteChange = { op: 'delete', path: '/notes/a', event: { method: 'DELETE', status: 204 } };
+ * ```
+ */
+export interface DeleteChange {
+  op: 'delete';
+  path: string;
+  event: { method: 'DELETE'; status: number };
+}
+
+/**
+ * The outcome of `WriteRequest.apply`: one resource written or deleted.
+ *
+ * @example
+ * ```ts
+ * const change: Change = { op: 'delete', path: '/notes/a', event: { method: 'DELETE', status: 204 } };
+ * ```
+ */
+export type Change = PutChange | DeleteChange;
+
+/**
+ * One write, run by the store as one transaction: read `path`, call `apply(current)`, write the
+ * returned change and append its events.
+ *
+ * `apply` is supplied by the server. It must be synchronous and free of side effects, because it
+ * runs inside the transaction (and a backend may retry it); it checks preconditions (If-Match,
+ * If-None-Match), applies patches, and may throw any error, which aborts the transaction and
+ * propagates unchanged: a failed write changes nothing and announces nothing.
+ *
+ * The change may name another path than the request: a POST reads the container (to check its
+ * preconditions) and creates a member.
+ *
+ * @example
+ * ```ts
+ * await store.write({
+ *   path: '/notes/',
+ *   apply: (container) => {
+ *     if (!container) throw new Error('no such container');
+ *     return {
+ *       op: 'put',
+ *       path: '/notes/x1',
+ *       contentType: 'text/plain',
+ *       body: new TextEncoder().encode('hi'),
+ *       createOnly: true,
+ *       event: { method: 'POST', status: 201 },
+ *     };
+ *   },
+ * });
+ * ```
+ */
+export interface WriteRequest {
+  /** The resource `apply` receives: the request target (for POST, the container). */
+  path: string;
+  apply(current: Resource | undefined): Change;
+}
+
+/**
+ * An entry of the event log. The log is ordered by `seq`, which is the commit order.
+ *
+ * @example
+ * ```ts
+ * for (const e of await store.events({ afterSeq: 0, path: '/notes/', parent: '/notes/' })) {
+ *   console.log(e.seq, e.method, e.path, e.etag);
+ * }
+ * ```
+ */
+export interface StoredEvent {
+  /** Commit order: strictly increasing, never reused, not even after `prune`. */
+  seq: number;
+  /** Epoch milliseconds of the commit; never decreases along `seq`. */
+  time: number;
+  method: EventMethod;
+  /** The status the triggering request was answered with. */
+  status: number;
+  /** The resource the event is about (for a POST, the created member: N822-6, WES-3 `about`). */
+  path: string;
+  /** The direct parent container of `path`; null for the root. */
+  parent: string | null;
+  /** The resource's new entity tag (N822-5); null after DELETE. */
+  etag: string | null;
+  /** The parent container's new entity tag when its membership changed, else null. */
+  parentEtag: string | null;
+  /** The media type of `body`; null when there is no body. */
+  contentType: string | null;
+  /**
+   * Full new state for PUT and POST, the request's patch for PATCH, null for DELETE (WES-3).
+   * An auto-created container's event has an empty body: "PUT this container".
+   */
+  body: Uint8Array | null;
+}
+
+/**
+ * What `write` returns: the events it appended, in seq order (auto-created parent containers
+ * first, the change's own event last), and the written resource before and after.
+ *
+ * @example
+ * ```ts
+ * const { events, after } = await store.write(request);
+ * console.log(events.at(-1)?.seq, after?.etag);
+ * ```
+ */
+export interface WriteResult {
+  events: StoredEvent[];
+  /** The resource at the change's path before the write; absent if it did not exist. */
+  before?: Resource;
+  /** The resource at the change's path after the write; absent after a delete. */
+  after?: Resource;
+}
+
+/**
+ * Which events `events()` returns, in seq order. `path` and `parent` combine with OR, so a
+ * container subscriber asks `{ path: '/c/', parent: '/c/' }` (the container and its direct
+ * members) in one call; without either, every event matches.
+ *
+ * @example
+ * ```ts
+ * const page = await store.events({ afterSeq: 41, path: '/c/', parent: '/c/', limit: 100 });
+ * ```
+ */
+export interface EventQuery {
+  /** Only events with `seq` greater than this. */
+  afterSeq?: number;
+  /** Events about this resource. */
+  path?: string;
+  /** Events about direct members of this container. */
+  parent?: string;
+  /** At most this many (the oldest first). Unbounded when absent: page with `afterSeq`. */
+  limit?: number;
+}
+
+/**
+ * The history bound `prune` enforces. Both bounds may be given; an event beyond either goes.
+ *
+ * @example
+ * ```ts
+ * const removed = await store.prune({ maxEvents: 10_000, maxAgeMs: 7 * 24 * 3600_000 });
+ * ```
+ */
+export interface PruneOptions {
+  /** Keep at most this many of the newest events. */
+  maxEvents?: number;
+  /** Delete events whose `time` is more than this many milliseconds before `now`. */
+  maxAgeMs?: number;
+  /** The reference time for `maxAgeMs`; defaults to the store's clock. */
+  now?: number;
+}
+
+/**
+ * A resource store with its durable event log: the state and the log change in one transaction,
+ * so nothing is announced that was not committed and nothing committed goes unannounced.
+ * Every implementation passes `test/store/contract.ts`.
+ *
+ * Paths are absolute URL paths; a container path ends with `/`; `/` always exists. Every method
+ * but `open` and `close` throws `StoreError` `STORE_CLOSED` unless the store is open.
+ *
+ * @example
+ * ```ts
+ * const store: Store = new MemoryStore();
+ * await store.open();
+ * const { events } = await store.write({
+ *   path: '/notes/a',
+ *   apply: () => ({ op: 'put', path: '/notes/a', contentType: 'text/plain', body: new TextEncoder().encode('hi'), event: { method: 'PUT', status: 201 } }),
+ * });
+ * console.log(events.map((e) => `${e.seq} ${e.method} ${e.path}`)); // ['1 PUT /notes/', '2 PUT /notes/a']
+ * await store.close();
+ * ```
+ */
+export interface Store {
+  /**
+   * A random id created once with the database and kept with it, so Event-IDs built from it
+   * and `seq` never collide across databases. Readable while the store is open (else it throws
+   * `STORE_CLOSED`).
+   */
+  readonly storeId: string;
+
+  /** Opens (and on first use creates) the store. Calling it on an open store does nothing. */
+  open(): Promise<void>;
+  /** Closes the store. Calling it on a closed store does nothing. */
+  close(): Promise<void>;
+
+  /** Runs one write as one transaction; see {@link WriteRequest}. */
+  write(request: WriteRequest): Promise<WriteResult>;
+
+  /** The resource at `path`, or undefined. */
+  get(path: string): Promise<Resource | undefined>;
+  /**
+   * The direct members of a container, sorted by path in code point order; undefined if there
+   * is no such container.
+   */
+  members(containerPath: string): Promise<ResourceMeta[] | undefined>;
+
+  /** Held events matching `query`, in seq order. */
+  events(query?: EventQuery): Promise<StoredEvent[]>;
+  /** The held event with this seq, or undefined. */
+  eventBySeq(seq: number): Promise<StoredEvent | undefined>;
+  /**
+   * The newest held event about `path` (with `members: true`, about `path` or one of its direct
+   * members), or undefined.
+   */
+  lastEvent(path: string, options?: { members?: boolean }): Promise<StoredEvent | undefined>;
+  /** The seq of the newest event ever appended (0 if none), even if it has been pruned. */
+  lastSeq(): Promise<number>;
+  /**
+   * The seq of the oldest event still held, or `lastSeq() + 1` when none is held. Resuming
+   * after seq `s` (a Last-Event-ID) replays every later event iff `oldestSeq() <= s + 1`.
+   */
+  oldestSeq(): Promise<number>;
+  /** Deletes the oldest events beyond the bound; returns how many it deleted. */
+  prune(options: PruneOptions): Promise<number>;
+}
