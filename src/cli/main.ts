@@ -1,4 +1,6 @@
 /** The `prep` command line: maps flags to options and renders output, nothing more. */
+import { serve } from './serve.js';
+
 const [command, ...rest] = process.argv.slice(2);
 
 const usage = `Usage: prep <command> [options]
@@ -10,8 +12,7 @@ Commands:
 
 switch (command) {
   case 'serve':
-    console.log('prep serve: the resource server is not built yet (issue #4); nothing to start.');
-    void rest;
+    await serve(rest);
     break;
   case undefined:
   case 'help':

@@ -1,0 +1,257 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createBoundary } from '../../core/multipart/boundary.js';
+import { containsDelimiter, encodePrepHead } from '../../core/multipart/encoder.js';
+import { DELTA_TYPES } from '../../core/delta/index.js';
+import {
+  negotiateNotifications,
+  parseAcceptEvents,
+  readNotificationAccept,
+  selectProtocol,
+  serializeEventsField,
+  serializePrepAdvertisement,
+  type NotificationOffer,
+} from '../../core/events/index.js';
+import { Hub, type HubEvent, type HubOptions, type NotificationFormat } from './hub.js';
+import { createHttp1Sink, type StreamSink } from './sink.js';
+
+/**
+ * What the engine needs to know of an application's event history: enough for
+ * `Last-Event-ID` (RSP-5, EXT-1) and to close the gap between reading a representation and
+ * subscribing to it. Our store implements it (`StoreHistory`); an app without a log can use
+ * `MemoryHistory`.
+ */
+export interface EventHistory {
+  /** The seq of the newest committed event (0 if none). Read before the representation. */
+  lastSeq(): Promise<number>;
+  /** The Event-ID of the newest event about `path` (and, for a container, its members). */
+  latestEventId(path: string, isContainer: boolean): Promise<string | undefined>;
+  /** The seq an Event-ID stands for, or undefined when it is not one of ours. */
+  seqOf(eventId: string): number | undefined;
+  /**
+   * Events about `path` (and its direct members, for a container) with seq > `afterSeq`, in
+   * order, with the representations before and after each when `withStates` (for deltas);
+   * undefined when the history no longer holds them all.
+   */
+  eventsAfter(
+    path: string,
+    isContainer: boolean,
+    afterSeq: number,
+    withStates: boolean,
+  ): Promise<HubEvent[] | undefined>;
+}
+
+/** Subscription limits (SEC-2), each answered with an `Events` status, never a crash. */
+export interface SubscriptionLimits {
+  /** All open streams. Default 100 000; beyond it, `Events` status 503. */
+  maxSubscriptions?: number;
+  /** Open streams per client (address, or token). Default 1000; beyond it, status 429. */
+  maxPerClient?: number;
+  /** Open streams per resource. Default 50 000; beyond it, status 503. */
+  maxPerResource?: number;
+  /** The `Retry-After` seconds sent with 429 and 503. Default 5. */
+  retryAfter?: number;
+}
+
+export interface EngineOptions extends HubOptions {
+  /** The notification formats offered; default `message/rfc822` with every delta type. */
+  formats?: readonly NotificationOffer[];
+  limits?: SubscriptionLimits;
+}
+
+/** The base response: what the same GET would return without notifications. */
+export interface BaseResponse {
+  status: number;
+  /** Representation headers (Content-Type, ETag, Last-Modified, ...): part 1's headers. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  body?: Uint8Array;
+}
+
+/** The outcome of negotiation for one request. */
+export type Negotiation =
+  /** HDR-4 / ERR-1: no (usable) `Accept-Events` for us: answer as usual, without `Events`. */
+  | { kind: 'ignore' }
+  /** ERR-2 / ERR-3: the base response, plus `Events` with this status. */
+  | { kind: 'refuse'; status: number; retryAfter?: number }
+  /** Serve notifications in this format. */
+  | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean };
+
+/** The base statuses that may carry notifications (ERR-2). */
+const STREAMABLE = new Set([200, 204, 206, 226]);
+
+/**
+ * The PREP engine: framework-agnostic negotiation, the notifications response, fan-out and
+ * limits. A resource server computes the base response; the engine decides and serves.
+ */
+export class PrepEngine {
+  readonly hub: Hub;
+  readonly formats: readonly NotificationOffer[];
+  readonly limits: Required<SubscriptionLimits>;
+  readonly advertisement: string;
+  readonly #perClient = new Map<string, number>();
+
+  constructor(options: EngineOptions = {}) {
+    this.hub = new Hub(options);
+    this.formats = options.formats ?? [{ type: 'message/rfc822', deltas: DELTA_TYPES }];
+    this.limits = {
+      maxSubscriptions: options.limits?.maxSubscriptions ?? 100_000,
+      maxPerClient: options.limits?.maxPerClient ?? 1000,
+      maxPerResource: options.limits?.maxPerResource ?? 50_000,
+      retryAfter: options.limits?.retryAfter ?? 5,
+    };
+    // DSC-1: advertise what we can send; computed once.
+    this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
+  }
+
+  /**
+   * Decides what to do with a request (REQ-1..4, HDR-4, ERR-1..3, MTH-2, SEC-2).
+   *
+   * @example
+   * ```ts
+   * const n = engine.negotiate('GET', req.headers, 200, { path: '/a', client: '127.0.0.1' });
+   * if (n.kind === 'refuse') res.setHeader('Events', engine.eventsHeader(n.status));
+   * ```
+   */
+  negotiate(
+    method: string,
+    headers: IncomingHttpHeaders,
+    baseStatus: number,
+    target: { path: string; client: string },
+  ): Negotiation {
+    // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
+    if (method !== 'GET') return { kind: 'ignore' };
+    const entries = parseAcceptEvents(headers['accept-events']);
+    if (!entries) return { kind: 'ignore' }; // HDR-4: absent or unparsable
+    const prep = selectProtocol(entries, ['prep']);
+    if (!prep) return { kind: 'ignore' }; // REQ-4: prep absent or q=0; HDR-4: unknown ones
+    if (!STREAMABLE.has(baseStatus)) return { kind: 'refuse', status: 412 }; // ERR-2
+    // REQ-3: event fields we do not know are ignored; only `accept` matters here.
+    const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
+    if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
+    const retryAfter = this.limits.retryAfter;
+    if (this.hub.stats.subscriptions >= this.limits.maxSubscriptions)
+      return { kind: 'refuse', status: 503, retryAfter };
+    if ((this.#perClient.get(target.client) ?? 0) >= this.limits.maxPerClient)
+      return { kind: 'refuse', status: 429, retryAfter };
+    if (this.hub.subscriberCount(target.path) >= this.limits.maxPerResource)
+      return { kind: 'refuse', status: 503, retryAfter };
+    const format: NotificationFormat = { type: choice.type };
+    if (choice.delta !== undefined) format.delta = choice.delta;
+    return { kind: 'stream', format, varyAccept: choice.varyAccept };
+  }
+
+  /** The `Events` value for a response that serves no notifications (ERR-2, ERR-3). */
+  eventsHeader(status: number): string {
+    return serializeEventsField({ protocol: 'prep', status });
+  }
+
+  /**
+   * Sends the notifications response (RSP-1..7) on a node:http response and subscribes it.
+   * `afterSeq` is the history's `lastSeq()` read before the base representation was.
+   */
+  async stream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    base: BaseResponse,
+    negotiation: Extract<Negotiation, { kind: 'stream' }>,
+    target: {
+      path: string;
+      isContainer: boolean;
+      client: string;
+      afterSeq: number;
+      history: EventHistory;
+      /** Extra response headers (CORS, ...). */
+      headers?: ReadonlyArray<readonly [string, string]>;
+    },
+  ): Promise<void> {
+    const { format } = negotiation;
+    const { history, path, isContainer } = target;
+    // RSP-5 / EXT-1: what Last-Event-ID asks for.
+    const lastEventId = headerValue(req.headers['last-event-id'])?.trim();
+    let omitBody = false;
+    let resumeFrom = target.afterSeq;
+    if (lastEventId !== undefined && lastEventId !== '') {
+      if (lastEventId === '*') omitBody = true;
+      else if (lastEventId === (await history.latestEventId(path, isContainer))) omitBody = true;
+      else if (format.delta !== undefined) {
+        // EXT-1: resume from the log when it still holds every later event.
+        const seq = history.seqOf(lastEventId);
+        if (seq !== undefined && seq <= target.afterSeq) {
+          const held = await history.eventsAfter(path, isContainer, seq, false);
+          if (held !== undefined) {
+            omitBody = true;
+            resumeFrom = seq;
+          }
+        }
+      }
+    }
+
+    let mixed = createBoundary();
+    const body = omitBody ? undefined : base.body;
+    while (body && containsDelimiter(body, mixed)) mixed = createBoundary();
+
+    const events = serializeEventsField(
+      negotiation.varyAccept
+        ? { protocol: 'prep', status: 200, expires: this.hub.expires, vary: ['accept'] }
+        : { protocol: 'prep', status: 200, expires: this.hub.expires },
+    );
+    const lastModified = base.headers.find(([n]) => n.toLowerCase() === 'last-modified')?.[1];
+    // RSP-1 MUST headers; RSP-2 SHOULD headers; RSP-3 the advertisement.
+    const head: Array<[string, string]> = [
+      ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
+      ['Events', events],
+      ['Vary', lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events'],
+      ['Accept-Events', this.advertisement],
+      ['Cache-Control', 'no-store'],
+      // Reverse proxies (nginx) must not buffer a stream.
+      ['X-Accel-Buffering', 'no'],
+    ];
+    if (lastModified !== undefined) head.push(['Last-Modified', lastModified]);
+    for (const h of target.headers ?? []) head.push([h[0], h[1]]);
+    // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
+    res.writeHead(200, head.flat());
+    const sink: StreamSink = createHttp1Sink(req, res);
+
+    this.#perClient.set(target.client, (this.#perClient.get(target.client) ?? 0) + 1);
+    const sub = this.hub.subscribe({
+      path,
+      isContainer,
+      format,
+      sink,
+      afterSeq: resumeFrom,
+      mixed,
+    });
+    sub.onClose = () => {
+      const n = (this.#perClient.get(target.client) ?? 1) - 1;
+      if (n <= 0) this.#perClient.delete(target.client);
+      else this.#perClient.set(target.client, n);
+    };
+    // RSP-8: a client that goes away frees everything held for it.
+    res.on('close', () => this.hub.close(sub, 'client'));
+
+    // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
+    sink.write(
+      this.hub.frame(
+        sink,
+        encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body),
+      ),
+    );
+
+    // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
+    // reading the representation and subscribing. Live ones that also arrived are de-duplicated.
+    try {
+      const missed = await history.eventsAfter(
+        path,
+        isContainer,
+        resumeFrom,
+        format.delta !== undefined,
+      );
+      if (missed && missed.length > 0 && sub.state === 'pending') this.hub.queueFor(sub, missed);
+    } finally {
+      this.hub.activate(sub);
+    }
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}

@@ -1,0 +1,514 @@
+import { createBoundary } from '../../core/multipart/boundary.js';
+import {
+  encodeDigestPart,
+  encodeKeepAlive,
+  encodePrepClose,
+} from '../../core/multipart/encoder.js';
+import { MultipartError } from '../../core/multipart/errors.js';
+import { serializeNotification, type Notification } from '../../core/notification.js';
+import { createDelta, type Representation } from '../../core/delta/index.js';
+import { frameChunk, type StreamSink } from './sink.js';
+
+/**
+ * One committed change, as the hub fans it out. Built from a store event (plus, for local
+ * writes, the representations before and after, so deltas need no extra reads).
+ */
+export interface HubEvent {
+  /** Commit order; a subscription only receives events with a greater seq than its base. */
+  seq: number;
+  /** The Event-ID (N822-4): opaque, unique per resource. */
+  id: string;
+  /** When the change committed (N822-4 `Date`). */
+  time: number;
+  method: string;
+  /** The resource the event is about. */
+  path: string;
+  /** Its direct parent container, whose subscribers are told too (N822-6). */
+  parent: string | null;
+  /** The resource's new ETag; null after DELETE. */
+  etag: string | null;
+  /** The parent container's new ETag when its membership changed. */
+  parentEtag: string | null;
+  /** The representation before the change, for deltas (N822-8). */
+  before?: Representation;
+  /** The representation after the change, for deltas. */
+  after?: Representation;
+  /** A PATCH request's own patch document: sent as is when it is the delta type asked for. */
+  patch?: Representation;
+}
+
+/** The negotiated notification format of a subscription. */
+export interface NotificationFormat {
+  /** The notification media type, e.g. `message/rfc822` (N822-1). */
+  type: string;
+  /** The delta media type asked for with `delta` (N822-8), if any. */
+  delta?: string;
+}
+
+/** Bounds of the hub, each with a documented default (SEC-2). */
+export interface HubOptions {
+  /** Seconds after which a stream ends (RSP-7 `expires`). Default 3600. */
+  expires?: number;
+  /** An idle channel gets an empty digest part after this long. Default 30 000 ms. */
+  keepAliveMs?: number;
+  /** A subscriber with more unsent bytes than this is closed (it may resume). Default 1 MiB. */
+  maxQueueBytes?: number;
+  /** Writes per turn of the event loop before a broadcast yields. Default 2000. */
+  writesPerTurn?: number;
+  /** Bounds of delta computation (see `createDelta`). */
+  deltaLimits?: { maxInputBytes?: number; maxCostMs?: number };
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+const ROLE_SELF = 0;
+const ROLE_MEMBER = 1;
+
+/** Counters, read by benchmarks and a metrics endpoint. */
+export interface HubStats {
+  subscriptions: number;
+  channels: number;
+  /** Notification parts written to subscribers, summed over subscribers. */
+  deliveries: number;
+  /** Socket writes made for them (fewer than deliveries when parts were coalesced). */
+  writes: number;
+  /** Subscribers closed for falling behind. */
+  slowClosed: number;
+  expired: number;
+}
+
+/**
+ * A subscription: one open notifications response. Created by the engine, attached to a
+ * channel, `pending` until the response head and part 1 are written, then `live`.
+ */
+export class Subscription {
+  state: 'pending' | 'live' | 'closed' = 'pending';
+  /** Events with seq <= afterSeq are already reflected in what this subscriber got. */
+  afterSeq: number;
+  readonly expiresAt: number;
+  /** The boundary of this response's `multipart/mixed` body (per response, never shared). */
+  readonly mixed: string;
+  /** Parts that arrived while pending: [seq, raw part, closes the stream]. */
+  pending: PendingPart[] | null = null;
+  /** Called once when the subscription ends, whatever the reason. */
+  onClose: ((reason: CloseReason) => void) | undefined;
+
+  constructor(
+    readonly channel: Channel,
+    readonly sink: StreamSink,
+    init: { afterSeq: number; expiresAt: number; mixed: string },
+  ) {
+    this.afterSeq = init.afterSeq;
+    this.expiresAt = init.expiresAt;
+    this.mixed = init.mixed;
+  }
+}
+
+type PendingPart = [seq: number, raw: Uint8Array, closes: boolean];
+
+/** Why a subscription ended. */
+export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown';
+
+/**
+ * The subscribers of one resource in one negotiated format. Every notification is rendered
+ * once per channel, never per subscriber; its bytes go to every subscriber as they are.
+ */
+export class Channel {
+  readonly subscribers = new Set<Subscription>();
+  /** The digest boundary, shared by the channel's streams so their parts are shared too. */
+  readonly digest: string;
+  lastSentAt: number;
+  #keepAlive: [Uint8Array, Buffer] | undefined;
+  /** Parts rendered in the current round. */
+  round: PendingPart[] = [];
+
+  constructor(
+    readonly key: string,
+    readonly path: string,
+    readonly format: NotificationFormat,
+    readonly isContainer: boolean,
+    now: number,
+  ) {
+    this.digest = createBoundary();
+    this.lastSentAt = now;
+  }
+
+  keepAlive(): [Uint8Array, Buffer] {
+    if (!this.#keepAlive) {
+      const raw = encodeKeepAlive(this.digest);
+      this.#keepAlive = [raw, frameChunk(raw)];
+    }
+    return this.#keepAlive;
+  }
+}
+
+/**
+ * The fan-out hub (DESIGN.md, "Fan-out: what makes it fast"):
+ * - each event is rendered once per channel (resource × format × delta type);
+ * - all parts a channel gets in one turn are coalesced into one write per subscriber;
+ * - every subscriber has a bounded queue; one that falls behind is closed cleanly;
+ * - broadcast loops yield to the event loop every `writesPerTurn` writes;
+ * - keep-alive is an empty digest part sent on one timer, reset by real traffic;
+ * - expiry needs no timer per subscriber: streams expire in the order they opened.
+ */
+export class Hub {
+  readonly #channels = new Map<string, Map<string, Channel>>();
+  readonly #queue: HubEvent[] = [];
+  readonly #expiry: Subscription[] = [];
+  #expiryHead = 0;
+  #scheduled = false;
+  #broadcasting = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
+    deltaLimits: HubOptions['deltaLimits'] | undefined;
+  };
+  readonly stats: HubStats = {
+    subscriptions: 0,
+    channels: 0,
+    deliveries: 0,
+    writes: 0,
+    slowClosed: 0,
+    expired: 0,
+  };
+
+  constructor(options: HubOptions = {}) {
+    this.#options = {
+      expires: options.expires ?? 3600,
+      keepAliveMs: options.keepAliveMs ?? 30_000,
+      maxQueueBytes: options.maxQueueBytes ?? 1024 * 1024,
+      writesPerTurn: options.writesPerTurn ?? 2000,
+      now: options.now ?? Date.now,
+      deltaLimits: options.deltaLimits,
+    };
+  }
+
+  /** Seconds a stream lives (the `expires` of `Events`, RSP-1). */
+  get expires(): number {
+    return this.#options.expires;
+  }
+
+  /** Subscribers of `path` (all formats): for per-resource limits. */
+  subscriberCount(path: string): number {
+    let n = 0;
+    for (const ch of this.#channels.get(path)?.values() ?? []) n += ch.subscribers.size;
+    return n;
+  }
+
+  /**
+   * Attaches a new, pending subscription. Call before reading the base representation, so no
+   * event can fall between the read and the subscription; events already in the base are
+   * skipped by seq.
+   */
+  subscribe(init: {
+    path: string;
+    isContainer: boolean;
+    format: NotificationFormat;
+    sink: StreamSink;
+    afterSeq: number;
+    mixed: string;
+  }): Subscription {
+    const now = this.#options.now();
+    const key = `${init.format.type}\0${init.format.delta ?? ''}`;
+    let byFormat = this.#channels.get(init.path);
+    if (!byFormat) this.#channels.set(init.path, (byFormat = new Map<string, Channel>()));
+    let channel = byFormat.get(key);
+    if (!channel) {
+      channel = new Channel(key, init.path, init.format, init.isContainer, now);
+      byFormat.set(key, channel);
+      this.stats.channels++;
+    }
+    const sub = new Subscription(channel, init.sink, {
+      afterSeq: init.afterSeq,
+      expiresAt: now + this.#options.expires * 1000,
+      mixed: init.mixed,
+    });
+    channel.subscribers.add(sub);
+    this.#expiry.push(sub);
+    this.stats.subscriptions++;
+    this.#startTimer();
+    return sub;
+  }
+
+  /**
+   * Queues events for one pending subscription only: the EXT-1 replay, or events committed
+   * between reading its base and subscribing. Rendered in its channel's format.
+   */
+  queueFor(sub: Subscription, events: readonly HubEvent[]): void {
+    if (sub.state !== 'pending') return;
+    sub.pending ??= [];
+    for (const e of events) {
+      const role = e.path === sub.channel.path ? ROLE_SELF : ROLE_MEMBER;
+      sub.pending.push([e.seq, this.#render(sub.channel, e, role), closesStream(e, role)]);
+    }
+  }
+
+  /** Frames raw bytes for a sink (pre-framed chunks for our own HTTP/1.1 framing). */
+  frame(sink: StreamSink, raw: Uint8Array): Uint8Array {
+    return sink.framing === 'chunked' ? frameChunk(raw) : raw;
+  }
+
+  /**
+   * Marks a subscription live once its head is written. Parts that arrived meanwhile go out
+   * now, in seq order, once each, except those already reflected in its base.
+   */
+  activate(sub: Subscription): void {
+    if (sub.state !== 'pending') return;
+    sub.state = 'live';
+    const pending = sub.pending;
+    sub.pending = null;
+    if (!pending) return;
+    pending.sort((a, b) => a[0] - b[0]);
+    let last = sub.afterSeq;
+    let closing = false;
+    const parts: Uint8Array[] = [];
+    for (const [seq, raw, closes] of pending) {
+      if (seq <= last) continue;
+      last = seq;
+      parts.push(this.frame(sub.sink, raw));
+      if (closes) {
+        closing = true;
+        break;
+      }
+    }
+    if (parts.length > 0) {
+      sub.sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      this.stats.deliveries += parts.length;
+      this.stats.writes++;
+    }
+    if (closing) this.close(sub, 'deleted');
+  }
+
+  /** Queues committed events; they go out on the next turn, coalesced per channel. */
+  publish(events: readonly HubEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) this.#queue.push(e);
+    this.#schedule();
+  }
+
+  /**
+   * Ends a subscription: writes both close delimiters (RSP-7) and ends the response, or
+   * just forgets it when the client is already gone (RSP-8).
+   */
+  close(sub: Subscription, reason: CloseReason): void {
+    if (sub.state === 'closed') return;
+    sub.state = 'closed';
+    sub.pending = null;
+    this.#detach(sub);
+    if (!sub.sink.closed && reason !== 'client') {
+      const closing = this.frame(sub.sink, encodePrepClose(sub.mixed));
+      if (reason === 'slow') {
+        // Its buffer is full: end after what is queued, and cut it off if it never drains.
+        this.stats.slowClosed++;
+        sub.sink.end(closing);
+        setTimeout(() => sub.sink.destroy(), 10_000).unref();
+      } else sub.sink.end(closing);
+    }
+    sub.onClose?.(reason);
+  }
+
+  /** Closes every subscription (graceful shutdown) and stops the timer. */
+  closeAll(): void {
+    for (const byFormat of [...this.#channels.values()])
+      for (const ch of [...byFormat.values()])
+        for (const sub of [...ch.subscribers]) this.close(sub, 'shutdown');
+    this.#stopTimer();
+  }
+
+  /** Closes the subscriptions of one path (e.g. its read right was revoked). */
+  closePath(path: string, reason: CloseReason): void {
+    for (const ch of [...(this.#channels.get(path)?.values() ?? [])])
+      for (const sub of [...ch.subscribers]) this.close(sub, reason);
+  }
+
+  #detach(sub: Subscription): void {
+    const ch = sub.channel;
+    if (!ch.subscribers.delete(sub)) return;
+    this.stats.subscriptions--;
+    if (ch.subscribers.size === 0) {
+      const byFormat = this.#channels.get(ch.path);
+      byFormat?.delete(ch.key);
+      if (byFormat && byFormat.size === 0) this.#channels.delete(ch.path);
+      this.stats.channels--;
+    }
+    if (this.stats.subscriptions === 0) this.#stopTimer();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#broadcasting) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#round();
+    });
+  }
+
+  /** One round: render the queued events per channel, then broadcast, yielding as needed. */
+  #round(): void {
+    const events = this.#queue.splice(0);
+    if (events.length === 0) return;
+    const touched: Channel[] = [];
+    for (const e of events) {
+      this.#collect(e.path, e, ROLE_SELF, touched);
+      if (e.parent !== null) this.#collect(e.parent, e, ROLE_MEMBER, touched);
+    }
+    if (touched.length === 0) return;
+    this.#broadcasting = true;
+    const jobs = touched.map((ch) => this.#job(ch));
+    this.#runJobs(jobs, 0);
+  }
+
+  #collect(path: string, e: HubEvent, role: number, touched: Channel[]): void {
+    const byFormat = this.#channels.get(path);
+    if (!byFormat) return;
+    for (const ch of byFormat.values()) {
+      if (ch.round.length === 0) touched.push(ch);
+      ch.round.push([e.seq, this.#render(ch, e, role), closesStream(e, role)]);
+    }
+  }
+
+  #job(ch: Channel): BroadcastJob {
+    const round = ch.round;
+    ch.round = [];
+    const raws = round.map((r) => r[1]);
+    const raw = raws.length === 1 ? raws[0]! : Buffer.concat(raws);
+    // RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks
+    // still leave in one socket write.
+    const framed = Buffer.concat(raws.map((r) => frameChunk(r)));
+    const closes = round.some((r) => r[2]);
+    ch.lastSentAt = this.#options.now();
+    return { ch, round, raw, framed, closes, it: ch.subscribers.values() };
+  }
+
+  #runJobs(jobs: BroadcastJob[], index: number): void {
+    let budget = this.#options.writesPerTurn;
+    const maxQueue = this.#options.maxQueueBytes;
+    while (index < jobs.length) {
+      const job = jobs[index]!;
+      for (;;) {
+        if (budget-- <= 0) {
+          setImmediate(() => this.#runJobs(jobs, index));
+          return;
+        }
+        const next = job.it.next();
+        if (next.done) break;
+        const sub = next.value;
+        if (sub.state === 'pending') {
+          sub.pending ??= [];
+          for (const part of job.round) sub.pending.push(part);
+          continue;
+        }
+        if (sub.state !== 'live') continue;
+        const sink = sub.sink;
+        if (sink.closed) {
+          this.close(sub, 'client');
+          continue;
+        }
+        sink.write(sink.framing === 'chunked' ? job.framed : job.raw);
+        this.stats.deliveries += job.round.length;
+        this.stats.writes++;
+        if (job.closes) this.close(sub, 'deleted');
+        else if (sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
+      }
+      index++;
+    }
+    this.#broadcasting = false;
+    if (this.#queue.length > 0) this.#schedule();
+  }
+
+  /** Renders one event for one channel: the notification message in a digest part. */
+  #render(ch: Channel, e: HubEvent, role: number): Uint8Array {
+    const n: Notification = { method: e.method, date: new Date(e.time), eventId: e.id };
+    if (role === ROLE_SELF) {
+      if (e.etag !== null) n.etag = e.etag; // N822-5
+    } else {
+      n.contentLocation = e.path; // N822-6: a member changed
+      if (e.parentEtag !== null) n.etag = e.parentEtag;
+    }
+    const partHeaders: Array<[string, string]> =
+      ch.format.type === 'message/rfc822' ? [] : [['Content-Type', ch.format.type]];
+    if (role === ROLE_SELF && ch.format.delta && e.method !== 'DELETE') {
+      const delta = this.#delta(ch.format.delta, e);
+      if (delta) {
+        try {
+          return encodeDigestPart(ch.digest, partHeaders, serializeNotification({ ...n, delta }));
+        } catch (err) {
+          // A delta holding the channel's delimiter would corrupt every stream of the
+          // channel: send the notification without it (the client re-fetches).
+          if (!(err instanceof MultipartError)) throw err;
+        }
+      }
+    }
+    return encodeDigestPart(ch.digest, partHeaders, serializeNotification(n));
+  }
+
+  #delta(type: string, e: HubEvent): Representation | undefined {
+    // N822-8: a PATCH in the very type asked for is its own delta.
+    if (e.patch && essence(e.patch.contentType) === type) return e.patch;
+    if (!e.before || !e.after) return undefined;
+    return createDelta(type, e.before, e.after, this.#options.deltaLimits ?? {});
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    const every = Math.max(250, Math.min(1000, this.#options.keepAliveMs / 2));
+    this.#timer = setInterval(() => this.#tick(), every);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Expiry (RSP-7) and keep-alive, for all subscribers, on one timer. */
+  #tick(): void {
+    const now = this.#options.now();
+    const q = this.#expiry;
+    while (this.#expiryHead < q.length && q[this.#expiryHead]!.expiresAt <= now) {
+      const sub = q[this.#expiryHead]!;
+      q[this.#expiryHead++] = undefined as unknown as Subscription;
+      if (sub.state !== 'closed') {
+        this.stats.expired++;
+        this.close(sub, 'expired');
+      }
+    }
+    // Drop the consumed head (and closed subscriptions) once it is worth the copy.
+    if (this.#expiryHead > 1024 && this.#expiryHead * 2 > q.length) {
+      const rest = q.slice(this.#expiryHead).filter((s) => s.state !== 'closed');
+      q.length = 0;
+      q.push(...rest);
+      this.#expiryHead = 0;
+    }
+    const idle = now - this.#options.keepAliveMs;
+    for (const byFormat of this.#channels.values()) {
+      for (const ch of byFormat.values()) {
+        if (ch.lastSentAt > idle) continue;
+        ch.lastSentAt = now;
+        const [raw, framed] = ch.keepAlive();
+        for (const sub of ch.subscribers) {
+          if (sub.state !== 'live' || sub.sink.closed) continue;
+          sub.sink.write(sub.sink.framing === 'chunked' ? framed : raw);
+        }
+      }
+    }
+  }
+}
+
+interface BroadcastJob {
+  ch: Channel;
+  round: PendingPart[];
+  raw: Uint8Array;
+  framed: Buffer;
+  closes: boolean;
+  it: Iterator<Subscription>;
+}
+
+/** RSP-7: a DELETE of the resource itself ends its streams right after its notification. */
+function closesStream(e: HubEvent, role: number): boolean {
+  return role === ROLE_SELF && e.method === 'DELETE';
+}
+
+function essence(mediaType: string): string {
+  const semi = mediaType.indexOf(';');
+  return (semi < 0 ? mediaType : mediaType.slice(0, semi)).trim().toLowerCase();
+}

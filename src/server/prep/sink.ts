@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Where a notifications stream's bytes go. The hub writes the same pre-built bytes to
+ * thousands of sinks, so a sink takes them as they are and adds nothing per write.
+ *
+ * Two forms exist because cost per delivery is the whole game (DESIGN.md, "Fan-out"):
+ * - `chunked`: HTTP/1.1, where we own the chunked framing and write pre-framed chunks
+ *   (`<hex length> CRLF <part> CRLF`, built once per channel) straight to the socket.
+ *   `res.write` per part costs several times more CPU (chunk header, corking, bookkeeping).
+ * - `raw`: anything else (HTTP/2 streams, a pipelined HTTP/1.1 response that has no socket
+ *   yet): plain parts written through the response, which frames them itself.
+ */
+export interface StreamSink {
+  /** Which form of bytes `write` takes. */
+  readonly framing: 'chunked' | 'raw';
+  /** Writes bytes; false when the transport buffer is above its high-water mark. */
+  write(bytes: Uint8Array): boolean;
+  /** Bytes accepted but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /** Writes the last bytes and ends the response. */
+  end(last: Uint8Array): void;
+  /** Tears the connection down at once (a subscriber that stopped reading). */
+  destroy(): void;
+  /** Whether the connection is gone. */
+  readonly closed: boolean;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** Frames bytes as one HTTP/1.1 chunk: `<hex length> CRLF <bytes> CRLF`. */
+export function frameChunk(bytes: Uint8Array): Buffer {
+  const head = Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1');
+  return Buffer.concat([head, bytes, CRLF], head.length + bytes.length + 2);
+}
+
+/**
+ * A sink over a node:http response whose head has been written. With HTTP/1.1 chunked
+ * encoding and a socket of its own, later writes bypass `res.write` and go to the socket
+ * pre-framed; `res.end()` then writes the terminating `0 CRLF CRLF` in order, so the
+ * connection stays reusable. Otherwise it falls back to `res.write`.
+ */
+export function createHttp1Sink(req: IncomingMessage, res: ServerResponse): StreamSink {
+  res.flushHeaders();
+  // A response owns `res.socket` only while it is the one being sent (no pipelining ahead
+  // of it), and `chunkedEncoding` says Node frames the body: then the framing is ours.
+  const socket: Socket | null = res.chunkedEncoding && res.socket ? res.socket : null;
+  if (socket && req.httpVersionMajor === 1) {
+    return {
+      framing: 'chunked',
+      write: (bytes) => socket.write(bytes),
+      get bufferedBytes() {
+        return socket.writableLength;
+      },
+      end(last) {
+        if (socket.destroyed) return;
+        if (last.length > 0) socket.write(last);
+        res.end();
+      },
+      destroy: () => socket.destroy(),
+      get closed() {
+        return socket.destroyed || res.destroyed;
+      },
+    };
+  }
+  return createResponseSink(res);
+}
+
+/** A sink that writes through the response object (HTTP/2, or no socket of its own). */
+export function createResponseSink(res: {
+  write(b: Uint8Array): boolean;
+  end(b?: Uint8Array): unknown;
+  destroy(): unknown;
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+}): StreamSink {
+  return {
+    framing: 'raw',
+    write: (bytes) => res.write(bytes),
+    get bufferedBytes() {
+      return res.writableLength;
+    },
+    end(last) {
+      if (res.destroyed || res.writableEnded) return;
+      res.end(last);
+    },
+    destroy: () => void res.destroy(),
+    get closed() {
+      return res.destroyed;
+    },
+  };
+}

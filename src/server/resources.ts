@@ -1,0 +1,553 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { applyDelta, type Representation } from '../core/delta/index.js';
+import { formatHttpDate, parseHttpDate } from '../core/http-date.js';
+import {
+  StoreError,
+  isContainerPath,
+  parentOf,
+  type Change,
+  type Resource,
+  type Store,
+  type WriteResult,
+} from '../store/index.js';
+import { HttpError, readBody, sendProblem } from './http-error.js';
+import { PrepEngine, type BaseResponse, type EngineOptions } from './prep/engine.js';
+import type { HubEvent } from './prep/hub.js';
+import { StoreHistory } from './store-history.js';
+
+/** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
+export interface ResourceServerOptions extends EngineOptions {
+  store: Store;
+  /** Largest request body in bytes. Default 1 MiB; larger bodies get 413. */
+  maxBodyBytes?: number;
+  /** Longest request target in characters. Default 4096; longer ones get 414. */
+  maxUrlLength?: number;
+  /**
+   * `Access-Control-Allow-Origin` for browsers on other origins (SEC-4); `false` turns CORS
+   * off. Default `*`.
+   */
+  corsOrigin?: string | false;
+  /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
+  history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+}
+
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
+const ACCEPT_PATCH = PATCH_TYPES.join(', ');
+const RESOURCE_METHODS = 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS';
+const CONTAINER_METHODS = 'GET, HEAD, PUT, POST, DELETE, OPTIONS';
+const CONTAINER_TYPE = 'application/json';
+
+/**
+ * The reference resource server: any media type under any path, JSON first-class,
+ * containers (paths ending in `/`) that list their members and create them on POST; every
+ * resource can be watched live with PREP. Returns a node:http request listener.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteStore({ path: './data/prep.db' });
+ * await store.open();
+ * const app = createResourceServer({ store });
+ * http.createServer(app.handle).listen(8080);
+ * ```
+ */
+export function createResourceServer(options: ResourceServerOptions) {
+  const store = options.store;
+  const engine = new PrepEngine(options);
+  const history = new StoreHistory(store);
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxUrl = options.maxUrlLength ?? 4096;
+  const cors = options.corsOrigin ?? '*';
+  const corsHeaders: Array<[string, string]> =
+    cors === false
+      ? []
+      : [
+          ['Access-Control-Allow-Origin', cors],
+          // SEC-4: scripts on other origins may read the PREP fields and validators.
+          [
+            'Access-Control-Expose-Headers',
+            'Events, Accept-Events, ETag, Last-Modified, Location, Content-Location, Accept-Patch, Link',
+          ],
+        ];
+
+  // The history bound: prune on a timer, off the request path.
+  const bound = options.history ?? {};
+  const pruneEvery = bound.pruneIntervalMs ?? 60_000;
+  const pruneOptions = {
+    maxEvents: bound.maxEvents ?? 100_000,
+    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
+  };
+  const pruneTimer = setInterval(() => {
+    store.prune(pruneOptions).catch(() => undefined);
+  }, pruneEvery);
+  pruneTimer.unref();
+
+  /** Publishes a committed write once the writer's response has been sent (N822-3). */
+  function announce(res: ServerResponse, result: WriteResult, patch?: Representation): void {
+    const events: HubEvent[] = result.events.map((e) => history.toHubEvent(e));
+    const own = events.at(-1);
+    if (own) {
+      if (result.before && !isContainerPath(own.path))
+        own.before = { contentType: result.before.contentType, body: result.before.body };
+      if (result.after && !isContainerPath(own.path))
+        own.after = { contentType: result.after.contentType, body: result.after.body };
+      if (patch) own.patch = patch;
+    }
+    // 'finish': the last byte of the response was handed to the OS.
+    res.once('finish', () => engine.hub.publish(events));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    for (const [n, v] of corsHeaders) res.setHeader(n, v);
+    const url = req.url ?? '/';
+    if (url.length > maxUrl)
+      throw new HttpError(
+        414,
+        'URI_TOO_LONG',
+        `The request target is longer than ${maxUrl} characters.`,
+      );
+    const path = targetPath(url);
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return get(req, res, path, method);
+      case 'PUT':
+        return put(req, res, path);
+      case 'PATCH':
+        return patch(req, res, path);
+      case 'POST':
+        return post(req, res, path);
+      case 'DELETE':
+        return del(req, res, path);
+      case 'OPTIONS':
+        return options_(req, res, path);
+      default:
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
+          Allow: isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS,
+        });
+    }
+  }
+
+  async function representation(
+    path: string,
+  ): Promise<{ resource: Resource; body: Uint8Array } | undefined> {
+    const resource = await store.get(path);
+    if (!resource) return undefined;
+    if (!isContainerPath(path)) return { resource, body: resource.body };
+    const members = (await store.members(path)) ?? [];
+    const listing = { path, members: members.map((m) => m.path) };
+    return { resource, body: Buffer.from(JSON.stringify(listing)) };
+  }
+
+  async function get(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    method: string,
+  ): Promise<void> {
+    const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
+    // Read the log position before the representation: events after it are sent, so none
+    // falls between the read and the subscription (at worst one is sent twice).
+    const afterSeq = wantsEvents ? await history.lastSeq() : 0;
+    const found = await representation(path);
+    const client = req.socket.remoteAddress ?? 'unknown';
+    if (!found) {
+      const n = engine.negotiate(method, req.headers, 404, { path, client });
+      const extra: Array<[string, string]> = [];
+      if (n.kind !== 'ignore')
+        extra.push(['Events', engine.eventsHeader(412)], ['Vary', 'Accept-Events']);
+      throw new HttpErrorWithHeaders(404, 'NOT_FOUND', `No resource at ${path}.`, extra);
+    }
+    const { resource, body } = found;
+    const contentType = isContainerPath(path) ? CONTAINER_TYPE : resource.contentType;
+    const lastModified = formatHttpDate(resource.lastModified);
+    const headers: Array<[string, string]> = [
+      ['Content-Type', contentType],
+      ['ETag', resource.etag],
+      ['Last-Modified', lastModified],
+    ];
+    const status = notModified(req, resource) ? 304 : 200;
+    const negotiation = engine.negotiate(method, req.headers, status, { path, client });
+    if (negotiation.kind === 'stream') {
+      const base: BaseResponse = { status, headers, body };
+      await engine.stream(req, res, base, negotiation, {
+        path,
+        isContainer: isContainerPath(path),
+        client,
+        afterSeq,
+        history,
+      });
+      return;
+    }
+    res.statusCode = status;
+    for (const [n, v] of headers) res.setHeader(n, v);
+    // DSC-1: advertise notifications on HEAD and GET; Vary, since Accept-Events changes the answer.
+    res.setHeader('Accept-Events', engine.advertisement);
+    res.setHeader('Vary', 'Accept-Events');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Allow', isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS);
+    if (!isContainerPath(path) && isJson(resource.contentType))
+      res.setHeader('Accept-Patch', ACCEPT_PATCH);
+    if (negotiation.kind === 'refuse') {
+      // ERR-2 / ERR-3 / ERR-4: the base response as is, with the notifications' status.
+      res.setHeader('Events', engine.eventsHeader(negotiation.status));
+      if (negotiation.retryAfter !== undefined)
+        res.setHeader('Retry-After', String(negotiation.retryAfter));
+    }
+    if (status === 304) {
+      res.end();
+      return;
+    }
+    res.setHeader('Content-Length', body.length);
+    res.end(method === 'HEAD' ? undefined : body);
+  }
+
+  async function put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = await readBody(req, maxBody);
+    const container = isContainerPath(path);
+    const contentType = container ? CONTAINER_TYPE : requireContentType(req);
+    if (container && body.length > 0 && !isEmptyJsonObject(body))
+      throw new HttpError(
+        400,
+        'CONTAINER_BODY',
+        'PUT to a container path creates an empty container: send no body.',
+      );
+    if (!container) checkJson(contentType, body);
+    const result = await write({
+      path,
+      apply: (current) => {
+        checkPreconditions(req, current);
+        if (container && current)
+          throw new HttpError(409, 'CONTAINER_EXISTS', `The container ${path} already exists.`);
+        return {
+          op: 'put',
+          path,
+          contentType,
+          body: container ? new Uint8Array(0) : body,
+          event: { method: 'PUT', status: current ? 204 : 201 },
+        };
+      },
+    });
+    respondWritten(res, result, result.before ? 204 : 201, path);
+  }
+
+  async function patch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (isContainerPath(path))
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'A container cannot be patched.', {
+        Allow: CONTAINER_METHODS,
+      });
+    const type = mediaEssence(req.headers['content-type']);
+    if (!type || !PATCH_TYPES.includes(type))
+      throw new HttpError(
+        415,
+        'UNSUPPORTED_PATCH_TYPE',
+        `PATCH takes ${ACCEPT_PATCH}; got ${type ?? 'no Content-Type'}.`,
+        {
+          'Accept-Patch': ACCEPT_PATCH,
+        },
+      );
+    const body = await readBody(req, maxBody);
+    try {
+      JSON.parse(Buffer.from(body).toString('utf8'));
+    } catch (e) {
+      throw new HttpError(
+        400,
+        'PATCH_MALFORMED',
+        `The patch is not valid JSON: ${(e as Error).message}`,
+      );
+    }
+    const result = await write({
+      path,
+      apply: (current) => {
+        if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
+        checkPreconditions(req, current);
+        if (!isJson(current.contentType))
+          throw new HttpError(
+            415,
+            'NOT_JSON',
+            `Only JSON resources can be patched; ${path} is ${current.contentType}.`,
+            {
+              'Accept-Patch': ACCEPT_PATCH,
+            },
+          );
+        const next = applyDelta(type, current.body, body);
+        return {
+          op: 'put',
+          path,
+          contentType: current.contentType,
+          body: next,
+          event: { method: 'PATCH', status: 204, body, bodyType: type },
+        };
+      },
+    });
+    respondWritten(res, result, 204, path, { contentType: type, body });
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!isContainerPath(path))
+      throw new HttpError(
+        405,
+        'METHOD_NOT_ALLOWED',
+        'POST creates members of containers (paths ending in /).',
+        {
+          Allow: RESOURCE_METHODS,
+        },
+      );
+    const body = await readBody(req, maxBody);
+    const contentType = requireContentType(req);
+    checkJson(contentType, body);
+    const slug = slugOf(req.headers.slug);
+    for (let attempt = 0; ; attempt++) {
+      const name =
+        attempt === 0 && slug ? slug : `${slug ? `${slug}-` : ''}${randomBytes(5).toString('hex')}`;
+      const member = `${path}${name}`;
+      try {
+        const result = await write({
+          path,
+          apply: (current): Change => {
+            if (!current) throw new HttpError(404, 'NOT_FOUND', `No container at ${path}.`);
+            checkPreconditions(req, current);
+            return {
+              op: 'put',
+              path: member,
+              contentType,
+              body,
+              createOnly: true,
+              event: { method: 'POST', status: 201 },
+            };
+          },
+        });
+        res.setHeader('Location', member);
+        respondWritten(res, result, 201, member);
+        return;
+      } catch (e) {
+        if (e instanceof StoreError && e.code === 'STORE_EXISTS' && attempt < 5) continue;
+        throw e;
+      }
+    }
+  }
+
+  async function del(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container cannot be deleted.', {
+        Allow: 'GET, HEAD, POST, OPTIONS',
+      });
+    const result = await write({
+      path,
+      apply: (current) => {
+        if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
+        checkPreconditions(req, current);
+        return { op: 'delete', path, event: { method: 'DELETE', status: 204 } };
+      },
+    });
+    announce(res, result);
+    res.statusCode = 204;
+    res.end();
+  }
+
+  async function options_(_req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    res.statusCode = 204;
+    const allow = isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS;
+    res.setHeader('Allow', allow);
+    res.setHeader('Accept-Patch', ACCEPT_PATCH);
+    if (cors !== false) {
+      res.setHeader('Access-Control-Allow-Methods', allow);
+      res.setHeader(
+        'Access-Control-Allow-Headers',
+        // SEC-4: the PREP request fields, and what writes need.
+        'Accept-Events, Last-Event-ID, Content-Type, If-Match, If-None-Match, If-Modified-Since, Slug, Authorization',
+      );
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    res.end();
+    return Promise.resolve();
+  }
+
+  async function write(request: Parameters<Store['write']>[0]): Promise<WriteResult> {
+    return store.write(request);
+  }
+
+  function respondWritten(
+    res: ServerResponse,
+    result: WriteResult,
+    status: number,
+    path: string,
+    patchDoc?: Representation,
+  ): void {
+    announce(res, result, patchDoc);
+    res.statusCode = status;
+    if (result.after) {
+      res.setHeader('ETag', result.after.etag);
+      res.setHeader('Last-Modified', formatHttpDate(result.after.lastModified));
+    }
+    if (status === 201) res.setHeader('Location', path);
+    res.end();
+  }
+
+  return {
+    engine,
+    history,
+    store,
+    /** The node:http request listener. Errors become problem+json answers. */
+    handle(req: IncomingMessage, res: ServerResponse): void {
+      handle(req, res).catch((err: unknown) => {
+        const extra = err instanceof HttpErrorWithHeaders ? err.extra : [];
+        if (err instanceof StoreError && err.code === 'STORE_NOT_EMPTY') {
+          sendProblem(req, res, new HttpError(409, err.code, err.message), extra);
+        } else sendProblem(req, res, err, extra);
+      });
+    },
+    /** Stops timers and closes every stream with its close delimiters (RSP-7). */
+    close(): void {
+      clearInterval(pruneTimer);
+      engine.hub.closeAll();
+    },
+  };
+}
+
+/** An HttpError whose response also carries PREP headers (an `Events` status on a 404). */
+class HttpErrorWithHeaders extends HttpError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly extra: Array<[string, string]>,
+  ) {
+    super(status, code, message);
+  }
+}
+
+/** The request target's path: dot segments resolved, query dropped, percent-encoding kept. */
+export function targetPath(url: string): string {
+  if (!url.startsWith('/'))
+    throw new HttpError(400, 'BAD_TARGET', 'The request target must be an absolute path.');
+  let path: string;
+  try {
+    path = new URL(url, 'http://localhost').pathname;
+  } catch {
+    throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/\/\/|[\u0000-\u001f\u007f]/.test(path))
+    throw new HttpError(
+      400,
+      'BAD_TARGET',
+      `The path ${JSON.stringify(path)} has an empty segment or a control character.`,
+    );
+  return path;
+}
+
+function mediaEssence(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const semi = value.indexOf(';');
+  return (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase() || undefined;
+}
+
+function isJson(contentType: string): boolean {
+  const e = mediaEssence(contentType) ?? '';
+  return e === 'application/json' || e.endsWith('+json');
+}
+
+function isEmptyJsonObject(body: Uint8Array): boolean {
+  return Buffer.from(body).toString('utf8').trim() === '{}';
+}
+
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$/;
+
+function requireContentType(req: IncomingMessage): string {
+  const ct = req.headers['content-type']?.trim();
+  if (!ct) throw new HttpError(415, 'CONTENT_TYPE_REQUIRED', 'Send a Content-Type with the body.');
+  if (!MEDIA_TYPE.test(ct))
+    throw new HttpError(
+      415,
+      'CONTENT_TYPE_INVALID',
+      `Content-Type ${JSON.stringify(ct)} is not a media type.`,
+    );
+  return ct;
+}
+
+function checkJson(contentType: string, body: Uint8Array): void {
+  if (!isJson(contentType)) return;
+  try {
+    JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch (e) {
+    throw new HttpError(
+      400,
+      'MALFORMED_JSON',
+      `The body is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+}
+
+/** `Slug` (RFC 5023 §9.7): a hint for the new member's name, made safe for a path segment. */
+function slugOf(value: string | string[] | undefined): string | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  let text = raw;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {
+    // keep it as sent
+  }
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._~-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 64);
+  return slug || undefined;
+}
+
+/** Entity tags of an If-Match / If-None-Match list; `*` as its own entry. */
+function entityTags(value: string): string[] {
+  return value.match(/\*|(?:W\/)?"[^"]*"/g) ?? [];
+}
+
+/** RFC 9110 §13.2.2: If-Match, then If-None-Match (for writes); 412 when one fails. */
+function checkPreconditions(req: IncomingMessage, current: Resource | undefined): void {
+  const ifMatch = req.headers['if-match'];
+  if (ifMatch !== undefined) {
+    const tags = entityTags(ifMatch);
+    const ok =
+      current !== undefined &&
+      tags.some((t) => t === '*' || (!t.startsWith('W/') && t === current.etag));
+    if (!ok)
+      throw new HttpError(
+        412,
+        'PRECONDITION_FAILED',
+        current
+          ? `If-Match: the current ETag is ${current.etag}.`
+          : 'If-Match: there is no current representation.',
+      );
+  }
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && current !== undefined) {
+    const tags = entityTags(ifNoneMatch);
+    if (tags.some((t) => t === '*' || weakEqual(t, current.etag)))
+      throw new HttpError(
+        412,
+        'PRECONDITION_FAILED',
+        `If-None-Match: the resource exists with ETag ${current.etag}.`,
+      );
+  }
+}
+
+function weakEqual(a: string, b: string): boolean {
+  return a.replace(/^W\//, '') === b.replace(/^W\//, '');
+}
+
+/** GET/HEAD: If-None-Match (weak comparison), else If-Modified-Since → 304. */
+function notModified(req: IncomingMessage, resource: Resource): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined)
+    return entityTags(inm).some((t) => t === '*' || weakEqual(t, resource.etag));
+  const ims = req.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const since = parseHttpDate(ims);
+  return (
+    since !== undefined &&
+    Math.floor(resource.lastModified / 1000) <= Math.floor(since.getTime() / 1000)
+  );
+}
+
+export { parentOf };
