@@ -144,7 +144,7 @@ function write() {
       `| ${id} | ${short.replace(/\|/g, '/')} | ${row.status} | ${testsCell(tests.get(id))} | ${row.notes ?? ''} |`,
     );
   }
-  const start = text.indexOf('| ID |');
+  const start = text.search(/^\| ID\b/m);
   const endMarker = '<!-- table:end -->';
   const end = text.indexOf(endMarker);
   const next = text.slice(0, start) + out.join('\n') + '\n' + text.slice(end);
