@@ -1,95 +1,70 @@
 /**
- * `npm run bench`: every benchmark side by side in one run, printed as a table of
- * absolute figures and ratios, and written to bench/results/ as JSON.
+ * `npm run bench`: every benchmark side by side in one run, printed as tables of absolute
+ * figures and ratios, and written to bench/results/ as JSON (latest.json and a dated copy),
+ * with the fan-out chart bench/results/fanout.svg. See bench/README.md.
  *
- *   npm run bench                 all scenarios
- *   npm run bench -- --quick      a short run (keeps the harness working; a test runs it)
- *   npm run bench -- codec        only the named group(s)
+ *   npm run bench                          every group but `profile`
+ *   npm run bench -- --quick               small counts (keeps the harness working; a test runs it)
+ *   npm run bench -- fanout latency        only the named group(s):
+ *                                          codec fanout latency memory capacity resources profile
+ *   npm run bench -- --servers ours,naive  only these servers (ours express-prep naive net-floor)
+ *   npm run bench -- --sizes 1000,5000     fan-out subscriber counts
+ *   npm run bench -- --json out.json       where to write the JSON (the SVG goes beside it)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { benchAcceptEvents } from './accept-events.js';
-import { benchMultipart } from './multipart.js';
-import { benchSfv } from './sfv.js';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { codec, codecTable, type CodecRow } from './codec.js';
+import { LoadPool } from './load/pool.js';
+import { killChildren } from './load/processes.js';
+import { runProfile, type ProfileEntry } from './profile.js';
+import { fanoutSvg } from './report/svg.js';
+import { serverTable } from './report/table.js';
+import { runOneResource } from './scenarios/one-resource.js';
+import { makePlan } from './scenarios/plan.js';
+import { runResources } from './scenarios/resources.js';
+import type { ServerRow } from './scenarios/types.js';
+import { SERVERS, type ServerKind } from './servers/spawn.js';
 
-interface Row {
-  group: string;
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  ratio?: number;
-  note?: string;
-}
+const GROUPS = ['codec', 'fanout', 'latency', 'memory', 'capacity', 'resources', 'profile'];
+const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'profile');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.filter((a) => !a.startsWith('-'));
-const want = (group: string) => only.length === 0 || only.includes(group);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const optionValues = new Set(['--json', '--servers', '--sizes'].map(option));
+const only = args.filter((a) => !a.startsWith('-') && !optionValues.has(a));
+for (const g of only)
+  if (!GROUPS.includes(g)) {
+    console.error(`Unknown group ${g}; groups: ${GROUPS.join(' ')}`);
+    process.exit(2);
+  }
+const want = (group: string) => (only.length === 0 ? DEFAULT_GROUPS : only).includes(group);
+const servers = (option('--servers')?.split(',') ?? SERVERS) as ServerKind[];
+for (const s of servers)
+  if (!SERVERS.includes(s)) {
+    console.error(`Unknown server ${s}; servers: ${SERVERS.join(' ')}`);
+    process.exit(2);
+  }
+const sizes = option('--sizes')?.split(',').map(Number);
 
-async function codec(): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const r of await benchSfv())
-    rows.push({
-      group: 'codec',
-      name: `sfv ${r.name}`,
-      value: r.opsPerSec,
-      unit: 'ops/s',
-      ...(r.baselineOpsPerSec !== undefined
-        ? { baseline: 'structured-headers', baselineValue: r.baselineOpsPerSec }
-        : {}),
-      ...(r.ratio !== undefined ? { ratio: r.ratio } : {}),
-    });
-  for (const r of await benchAcceptEvents(quick ? { ms: 100 } : {}))
-    rows.push({
-      group: 'codec',
-      name: `accept-events ${r.name}`,
-      value: r.opsPerSec,
-      unit: 'ops/s',
-      ...(r.baselineOpsPerSec !== undefined
-        ? { baseline: 'structured-headers', baselineValue: r.baselineOpsPerSec }
-        : {}),
-      ...(r.ratio !== undefined ? { ratio: r.ratio } : {}),
-    });
-  for (const r of await benchMultipart())
-    rows.push({
-      group: 'codec',
-      name: `multipart ${r.name}`,
-      value: r.partsPerSec ?? r.mbPerSec ?? 0,
-      unit: r.partsPerSec !== undefined ? 'parts/s' : 'MB/s',
-      ...(r.baseline !== undefined ? { baseline: r.baseline } : {}),
-      ...(r.baselinePartsPerSec !== undefined ? { baselineValue: r.baselinePartsPerSec } : {}),
-      ...(r.ratio !== undefined ? { ratio: r.ratio } : {}),
-      ...(r.note !== undefined ? { note: r.note } : {}),
-    });
-  return rows;
-}
+const started = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
-function fmt(n: number | undefined): string {
-  if (n === undefined) return '';
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return n.toFixed(n < 10 ? 2 : 0);
-}
+// Every loop below is bounded by counts and timeouts; this bounds the whole run as well.
+const deadlineMs = quick ? 5 * 60_000 : 45 * 60_000;
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${deadlineMs / 60_000} min; giving up`);
+  killChildren();
+  process.exit(1);
+}, deadlineMs);
+watchdog.unref();
 
-function table(rows: Row[]): string {
-  const head = ['group', 'scenario', 'ours', 'unit', 'baseline', 'baseline value', 'ratio'];
-  const body = rows.map((r) => [
-    r.group,
-    r.name,
-    fmt(r.value),
-    r.unit,
-    r.baseline ?? '',
-    fmt(r.baselineValue),
-    r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : '',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
-}
-
+const plan = makePlan(quick, sizes ? { sizes } : {});
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
@@ -97,17 +72,138 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
   quick,
+  loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+  loadAverageAtEnd: [] as number[],
+  fdLimit: plan.fdLimit ?? null,
+  maxSubscribersPerProcess: plan.maxSubscribers,
 };
 console.log(
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}${quick ? ' (quick run)' : ''}`,
 );
+console.log(
+  `Load average at start: ${machine.loadAverageAtStart.join(' ')} (other work on the machine makes absolute figures noisy; compare within a row)`,
+);
+if (plan.fdLimit !== undefined)
+  console.log(
+    `Descriptor limit of the child processes: ${plan.fdLimit} (ulimit -n; raised where allowed) => at most ${plan.maxSubscribers} subscribers per server process`,
+  );
 
-const rows: Row[] = [];
-if (want('codec')) rows.push(...(await codec()));
-console.log(table(rows));
+const requested = (n: number): number | undefined => plan.cappedFrom[n];
 
-const dir = join(import.meta.dirname, 'results');
+const codecRows: CodecRow[] = [];
+const rows: ServerRow[] = [];
+let profile:
+  | { file: string; subscribers: number; metrics: Record<string, number>; top: ProfileEntry[] }
+  | undefined;
+const file =
+  option('--json') ??
+  join(import.meta.dirname, 'results', quick ? 'latest-quick.json' : 'latest.json');
+const dir = dirname(file);
 mkdirSync(dir, { recursive: true });
-const file = join(dir, quick ? 'latest-quick.json' : 'latest.json');
-writeFileSync(file, JSON.stringify({ machine, rows }, null, 2) + '\n');
+
+let pool: LoadPool | undefined;
+try {
+  if (want('codec')) {
+    log('codec');
+    codecRows.push(...(await codec(quick)));
+  }
+  if (want('fanout') || want('memory') || want('latency') || want('capacity'))
+    rows.push(
+      ...(await runOneResource(
+        plan,
+        servers,
+        {
+          fanout: want('fanout'),
+          memory: want('memory'),
+          latency: want('latency'),
+          capacity: want('capacity'),
+        },
+        log,
+      )),
+    );
+  if (want('resources') || want('profile')) {
+    pool = await LoadPool.start(plan.loadProcesses);
+    log(`load generator: ${pool.size} subscriber processes`);
+  }
+  if (pool && want('resources'))
+    rows.push(
+      ...(await runResources(plan, pool, servers, log, requested(plan.resources.subscribers))),
+    );
+  if (pool && want('profile')) profile = await runProfile(plan, pool, dir, log);
+} finally {
+  pool?.stop();
+  killChildren();
+}
+machine.loadAverageAtEnd = loadavg().map((x) => Number(x.toFixed(2)));
+
+const parameters = {
+  servers,
+  loadProcesses: plan.loadProcesses,
+  fanout: {
+    sizes: plan.fanout.sizes,
+    oneAtATime: Object.fromEntries(
+      plan.fanout.sizes.map((n) => [
+        n,
+        { warmup: plan.fanout.warmup, writes: plan.fanout.writes(n) },
+      ]),
+    ),
+    bursts: Object.fromEntries(
+      plan.fanout.sizes.map((n) => [
+        n,
+        { burst: plan.fanout.burst, rounds: plan.fanout.rounds(n) },
+      ]),
+    ),
+  },
+  latency: plan.latency,
+  memory: plan.memory,
+  capacity: plan.capacity,
+  resources: plan.resources,
+};
+
+if (codecRows.length > 0) console.log('\n' + codecTable(codecRows));
+if (rows.length > 0) {
+  console.log(
+    `\nServers side by side. Ratios: how many times better ours is (>1× = ours better). Parameters: ${JSON.stringify({ ...parameters, fanout: { sizes: plan.fanout.sizes, burst: plan.fanout.burst } })}`,
+  );
+  console.log(serverTable(rows));
+}
+if (profile) {
+  console.log(
+    `\nCPU profile of ours, fan-out to ${profile.subscribers} (${profile.file}), top self time:`,
+  );
+  for (const e of profile.top.slice(0, 20))
+    console.log(
+      `${e.selfPercent.toFixed(1).padStart(6)}%  ${e.selfMs.toFixed(0).padStart(6)} ms  ${e.function}  ${e.where}`,
+    );
+}
+console.log(
+  `Load average at end: ${machine.loadAverageAtEnd.join(' ')}; run took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
+
+const result = {
+  machine,
+  parameters,
+  rows: codecRows,
+  servers: rows,
+  ...(profile ? { profile } : {}),
+};
+writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 console.log(`\nWritten to ${file}`);
+if (!quick && !option('--json')) {
+  const dated = join(dir, `${machine.date.slice(0, 16).replace(/:/g, '-')}.json`);
+  copyFileSync(file, dated);
+  console.log(`and ${dated}`);
+}
+if (rows.some((r) => r.group === 'fanout')) {
+  // A quick run must not overwrite the chart of the last full run.
+  const svg = join(dir, quick && !option('--json') ? 'fanout-quick.svg' : 'fanout.svg');
+  writeFileSync(
+    svg,
+    fanoutSvg(
+      rows,
+      `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date.slice(0, 10)}${quick ? ' (quick run)' : ''}`,
+    ),
+  );
+  console.log(`Chart: ${svg}`);
+}
+clearTimeout(watchdog);

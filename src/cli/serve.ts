@@ -14,6 +14,10 @@ Options:
   --expires SECONDS   how long a notifications stream lives (default 3600)
   --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
   --max-body BYTES    largest request body (default 1048576)
+  --max-url N         longest request target in characters (default 4096)
+  --max-header-bytes BYTES  largest request head (default 16384)
+  --headers-timeout MS  time allowed to send a request head (default 10000)
+  --request-timeout MS  time allowed to send a whole request (default 30000)
   --max-subscriptions N          open streams in total (default 100000)
   --max-subscriptions-per-client N  per client address (default 1000)
   --max-subscriptions-per-resource N  per resource (default 50000)
@@ -24,12 +28,24 @@ Options:
   -h, --help          show this help
 `;
 
-function intOption(name: string, value: string | undefined, fallback: number): number {
+/** An environment variable; set but empty counts as unset (`HOST=` must not mean all interfaces). */
+function env(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
+/** A flag's number; a value that is not one ends the process with status 2 (a usage error). */
+function numberOption(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  { integer = true, max = Number.MAX_SAFE_INTEGER } = {},
+): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
+    const what = integer ? 'a non-negative integer' : 'a non-negative number';
     process.stderr.write(
-      `prep serve: --${name} expects a non-negative number, got ${JSON.stringify(value)}\n`,
+      `prep serve: --${name} expects ${what}${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${JSON.stringify(value)}\n`,
     );
     process.exit(2);
   }
@@ -49,6 +65,10 @@ export async function serve(argv: string[]): Promise<void> {
         expires: { type: 'string' },
         'keep-alive': { type: 'string' },
         'max-body': { type: 'string' },
+        'max-url': { type: 'string' },
+        'max-header-bytes': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
         'max-subscriptions': { type: 'string' },
         'max-subscriptions-per-client': { type: 'string' },
         'max-subscriptions-per-resource': { type: 'string' },
@@ -69,7 +89,43 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const filename = v.data ?? process.env.PREP_DATA ?? './data/prep.db';
+  // Every flag is checked before anything is opened: a usage error leaves no file behind.
+  const filename = v.data ?? env('PREP_DATA') ?? './data/prep.db';
+  const cors = v.cors ?? '*';
+  const options = {
+    port: numberOption('port', v.port ?? env('PORT'), 8080, { max: 65535 }),
+    host: v.host ?? env('HOST') ?? '127.0.0.1',
+    expires: numberOption('expires', v.expires, 3600),
+    keepAliveMs: numberOption('keep-alive', v['keep-alive'], 30) * 1000,
+    maxBodyBytes: numberOption('max-body', v['max-body'], 1024 * 1024),
+    maxUrlLength: numberOption('max-url', v['max-url'], 4096),
+    maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),
+    headersTimeoutMs: numberOption('headers-timeout', v['headers-timeout'], 10_000),
+    requestTimeoutMs: numberOption('request-timeout', v['request-timeout'], 30_000),
+    limits: {
+      maxSubscriptions: numberOption('max-subscriptions', v['max-subscriptions'], 100_000),
+      maxPerClient: numberOption(
+        'max-subscriptions-per-client',
+        v['max-subscriptions-per-client'],
+        1000,
+      ),
+      maxPerResource: numberOption(
+        'max-subscriptions-per-resource',
+        v['max-subscriptions-per-resource'],
+        50_000,
+      ),
+    },
+    history: {
+      maxEvents: numberOption('history-events', v['history-events'], 100_000),
+      maxAgeMs:
+        numberOption('history-days', v['history-days'], 7, { integer: false }) * 24 * 3600_000,
+    },
+    corsOrigin: cors === 'off' ? (false as const) : cors,
+  };
+  if (options.requestTimeoutMs > 0 && options.headersTimeoutMs > options.requestTimeoutMs) {
+    process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
+    process.exit(2);
+  }
   const store = new SqliteStore({ filename });
   try {
     await store.open();
@@ -79,34 +135,11 @@ export async function serve(argv: string[]): Promise<void> {
     );
     process.exit(1);
   }
-  const cors = v.cors ?? '*';
   let running;
   try {
     running = await startServer({
       store,
-      port: intOption('port', v.port ?? process.env.PORT, 8080),
-      host: v.host ?? process.env.HOST ?? '127.0.0.1',
-      expires: intOption('expires', v.expires, 3600),
-      keepAliveMs: intOption('keep-alive', v['keep-alive'], 30) * 1000,
-      maxBodyBytes: intOption('max-body', v['max-body'], 1024 * 1024),
-      limits: {
-        maxSubscriptions: intOption('max-subscriptions', v['max-subscriptions'], 100_000),
-        maxPerClient: intOption(
-          'max-subscriptions-per-client',
-          v['max-subscriptions-per-client'],
-          1000,
-        ),
-        maxPerResource: intOption(
-          'max-subscriptions-per-resource',
-          v['max-subscriptions-per-resource'],
-          50_000,
-        ),
-      },
-      history: {
-        maxEvents: intOption('history-events', v['history-events'], 100_000),
-        maxAgeMs: intOption('history-days', v['history-days'], 7) * 24 * 3600_000,
-      },
-      corsOrigin: cors === 'off' ? false : cors,
+      ...options,
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
     });
   } catch (e) {
@@ -128,7 +161,13 @@ export async function serve(argv: string[]): Promise<void> {
     void running
       .close()
       .then(() => store.close())
-      .then(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          process.stderr.write(`prep serve: unclean shutdown: ${(e as Error).message}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

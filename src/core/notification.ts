@@ -174,19 +174,23 @@ export function parseNotification(bytes: Uint8Array): Notification {
   }
   const lines = decoder.decode(bytes.subarray(0, headEnd)).split(/\r?\n/);
 
-  const fields: [string, string][] = [];
+  // Each field's value as its non-empty pieces: the first line's, then one per folded line.
+  const pieces: [string, string[]][] = [];
   for (const line of lines) {
     if (line === '') continue;
-    if ((line[0] === ' ' || line[0] === '\t') && fields.length > 0) {
-      // RFC 9112 §5.2: replace obsolete line folding with a space.
-      const last = fields[fields.length - 1]!;
-      last[1] = (last[1] + ' ' + line.trim()).trim();
+    if ((line[0] === ' ' || line[0] === '\t') && pieces.length > 0) {
+      // RFC 9112 §5.2: replace obsolete line folding with a space. Collected and joined once
+      // at the end: re-trimming the growing value per line made many folds quadratic.
+      const piece = line.trim();
+      if (piece !== '') pieces[pieces.length - 1]![1].push(piece);
       continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0) continue; // not a header line: ignore it rather than reject the event
-    fields.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+    const value = line.slice(colon + 1).trim();
+    pieces.push([line.slice(0, colon).trim(), value === '' ? [] : [value]]);
   }
+  const fields = pieces.map(([name, parts]): [string, string] => [name, parts.join(' ')]);
 
   let method: string | undefined;
   let dateText: string | undefined;

@@ -30,12 +30,32 @@ export interface ResourceServerOptions extends EngineOptions {
   corsOrigin?: string | false;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
   history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  /**
+   * How long a committed write whose writer does not take its response may hold up later
+   * notifications of the same resource (they go out in commit order, N822-3); then that
+   * writer is disconnected. Default 10 000 ms.
+   */
+  writerStallMs?: number;
+}
+
+/** A committed write waiting to be announced. */
+interface HeldWrite {
+  seq: number;
+  /** The resources it changed: a later write to one of them waits for this one. */
+  paths: string[];
+  events: HubEvent[];
+  /** The writer's response was sent, or the writer is gone. */
+  ready: boolean;
+  res: ServerResponse;
+  stall?: NodeJS.Timeout;
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
 const ACCEPT_PATCH = PATCH_TYPES.join(', ');
 const RESOURCE_METHODS = 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS';
 const CONTAINER_METHODS = 'GET, HEAD, PUT, POST, DELETE, OPTIONS';
+/** The root always exists and cannot be deleted: it takes neither PUT nor DELETE. */
+const ROOT_METHODS = 'GET, HEAD, POST, OPTIONS';
 const CONTAINER_TYPE = 'application/json';
 
 /**
@@ -82,19 +102,74 @@ export function createResourceServer(options: ResourceServerOptions) {
   }, pruneEvery);
   pruneTimer.unref();
 
-  /** Publishes a committed write once the writer's response has been sent (N822-3). */
+  // Committed writes not yet announced, in commit order.
+  const held: HeldWrite[] = [];
+  const writerStallMs = options.writerStallMs ?? 10_000;
+
+  /**
+   * Publishes a committed write once the writer's response has been sent ('finish': its last
+   * byte was handed to the OS; N822-3), or once the writer has gone ('close' without 'finish'):
+   * nothing committed goes unannounced (N822-2). Writes to the same resource are announced in
+   * commit order, so its subscribers see Event-IDs in order even when an earlier writer is slow
+   * to take its response; writes to other resources are not held up by it.
+   */
   function announce(res: ServerResponse, result: WriteResult, patch?: Representation): void {
     const events: HubEvent[] = result.events.map((e) => history.toHubEvent(e));
     const own = events.at(-1);
-    if (own) {
-      if (result.before && !isContainerPath(own.path))
-        own.before = { contentType: result.before.contentType, body: result.before.body };
-      if (result.after && !isContainerPath(own.path))
-        own.after = { contentType: result.after.contentType, body: result.after.body };
-      if (patch) own.patch = patch;
+    if (!own) return;
+    if (result.before && !isContainerPath(own.path))
+      own.before = { contentType: result.before.contentType, body: result.before.body };
+    if (result.after && !isContainerPath(own.path))
+      own.after = { contentType: result.after.contentType, body: result.after.body };
+    if (patch) own.patch = patch;
+    const write: HeldWrite = {
+      seq: own.seq,
+      paths: events.map((e) => e.path),
+      events,
+      ready: false,
+      res,
+    };
+    // Writes resolve in commit order, so this is an append but for an unusual backend.
+    let at = held.length;
+    while (at > 0 && held[at - 1]!.seq > write.seq) at--;
+    held.splice(at, 0, write);
+    // The writer's connection: a pipelined response waiting behind another has no socket of
+    // its own yet, and never emits 'close' if the connection goes.
+    const socket = res.req.socket;
+    const ready = () => {
+      if (write.ready) return;
+      write.ready = true;
+      clearTimeout(write.stall);
+      res.off('finish', ready);
+      res.off('close', ready);
+      socket.off('close', ready);
+      release();
+    };
+    res.once('finish', ready);
+    res.once('close', ready);
+    if (socket.destroyed) ready();
+    else socket.once('close', ready);
+  }
+
+  /** Publishes every ready write that no earlier, unannounced write to the same resource holds. */
+  function release(): void {
+    const blocked = new Map<string, HeldWrite>();
+    for (let i = 0; i < held.length;) {
+      const w = held[i]!;
+      const by = w.paths.map((p) => blocked.get(p)).find((b) => b !== undefined);
+      if (w.ready && !by) {
+        held.splice(i, 1);
+        engine.hub.publish(w.events);
+        continue;
+      }
+      // A writer that does not take its response holds up others only so long.
+      if (w.ready && by && !by.stall) {
+        by.stall = setTimeout(() => by.res.req.socket.destroy(), writerStallMs);
+        by.stall.unref();
+      }
+      for (const p of w.paths) if (!blocked.has(p)) blocked.set(p, by ?? w);
+      i++;
     }
-    // 'finish': the last byte of the response was handed to the OS.
-    res.once('finish', () => engine.hub.publish(events));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -124,7 +199,7 @@ export function createResourceServer(options: ResourceServerOptions) {
         return options_(req, res, path);
       default:
         throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
-          Allow: isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS,
+          Allow: allowed(path),
         });
     }
   }
@@ -186,7 +261,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     res.setHeader('Accept-Events', engine.advertisement);
     res.setHeader('Vary', 'Accept-Events');
     res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('Allow', isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS);
+    res.setHeader('Allow', allowed(path));
     if (!isContainerPath(path) && isJson(resource.contentType))
       res.setHeader('Accept-Patch', ACCEPT_PATCH);
     if (negotiation.kind === 'refuse') {
@@ -204,6 +279,10 @@ export function createResourceServer(options: ResourceServerOptions) {
   }
 
   async function put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container always exists.', {
+        Allow: ROOT_METHODS,
+      });
     const body = await readBody(req, maxBody);
     const container = isContainerPath(path);
     const contentType = container ? CONTAINER_TYPE : requireContentType(req);
@@ -235,7 +314,7 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function patch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (isContainerPath(path))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'A container cannot be patched.', {
-        Allow: CONTAINER_METHODS,
+        Allow: allowed(path),
       });
     const type = mediaEssence(req.headers['content-type']);
     if (!type || !PATCH_TYPES.includes(type))
@@ -322,7 +401,13 @@ export function createResourceServer(options: ResourceServerOptions) {
         respondWritten(res, result, 201, member);
         return;
       } catch (e) {
-        if (e instanceof StoreError && e.code === 'STORE_EXISTS' && attempt < 5) continue;
+        // The name is taken, by a resource or by a container (`x/` blocks `x`): try another.
+        if (
+          e instanceof StoreError &&
+          (e.code === 'STORE_EXISTS' || e.code === 'STORE_CONFLICT') &&
+          attempt < 5
+        )
+          continue;
         throw e;
       }
     }
@@ -331,7 +416,7 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function del(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path === '/')
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container cannot be deleted.', {
-        Allow: 'GET, HEAD, POST, OPTIONS',
+        Allow: ROOT_METHODS,
       });
     const result = await write({
       path,
@@ -348,7 +433,7 @@ export function createResourceServer(options: ResourceServerOptions) {
 
   async function options_(_req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     res.statusCode = 204;
-    const allow = isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS;
+    const allow = allowed(path);
     res.setHeader('Allow', allow);
     res.setHeader('Accept-Patch', ACCEPT_PATCH);
     if (cors !== false) {
@@ -389,6 +474,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     engine,
     history,
     store,
+    /** The request body limit in bytes (`maxBodyBytes`). */
+    maxBodyBytes: maxBody,
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
       handle(req, res).catch((err: unknown) => {
@@ -401,6 +488,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     close(): void {
       clearInterval(pruneTimer);
+      for (const w of held) clearTimeout(w.stall);
       engine.hub.closeAll();
     },
   };
@@ -424,7 +512,9 @@ export function targetPath(url: string): string {
     throw new HttpError(400, 'BAD_TARGET', 'The request target must be an absolute path.');
   let path: string;
   try {
-    path = new URL(url, 'http://localhost').pathname;
+    // Appended, not resolved against a base: `//host/x` is a path here, not a network-path
+    // reference to another authority (which would quietly serve `/x`).
+    path = new URL(`http://localhost${url}`).pathname;
   } catch {
     throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
   }
@@ -436,6 +526,12 @@ export function targetPath(url: string): string {
       `The path ${JSON.stringify(path)} has an empty segment or a control character.`,
     );
   return path;
+}
+
+/** The methods a path takes (`Allow`). */
+function allowed(path: string): string {
+  if (path === '/') return ROOT_METHODS;
+  return isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS;
 }
 
 function mediaEssence(value: string | undefined): string | undefined {
@@ -480,21 +576,28 @@ function checkJson(contentType: string, body: Uint8Array): void {
   }
 }
 
-/** `Slug` (RFC 5023 §9.7): a hint for the new member's name, made safe for a path segment. */
+/**
+ * `Slug` (RFC 5023 §9.7): a hint for the new member's name, made safe for a path segment.
+ * Its UTF-8 arrives either percent-encoded (as RFC 5023 says) or raw, which node:http hands
+ * over as Latin-1; accents are dropped (`Crème brûlée` → `Creme-brulee`), every other run of
+ * characters outside the unreserved set becomes `-`, and dots cannot lead (no `..`).
+ */
 function slugOf(value: string | string[] | undefined): string | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (!raw) return undefined;
-  let text = raw;
+  let text = Buffer.from(raw, 'latin1').toString('utf8');
   try {
-    text = decodeURIComponent(raw);
+    text = decodeURIComponent(text);
   } catch {
     // keep it as sent
   }
   const slug = text
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .replace(/[^A-Za-z0-9._~-]+/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '')
-    .slice(0, 64);
+    .slice(0, 64)
+    .replace(/[-.]+$/, '');
   return slug || undefined;
 }
 

@@ -187,7 +187,9 @@ export function readEventsField(
   }
   if (date !== undefined) {
     if (events.expires !== undefined && events.expiresAt === undefined) {
-      events.expiresAt = new Date(date.getTime() + events.expires * 1000);
+      // An expires past the last instant a Date can hold would make an Invalid Date: leave it out.
+      const at = new Date(date.getTime() + events.expires * 1000);
+      if (!Number.isNaN(at.getTime())) events.expiresAt = at;
     } else if (events.expiresAt !== undefined && events.expires === undefined) {
       events.expires = Math.max(
         0,

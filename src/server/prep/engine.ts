@@ -207,6 +207,9 @@ export class PrepEngine {
     ];
     if (lastModified !== undefined) head.push(['Last-Modified', lastModified]);
     for (const h of target.headers ?? []) head.push([h[0], h[1]]);
+    // RSP-8: the client may have gone while the base was read; its 'close' has fired then,
+    // and a subscription made now would be held until it expires.
+    if (res.destroyed || req.socket.destroyed) return;
     // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
     res.writeHead(200, head.flat());
     const sink: StreamSink = createHttp1Sink(req, res);
@@ -229,12 +232,10 @@ export class PrepEngine {
     res.on('close', () => this.hub.close(sub, 'client'));
 
     // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
-    sink.write(
-      this.hub.frame(
-        sink,
-        encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body),
-      ),
-    );
+    // RSP-6: every delimiter ends a chunk, these two `--M` as well as the `--D`.
+    const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
+    for (const piece of splitAfterDelimiters(opening, mixed))
+      sink.write(this.hub.frame(sink, piece));
 
     // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
     // reading the representation and subscribing. Live ones that also arrived are de-duplicated.
@@ -250,6 +251,21 @@ export class PrepEngine {
       this.hub.activate(sub);
     }
   }
+}
+
+/**
+ * RSP-6: the opening write `--M CRLF <part 1> CRLF --M CRLF <part 2 head> --D` as three
+ * pieces, each ending with a delimiter (`--M`, `--M`, `--D`), so that each becomes a chunk
+ * (or a DATA frame) of its own. The second `--M` is the last `CRLF--M CRLF` of the bytes:
+ * part 1's body never holds it (the boundary is chosen so) and part 2's head cannot.
+ */
+function splitAfterDelimiters(opening: Uint8Array, mixed: string): Uint8Array[] {
+  const bytes = Buffer.from(opening.buffer, opening.byteOffset, opening.byteLength);
+  const first = 2 + mixed.length;
+  const at = bytes.lastIndexOf(`\r\n--${mixed}\r\n`, undefined, 'latin1');
+  if (at < first) return [bytes];
+  const second = at + 4 + mixed.length;
+  return [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -53,6 +53,11 @@ export interface HubOptions {
   keepAliveMs?: number;
   /** A subscriber with more unsent bytes than this is closed (it may resume). Default 1 MiB. */
   maxQueueBytes?: number;
+  /**
+   * A subscriber closed for being slow gets this long to read what is queued and the close
+   * delimiters; then its connection is cut. Default 10 000 ms.
+   */
+  slowGraceMs?: number;
   /** Writes per turn of the event loop before a broadcast yields. Default 2000. */
   writesPerTurn?: number;
   /** Bounds of delta computation (see `createDelta`). */
@@ -90,6 +95,12 @@ export class Subscription {
   readonly mixed: string;
   /** Parts that arrived while pending: [seq, raw part, closes the stream]. */
   pending: PendingPart[] | null = null;
+  /**
+   * The newest seq of the events read from the log for it while pending (`queueFor`): the
+   * log held every event up to there, so once they are sent, a live copy of one of them
+   * (its writer's response was still on its way) is a repeat.
+   */
+  replayedTo = 0;
   /** Called once when the subscription ends, whatever the reason. */
   onClose: ((reason: CloseReason) => void) | undefined;
 
@@ -176,6 +187,7 @@ export class Hub {
       expires: options.expires ?? 3600,
       keepAliveMs: options.keepAliveMs ?? 30_000,
       maxQueueBytes: options.maxQueueBytes ?? 1024 * 1024,
+      slowGraceMs: options.slowGraceMs ?? 10_000,
       writesPerTurn: options.writesPerTurn ?? 2000,
       now: options.now ?? Date.now,
       deltaLimits: options.deltaLimits,
@@ -237,6 +249,7 @@ export class Hub {
     if (sub.state !== 'pending') return;
     sub.pending ??= [];
     for (const e of events) {
+      sub.replayedTo = Math.max(sub.replayedTo, e.seq);
       const role = e.path === sub.channel.path ? ROLE_SELF : ROLE_MEMBER;
       sub.pending.push([e.seq, this.#render(sub.channel, e, role), closesStream(e, role)]);
     }
@@ -257,6 +270,8 @@ export class Hub {
     const pending = sub.pending;
     sub.pending = null;
     if (!pending) return;
+    // EXT-1 "none repeated": the replayed events now count as sent.
+    const sentTo = Math.max(sub.afterSeq, sub.replayedTo);
     pending.sort((a, b) => a[0] - b[0]);
     let last = sub.afterSeq;
     let closing = false;
@@ -275,6 +290,7 @@ export class Hub {
       this.stats.deliveries += parts.length;
       this.stats.writes++;
     }
+    sub.afterSeq = sentTo;
     if (closing) this.close(sub, 'deleted');
   }
 
@@ -295,13 +311,27 @@ export class Hub {
     sub.pending = null;
     this.#detach(sub);
     if (!sub.sink.closed && reason !== 'client') {
-      const closing = this.frame(sub.sink, encodePrepClose(sub.mixed));
+      // RSP-6 here too: `--D` ended the last write; `-- CRLF --M` closes the digest and ends
+      // a chunk, then `-- CRLF` closes the mixed body.
+      const close = encodePrepClose(sub.mixed);
+      const cut = 6 + sub.mixed.length;
+      const last = close.subarray(cut);
+      if (sub.sink.framing === 'chunked') {
+        sub.sink.end(Buffer.concat([frameChunk(close.subarray(0, cut)), frameChunk(last)]));
+      } else {
+        sub.sink.write(close.subarray(0, cut));
+        sub.sink.end(last);
+      }
       if (reason === 'slow') {
         // Its buffer is full: end after what is queued, and cut it off if it never drains.
         this.stats.slowClosed++;
-        sub.sink.end(closing);
-        setTimeout(() => sub.sink.destroy(), 10_000).unref();
-      } else sub.sink.end(closing);
+        const sink = sub.sink;
+        // Only while this response is unfinished: once it is, the connection may already
+        // carry the client's next request (its resume).
+        setTimeout(() => {
+          if (!sink.finished) sink.destroy();
+        }, this.#options.slowGraceMs).unref();
+      }
     }
     sub.onClose?.(reason);
   }
@@ -367,16 +397,22 @@ export class Hub {
   }
 
   #job(ch: Channel): BroadcastJob {
-    const round = ch.round;
+    let round = ch.round;
     ch.round = [];
+    // RSP-7: the stream ends right after a DELETE's notification; later parts of the same
+    // round (the resource created again) are not for these subscribers.
+    const cut = round.findIndex((r) => r[2]);
+    if (cut >= 0 && cut < round.length - 1) round = round.slice(0, cut + 1);
     const raws = round.map((r) => r[1]);
     const raw = raws.length === 1 ? raws[0]! : Buffer.concat(raws);
     // RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks
     // still leave in one socket write.
     const framed = Buffer.concat(raws.map((r) => frameChunk(r)));
     const closes = round.some((r) => r[2]);
+    let minSeq = Infinity;
+    for (const r of round) minSeq = Math.min(minSeq, r[0]);
     ch.lastSentAt = this.#options.now();
-    return { ch, round, raw, framed, closes, it: ch.subscribers.values() };
+    return { ch, round, raw, framed, closes, minSeq, it: ch.subscribers.values() };
   }
 
   #runJobs(jobs: BroadcastJob[], index: number): void {
@@ -403,10 +439,22 @@ export class Hub {
           this.close(sub, 'client');
           continue;
         }
-        sink.write(sink.framing === 'chunked' ? job.framed : job.raw);
-        this.stats.deliveries += job.round.length;
+        let closes = job.closes;
+        if (job.minSeq > sub.afterSeq) {
+          sink.write(sink.framing === 'chunked' ? job.framed : job.raw);
+          this.stats.deliveries += job.round.length;
+        } else {
+          // Its base already reflects some of these events (their writers' responses were
+          // still on their way when it read the representation): those are not news.
+          const fresh = job.round.filter((r) => r[0] > sub.afterSeq);
+          if (fresh.length === 0) continue;
+          const parts = fresh.map((r) => this.frame(sink, r[1]));
+          sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          this.stats.deliveries += fresh.length;
+          closes = fresh.some((r) => r[2]);
+        }
         this.stats.writes++;
-        if (job.closes) this.close(sub, 'deleted');
+        if (closes) this.close(sub, 'deleted');
         else if (sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
       }
       index++;
@@ -442,6 +490,9 @@ export class Hub {
   }
 
   #delta(type: string, e: HubEvent): Representation | undefined {
+    // N822-7: never a body when the state did not change (a PUT of the same bytes, a no-op
+    // PATCH), although a diff of equal documents would be `{}`, `[]` or empty.
+    if (e.before && e.after && sameBytes(e.before.body, e.after.body)) return undefined;
     // N822-8: a PATCH in the very type asked for is its own delta.
     if (e.patch && essence(e.patch.contentType) === type) return e.patch;
     if (!e.before || !e.after) return undefined;
@@ -485,9 +536,11 @@ export class Hub {
         if (ch.lastSentAt > idle) continue;
         ch.lastSentAt = now;
         const [raw, framed] = ch.keepAlive();
-        for (const sub of ch.subscribers) {
-          if (sub.state !== 'live' || sub.sink.closed) continue;
-          sub.sink.write(sub.sink.framing === 'chunked' ? framed : raw);
+        for (const sub of [...ch.subscribers]) {
+          if (sub.state !== 'live') continue;
+          // RSP-8: a client gone unnoticed is forgotten here at the latest.
+          if (sub.sink.closed) this.close(sub, 'client');
+          else sub.sink.write(sub.sink.framing === 'chunked' ? framed : raw);
         }
       }
     }
@@ -500,6 +553,8 @@ interface BroadcastJob {
   raw: Uint8Array;
   framed: Buffer;
   closes: boolean;
+  /** The oldest event of the round: subscribers whose base is older get it all. */
+  minSeq: number;
   it: Iterator<Subscription>;
 }
 
@@ -511,4 +566,8 @@ function closesStream(e: HubEvent, role: number): boolean {
 function essence(mediaType: string): string {
   const semi = mediaType.indexOf(';');
   return (semi < 0 ? mediaType : mediaType.slice(0, semi)).trim().toLowerCase();
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

@@ -25,6 +25,8 @@ export interface StreamSink {
   destroy(): void;
   /** Whether the connection is gone. */
   readonly closed: boolean;
+  /** Whether the response was ended and all of it handed to the OS (the socket may be reused). */
+  readonly finished: boolean;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -62,6 +64,9 @@ export function createHttp1Sink(req: IncomingMessage, res: ServerResponse): Stre
       get closed() {
         return socket.destroyed || res.destroyed;
       },
+      get finished() {
+        return res.writableFinished;
+      },
     };
   }
   return createResponseSink(res);
@@ -75,6 +80,7 @@ export function createResponseSink(res: {
   readonly writableLength: number;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
+  readonly writableFinished: boolean;
 }): StreamSink {
   return {
     framing: 'raw',
@@ -89,6 +95,9 @@ export function createResponseSink(res: {
     destroy: () => void res.destroy(),
     get closed() {
       return res.destroyed;
+    },
+    get finished() {
+      return res.writableFinished;
     },
   };
 }

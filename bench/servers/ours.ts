@@ -1,0 +1,41 @@
+/**
+ * Our server as `prep serve` runs it, on an in-memory store (so the fan-out is compared, not
+ * the disk; BENCH_STORE=sqlite uses SQLite in a temporary file), with limits raised so the
+ * benchmark, not SEC-2, decides how many subscribers there are.
+ *
+ *   node --import tsx bench/servers/ours.ts   (as a child of bench/run.ts; it needs IPC)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '../../src/server/index.js';
+import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
+import { serveBenchIpc } from './child.js';
+
+let dir: string | undefined;
+let store: Store;
+if (process.env.BENCH_STORE === 'sqlite') {
+  dir = mkdtempSync(join(tmpdir(), 'prep-bench-'));
+  store = new SqliteStore({ filename: join(dir, 'bench.db') });
+} else store = new MemoryStore();
+await store.open();
+
+const maxQueueBytes = Number(process.env.BENCH_MAX_QUEUE_BYTES ?? 0);
+const running = await startServer({
+  store,
+  port: 0,
+  expires: 3600,
+  keepAliveMs: 30_000,
+  limits: { maxSubscriptions: 10_000_000, maxPerClient: 10_000_000, maxPerResource: 10_000_000 },
+  ...(maxQueueBytes > 0 ? { maxQueueBytes } : {}),
+});
+
+serveBenchIpc({
+  url: running.url,
+  extra: () => ({ ...running.app.engine.hub.stats }),
+  async close() {
+    await running.close();
+    await store.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+});

@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util';
+import { createReplicator, type ReplicaProgress } from '../client/wes/index.js';
+import { DirectoryStorage } from './replicate-storage.js';
+
+const HELP = `Usage: prep replicate URL DIR [options]
+
+Replicates a collection (a container URL, ending in /) into DIR with Web Event
+Sourcing: loads a snapshot, reads the change feed from it, then keeps DIR current
+(PREP notifications, else polling the feed). Resumes where it stopped; starts over
+from a snapshot when its state is lost or the feed no longer has its position.
+
+Options:
+  --once          catch up, then exit
+  --interval MS   how often to poll the feed (default 2000)
+  --no-prep       do not subscribe with PREP; poll only
+  --quiet         no progress bar, no messages (the summary still goes to stdout)
+  -h, --help      show this help
+`;
+
+/**
+ * `prep replicate URL DIR`: maps flags to a {@link createReplicator} over a directory,
+ * renders progress (a bar on a TTY, on stderr) and a one-line summary (stdout). Resolves
+ * with the exit status: 0 done, 1 failed, 2 usage error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await replicate(['http://localhost:8080/notes/', './mirror', '--once']);
+ * ```
+ */
+export async function replicate(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        once: { type: 'boolean' },
+        interval: { type: 'string' },
+        'no-prep': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    process.stderr.write(`prep replicate: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const [url, dir, ...extra] = parsed.positionals;
+  if (url === undefined || dir === undefined || extra.length > 0) {
+    process.stderr.write(`prep replicate: expected URL and DIR\n\n${HELP}`);
+    return 2;
+  }
+  let container: URL;
+  try {
+    container = new URL(url);
+    if (container.protocol !== 'http:' && container.protocol !== 'https:') throw new Error();
+  } catch {
+    process.stderr.write(`prep replicate: ${JSON.stringify(url)} is not an http(s) URL\n`);
+    return 2;
+  }
+  if (!container.pathname.endsWith('/')) {
+    process.stderr.write(
+      `prep replicate: a collection URL ends with "/" (did you mean ${container.href}/?)\n`,
+    );
+    return 2;
+  }
+  const interval = v.interval === undefined ? 2000 : Number(v.interval);
+  if (!Number.isInteger(interval) || interval < 10) {
+    process.stderr.write(
+      `prep replicate: --interval expects milliseconds (>= 10), got ${v.interval}\n`,
+    );
+    return 2;
+  }
+
+  const quiet = v.quiet === true;
+  const bar = new ProgressBar(!quiet && process.stderr.isTTY === true);
+  const say = (message: string) => {
+    if (quiet) return;
+    bar.clear();
+    process.stderr.write(`prep replicate: ${message}\n`);
+  };
+  const storage = new DirectoryStorage(dir, container.pathname);
+  const replica = createReplicator({
+    url: container.href,
+    storage,
+    onProgress: (p) => bar.update(p),
+    log: say,
+  });
+  const started = performance.now();
+  const summary = (how: string) => {
+    bar.clear();
+    const s = replica.stats;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const from = s.resumed ? 'resumed' : s.snapshots > 0 ? 'from a snapshot' : 'up to date';
+    process.stdout.write(
+      `prep replicate: ${container.href} -> ${dir}: ${s.entities} entities (${from}), ` +
+        `${s.entries} feed entries, ${s.gets} GETs, ${s.notifications} notifications, ${seconds} s${how}\n`,
+    );
+  };
+
+  try {
+    await replica.sync();
+  } catch (e) {
+    bar.clear();
+    process.stderr.write(`prep replicate: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (v.once) {
+    summary('');
+    return 0;
+  }
+  say(`caught up; following ${container.href} (Ctrl-C to stop)`);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await replica.live({
+      intervalMs: interval,
+      prep: v['no-prep'] !== true,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  replica.stats.entities = Object.keys(replica.state?.entities ?? {}).length;
+  summary(' (stopped)');
+  return 0;
+}
+
+/** A one-line progress bar on stderr, redrawn in place; a no-op off a TTY. */
+class ProgressBar {
+  readonly #on: boolean;
+  #shown = false;
+
+  constructor(on: boolean) {
+    this.#on = on;
+  }
+
+  update(p: ReplicaProgress): void {
+    if (!this.#on) return;
+    const width = 30;
+    const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+    const filled = Math.round(ratio * width);
+    const what = p.phase === 'snapshot' ? 'snapshot parts' : 'feed pages';
+    process.stderr.write(
+      `\r${p.phase.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${what}\x1b[K`,
+    );
+    this.#shown = true;
+  }
+
+  clear(): void {
+    if (!this.#shown) return;
+    process.stderr.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}

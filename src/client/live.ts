@@ -1,0 +1,672 @@
+/**
+ * `live()`: an up-to-date local copy of a JSON resource. It subscribes asking for deltas
+ * (N822-8), applies each notification's delta to its copy, and re-fetches with a plain GET
+ * when a notification has no delta or the delta's base is not its state; it follows the
+ * ETag chain (N822-5) to tell which events its state already reflects.
+ *
+ * How the chain is kept. `etag` is the ETag of the state held. A notification whose ETag
+ * equals it is already reflected (the server may send an event that happened before the
+ * representation it sent was read) and is skipped. The last full representation (from the
+ * stream or a re-fetch) is kept as the base: a notification carrying the base's ETag means
+ * the events in between were already in the base, so the copy goes back to it. After a
+ * re-fetch prompted by an event E, when the GET returned a newer state than E's, the events
+ * up to that state are skipped until the one carrying its ETag arrives.
+ */
+import { applyJsonPatch, applyMergePatch } from '../core/delta/index.js';
+import { parseMediaType } from '../core/media-type.js';
+import { backoffDelay, retriesOf, sleep } from './backoff.js';
+import { PrepSubscribeError } from './errors.js';
+import type { NotificationItem, ReconnectItem, RepresentationItem } from './items.js';
+import { sameResource } from './same-resource.js';
+import {
+  subscribe,
+  type FetchFunction,
+  type SubscribeOptions,
+  type Subscription,
+} from './subscribe.js';
+
+/**
+ * The delta formats `live()` applies.
+ *
+ * @example
+ * ```ts
+ * import type { LiveDeltaType } from 'prep-live/client';
+ *
+ * const delta: LiveDeltaType = 'application/merge-patch+json';
+ * ```
+ */
+export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-patch+json';
+
+/**
+ * Options of {@link live}: those of `subscribe()` but the formats, plus:
+ *
+ * @example
+ * ```ts
+ * import type { LiveOptions } from 'prep-live/client';
+ *
+ * const options: LiveOptions = { delta: 'application/merge-patch+json', whenDeleted: 'watch' };
+ * ```
+ */
+export interface LiveOptions extends Omit<SubscribeOptions, 'accept' | 'delta' | 'lastEventId'> {
+  /** The delta format to ask for; `false` asks for none (every change is re-fetched). Default JSON Patch. */
+  delta?: LiveDeltaType | false;
+  /**
+   * After the resource is deleted (or when it does not exist): `end` stops (the default);
+   * `watch` reports it and then polls, with the reconnect backoff, until it exists again.
+   */
+  whenDeleted?: 'end' | 'watch';
+}
+
+/**
+ * One change of a live copy.
+ *
+ * @example
+ * ```ts
+ * import type { LiveChange } from 'prep-live/client';
+ *
+ * const render = (c: LiveChange<{ title: string }>) => (c.deleted ? '(deleted)' : c.value?.title);
+ * ```
+ */
+export interface LiveChange<T> {
+  /** The new value; `undefined` when the resource does not exist. */
+  value: T | undefined;
+  /** Its ETag (N822-5), when known. */
+  etag: string | undefined;
+  /** The Event-ID of the last notification seen. */
+  eventId: string | undefined;
+  /** True when the resource does not exist (any more). */
+  deleted: boolean;
+  /**
+   * How the value was obtained: `representation` (the stream's part 1), `delta` (a
+   * notification's delta applied), `refetch` (a plain GET), `base` (back to the last full
+   * representation, which already reflected the events since), `delete` (a DELETE
+   * notification, or a 404).
+   */
+  cause: 'representation' | 'delta' | 'refetch' | 'base' | 'delete';
+}
+
+/**
+ * Why a live copy stopped following its resource: `closed` (`close()` or the signal),
+ * `deleted` (the resource was deleted, with `whenDeleted: 'end'`), `expired` (the stream
+ * ended and reconnecting is off), `error` (see `error`).
+ *
+ * @example
+ * ```ts
+ * import type { LiveEndReason } from 'prep-live/client';
+ *
+ * const expected: LiveEndReason[] = ['closed', 'deleted'];
+ * ```
+ */
+export type LiveEndReason = 'closed' | 'deleted' | 'expired' | 'error';
+
+/**
+ * The `change` event of a {@link LiveResource}.
+ *
+ * @example
+ * ```ts
+ * live.addEventListener('change', (e) => console.log((e as LiveChangeEvent<unknown>).change.value));
+ * ```
+ */
+export class LiveChangeEvent<T> extends Event {
+  readonly change: LiveChange<T>;
+  constructor(change: LiveChange<T>) {
+    super('change');
+    this.change = change;
+  }
+}
+
+/**
+ * The `end` event of a {@link LiveResource}: dispatched once.
+ *
+ * @example
+ * ```ts
+ * live.addEventListener('end', (e) => console.log('stopped:', (e as LiveEndEvent).reason));
+ * ```
+ */
+export class LiveEndEvent extends Event {
+  readonly reason: LiveEndReason;
+  readonly error: unknown;
+  constructor(reason: LiveEndReason, error?: unknown) {
+    super('end');
+    this.reason = reason;
+    this.error = error;
+  }
+}
+
+/**
+ * The `error` event of a {@link LiveResource}: the error that ended it (an `end` event with
+ * reason `error` follows).
+ *
+ * @example
+ * ```ts
+ * live.addEventListener('error', (e) => console.error((e as LiveErrorEvent).error));
+ * ```
+ */
+export class LiveErrorEvent extends Event {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    super('error');
+    this.error = error;
+  }
+}
+
+/**
+ * The `reconnect` event of a {@link LiveResource}: its subscription reconnects.
+ *
+ * @example
+ * ```ts
+ * live.addEventListener('reconnect', (e) => console.warn('reconnecting', (e as LiveReconnectEvent).info.delay));
+ * ```
+ */
+export class LiveReconnectEvent extends Event {
+  readonly info: ReconnectItem;
+  constructor(info: ReconnectItem) {
+    super('reconnect');
+    this.info = info;
+  }
+}
+
+/**
+ * Keeps a live local copy of the JSON resource at `url`. See {@link LiveResource}.
+ *
+ * @example
+ * ```ts
+ * import { live } from 'prep-live/client';
+ *
+ * const doc = live<{ title: string }>('https://example.org/doc');
+ * await doc.ready;
+ * console.log(doc.value?.title, doc.etag);
+ * doc.onChange(({ value, cause }) => console.log(cause, value?.title));
+ * // later
+ * doc.close();
+ * ```
+ */
+export function live<T = unknown>(url: string | URL, options: LiveOptions = {}): LiveResource<T> {
+  return new LiveResource<T>(url, options);
+}
+
+/** Thrown inside the loop to leave it when the copy is closed; never escapes. */
+const CLOSED = new Error('the live copy was closed');
+
+/**
+ * A live copy of a JSON resource: `value` and `etag` always hold the newest state known.
+ * Changes are announced three ways: `change` events ({@link LiveChangeEvent}),
+ * `onChange(callback)`, and async iteration (`for await (const change of live)`), which
+ * starts with the current state when there is one. Also dispatches `reconnect`, `error`
+ * and `end` events. Create it with {@link live}.
+ *
+ * @example
+ * ```ts
+ * import { live } from 'prep-live/client';
+ *
+ * const doc = live<{ count: number }>('https://example.org/counter', { whenDeleted: 'watch' });
+ * for await (const { value, deleted } of doc) {
+ *   console.log(deleted ? 'gone' : value?.count);
+ * }
+ * ```
+ */
+export class LiveResource<T = unknown> extends EventTarget {
+  /** The resource's URL, as given. */
+  readonly url: string;
+  /** Resolves once the first state is known (the representation, or a 404 when watching); rejects if the copy fails first. */
+  readonly ready: Promise<void>;
+  /** Resolves when the copy stops following the resource, with why. Never rejects. */
+  readonly ended: Promise<LiveEndReason>;
+
+  readonly #options: LiveOptions;
+  readonly #fetch: FetchFunction;
+  readonly #controller = new AbortController();
+  #subscription: Subscription | undefined;
+  #value: T | undefined;
+  #etag: string | undefined;
+  #eventId: string | undefined;
+  #deleted = false;
+  #known = false;
+  #last: LiveChange<T> | undefined;
+  /** The last full representation: value and ETag. */
+  #base: { value: T; etag: string | undefined } | undefined;
+  /** After a re-fetch that went past an event: skip events up to the one with this ETag. */
+  #catchUp: string | undefined;
+  #end: LiveEndReason | undefined;
+  #error: unknown;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: unknown) => void;
+  #resolveEnded!: (reason: LiveEndReason) => void;
+  #onAbort: (() => void) | undefined;
+
+  /**
+   * Use {@link live}.
+   *
+   * @example
+   * ```ts
+   * import { LiveResource } from 'prep-live/client';
+   *
+   * const doc = new LiveResource('https://example.org/doc', {});
+   * ```
+   */
+  constructor(url: string | URL, options: LiveOptions = {}) {
+    super();
+    this.url = String(url);
+    this.#options = options;
+    const f = options.fetch;
+    this.#fetch = f ?? ((input, init) => globalThis.fetch(input, init));
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    // Nobody has to wait for it: a failure is also reported by `error` and `ended`.
+    this.ready.catch(() => undefined);
+    this.ended = new Promise<LiveEndReason>((resolve) => {
+      this.#resolveEnded = resolve;
+    });
+    const signal = options.signal;
+    if (signal !== undefined) {
+      this.#onAbort = () => this.close();
+      if (signal.aborted) queueMicrotask(this.#onAbort);
+      else signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    void this.#run();
+  }
+
+  /** The newest value known; `undefined` before `ready` and when the resource does not exist. */
+  get value(): T | undefined {
+    return this.#value;
+  }
+
+  /** The ETag of `value`, when the server sent one. */
+  get etag(): string | undefined {
+    return this.#etag;
+  }
+
+  /** The Event-ID of the last notification seen. */
+  get eventId(): string | undefined {
+    return this.#eventId;
+  }
+
+  /** True when the resource does not exist (it was deleted, or with `watch`, not created yet). */
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+
+  /** Why the copy stopped, or `undefined` while it follows the resource. */
+  get endReason(): LiveEndReason | undefined {
+    return this.#end;
+  }
+
+  /** The error that ended the copy, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * Calls `listener` with every change from now on; returns a function that stops it.
+   *
+   * @example
+   * ```ts
+   * const stop = doc.onChange((change) => console.log(change.value));
+   * stop();
+   * ```
+   */
+  onChange(listener: (change: LiveChange<T>) => void): () => void {
+    const handler = (e: Event): void => listener((e as LiveChangeEvent<T>).change);
+    this.addEventListener('change', handler);
+    return () => this.removeEventListener('change', handler);
+  }
+
+  /**
+   * The changes as an async iterator: first the current state (when known), then every
+   * change; it ends when the copy does, and throws the error that ended it, if one did.
+   *
+   * @example
+   * ```ts
+   * for await (const { value } of doc.changes()) console.log(value);
+   * ```
+   */
+  changes(): AsyncIterableIterator<LiveChange<T>> {
+    const queue: LiveChange<T>[] = [];
+    let wake: (() => void) | undefined;
+    let finished = this.#end !== undefined;
+    if (!finished && this.#last !== undefined) queue.push(this.#last);
+    const onChange = (e: Event): void => {
+      queue.push((e as LiveChangeEvent<T>).change);
+      wake?.();
+    };
+    const onEnd = (): void => {
+      finished = true;
+      wake?.();
+    };
+    const stop = (): void => {
+      finished = true;
+      this.removeEventListener('change', onChange);
+      this.removeEventListener('end', onEnd);
+      wake?.();
+    };
+    this.addEventListener('change', onChange);
+    this.addEventListener('end', onEnd);
+    const iterator: AsyncIterableIterator<LiveChange<T>> = {
+      next: async (): Promise<IteratorResult<LiveChange<T>>> => {
+        for (;;) {
+          const change = queue.shift();
+          if (change !== undefined) return { done: false, value: change };
+          if (finished) {
+            stop();
+            if (this.#end === 'error') throw this.#error;
+            return { done: true, value: undefined };
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      },
+      return: (): Promise<IteratorResult<LiveChange<T>>> => {
+        stop();
+        queue.length = 0;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<LiveChange<T>> {
+    return this.changes();
+  }
+
+  /** Stops following the resource: closes the stream, stops re-fetching and polling. */
+  close(): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort();
+    this.#subscription?.close();
+  }
+
+  get #closed(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  async #run(): Promise<void> {
+    const watch = this.#options.whenDeleted === 'watch';
+    const reconnect = this.#options.reconnect;
+    const backoff = reconnect === false ? {} : (reconnect ?? {});
+    let polls = 0;
+    try {
+      for (;;) {
+        if (this.#closed) throw CLOSED;
+        const subscription = this.#subscribe();
+        let ended: 'deleted' | 'expired' | 'closed' | undefined;
+        try {
+          for await (const item of subscription) {
+            switch (item.kind) {
+              case 'representation':
+                polls = 0;
+                this.#representation(item);
+                break;
+              case 'notification':
+                await this.#notification(item);
+                break;
+              case 'part':
+                // An rfc822 part that does not parse: some event we cannot read. We asked
+                // for message/rfc822 only, so other formats are not for us.
+                if (item.error !== undefined) await this.#refetch(undefined);
+                break;
+              case 'reconnect':
+                this.dispatchEvent(new LiveReconnectEvent(item));
+                break;
+              case 'end':
+                ended = item.reason;
+                break;
+            }
+            if (this.#closed) throw CLOSED;
+          }
+        } catch (e) {
+          if (this.#closed || e === CLOSED) throw CLOSED;
+          // The resource is not there (yet): with `watch`, wait for it.
+          if (!(watch && isGone(e))) throw e;
+          this.#set(undefined, undefined, 'delete', true);
+          ended = 'deleted';
+        } finally {
+          subscription.close();
+        }
+        if (ended === 'closed' || ended === undefined) throw CLOSED;
+        if (ended === 'expired') return this.#finish('expired');
+        if (!watch) return this.#finish('deleted');
+        polls++;
+        if (!(await sleep(backoffDelay(polls, backoff), this.#controller.signal))) throw CLOSED;
+      }
+    } catch (e) {
+      if (e === CLOSED || this.#closed) return this.#finish('closed');
+      this.#error = e;
+      this.#rejectReady(e);
+      this.dispatchEvent(new LiveErrorEvent(e));
+      this.#finish('error');
+    }
+  }
+
+  #subscribe(): Subscription {
+    const o = this.#options;
+    const options: SubscribeOptions = { signal: this.#controller.signal, fetch: this.#fetch };
+    if (o.delta !== false) options.delta = o.delta ?? 'application/json-patch+json';
+    if (o.headers !== undefined) options.headers = o.headers;
+    if (o.reconnect !== undefined) options.reconnect = o.reconnect;
+    if (o.maxHeaderBytes !== undefined) options.maxHeaderBytes = o.maxHeaderBytes;
+    // A fresh subscription asks for the whole representation: no Last-Event-ID.
+    this.#subscription = subscribe(this.url, options);
+    return this.#subscription;
+  }
+
+  #finish(reason: LiveEndReason): void {
+    if (this.#end !== undefined) return;
+    this.#end = reason;
+    if (this.#onAbort !== undefined)
+      this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#controller.abort();
+    // Ends before a first state: `ready` says so (it was never going to resolve).
+    if (!this.#known)
+      this.#rejectReady(new Error(`the live copy ended (${reason}) before its first state`));
+    this.dispatchEvent(new LiveEndEvent(reason, this.#error));
+    this.#resolveEnded(reason);
+  }
+
+  #representation(item: RepresentationItem): void {
+    // Omitted (RSP-5): the server had nothing newer than the last event we saw.
+    if (item.omitted) return;
+    const value = parseJson<T>(item.headers.get('content-type'), item.body);
+    const etag = item.headers.get('etag') ?? undefined;
+    this.#base = { value, etag };
+    this.#catchUp = undefined;
+    this.#set(value, etag, 'representation', false);
+  }
+
+  async #notification(n: NotificationItem): Promise<void> {
+    this.#eventId = n.eventId;
+    const about =
+      n.contentLocation === undefined || sameResource(n.contentLocation, this.url)
+        ? 'self'
+        : 'other';
+    if (about === 'self' && n.method.toUpperCase() === 'DELETE') {
+      this.#catchUp = undefined;
+      this.#set(undefined, undefined, 'delete', true);
+      return;
+    }
+    const etag = n.etag;
+    if (this.#catchUp !== undefined) {
+      // Our state (a re-fetch) is newer than these events: skip up to the one that made it.
+      if (etag === undefined) {
+        this.#catchUp = undefined;
+        await this.#refetch(n);
+      } else if (etag === this.#catchUp) this.#catchUp = undefined;
+      return;
+    }
+    // Already reflected in what we hold (the server may send an event twice, N822-5).
+    if (etag !== undefined && etag === this.#etag) return;
+    // The base already reflected the events since it: go back to it.
+    if (etag !== undefined && this.#base !== undefined && etag === this.#base.etag) {
+      this.#set(this.#base.value, this.#base.etag, 'base', false);
+      return;
+    }
+    // A member of a container changed (N822-6): the container's delta, if any, is not about it.
+    if (about === 'self' && n.delta !== undefined && !this.#deleted && this.#known) {
+      const next = applyLiveDelta(this.#value, n.delta);
+      if (next.ok) {
+        this.#set(next.value as T, etag, 'delta', false);
+        return;
+      }
+    }
+    await this.#refetch(n);
+  }
+
+  /** A plain GET (If-None-Match), retried on network errors and 5xx with the reconnect backoff. */
+  async #refetch(cause: NotificationItem | undefined): Promise<void> {
+    const retries = retriesOf(this.#options.reconnect);
+    const reconnect = this.#options.reconnect;
+    const backoff = reconnect === false ? {} : (reconnect ?? {});
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#get(cause);
+        return;
+      } catch (e) {
+        if (this.#closed) throw CLOSED;
+        if (!isTransient(e) || attempt > retries) throw e;
+        if (!(await sleep(backoffDelay(attempt, backoff), this.#controller.signal))) throw CLOSED;
+      }
+    }
+  }
+
+  async #get(cause: NotificationItem | undefined): Promise<void> {
+    // A plain GET: no Accept-Events (MTH-3 is about GET anyway; this one wants no stream).
+    const headers = new Headers(this.#options.headers);
+    headers.delete('Accept-Events');
+    headers.delete('Last-Event-ID');
+    if (this.#etag !== undefined && this.#known && !this.#deleted)
+      headers.set('If-None-Match', this.#etag);
+    const response = await this.#fetch(this.url, {
+      method: 'GET',
+      headers,
+      signal: this.#controller.signal,
+      cache: 'no-store',
+    });
+    // HDR-6: Events on a response to a request without Accept-Events makes it invalid.
+    if (response.headers.has('events')) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new PrepSubscribeError(
+        'EVENTS_UNSOLICITED',
+        'the re-fetch response has an Events field but asked for no notifications (HDR-6)',
+        { status: response.status },
+      );
+    }
+    const expected = cause?.etag;
+    if (response.status === 304) {
+      // Our state is current again (the resource went back to it): skip the events up to it.
+      if (expected !== undefined && expected !== this.#etag) this.#catchUp = this.#etag;
+      return;
+    }
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel().catch(() => undefined);
+      // Deleted meanwhile; its DELETE notification follows and ends the stream.
+      this.#catchUp = undefined;
+      this.#set(undefined, undefined, 'delete', true);
+      return;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new PrepSubscribeError(
+        'HTTP_STATUS',
+        `re-fetching ${this.url}: the server answered ${response.status}`,
+        { status: response.status },
+      );
+    }
+    const body = new Uint8Array(await response.arrayBuffer());
+    const value = parseJson<T>(response.headers.get('content-type'), body);
+    const etag = response.headers.get('etag') ?? undefined;
+    this.#base = { value, etag };
+    // The GET may reflect events after `cause`: skip those until the one that made it.
+    this.#catchUp =
+      expected !== undefined && etag !== undefined && etag !== expected ? etag : undefined;
+    this.#set(value, etag, 'refetch', false);
+  }
+
+  #set(
+    value: T | undefined,
+    etag: string | undefined,
+    cause: LiveChange<T>['cause'],
+    deleted: boolean,
+  ): void {
+    const first = !this.#known;
+    const changed =
+      first ||
+      deleted !== this.#deleted ||
+      // Same ETag, same representation (RFC 9110 §8.8.3): nothing to announce.
+      (!deleted && (etag === undefined || etag !== this.#etag));
+    this.#value = value;
+    this.#etag = etag;
+    this.#deleted = deleted;
+    this.#known = true;
+    if (first) this.#resolveReady();
+    if (!changed) return;
+    const change: LiveChange<T> = { value, etag, eventId: this.#eventId, deleted, cause };
+    this.#last = change;
+    this.dispatchEvent(new LiveChangeEvent(change));
+  }
+}
+
+function parseJson<T>(contentType: string | null, body: Uint8Array): T {
+  if (contentType !== null) {
+    let essence: string;
+    try {
+      essence = parseMediaType(contentType).essence;
+    } catch {
+      essence = '';
+    }
+    if (essence !== 'application/json' && !essence.endsWith('+json')) {
+      throw new PrepSubscribeError(
+        'NOT_JSON',
+        `live() keeps JSON resources; this one is ${contentType}`,
+      );
+    }
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(body)) as T;
+  } catch (e) {
+    throw new PrepSubscribeError('NOT_JSON', 'the representation is not valid JSON', { cause: e });
+  }
+}
+
+function applyLiveDelta(
+  value: unknown,
+  delta: { type: string; body: Uint8Array },
+): { ok: true; value: unknown } | { ok: false } {
+  let type: string;
+  try {
+    type = parseMediaType(delta.type).essence;
+  } catch {
+    return { ok: false };
+  }
+  try {
+    const patch = JSON.parse(new TextDecoder().decode(delta.body)) as unknown;
+    if (type === 'application/json-patch+json')
+      return { ok: true, value: applyJsonPatch(value, patch) };
+    if (type === 'application/merge-patch+json')
+      return { ok: true, value: applyMergePatch(value, patch) };
+  } catch {
+    // A delta that does not apply to our state: its base is not what we hold. Re-fetch.
+  }
+  return { ok: false };
+}
+
+/** A 404 or 410: the resource does not exist. */
+function isGone(e: unknown): boolean {
+  return (
+    e instanceof PrepSubscribeError &&
+    e.code === 'HTTP_STATUS' &&
+    (e.status === 404 || e.status === 410)
+  );
+}
+
+/** Worth asking again: the network failed, or the server had a passing problem. */
+function isTransient(e: unknown): boolean {
+  if (e instanceof PrepSubscribeError) {
+    const status = e.status ?? 0;
+    return e.code === 'HTTP_STATUS' && (status === 408 || status === 429 || status >= 500);
+  }
+  return e instanceof TypeError;
+}

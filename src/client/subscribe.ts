@@ -1,0 +1,331 @@
+/**
+ * `subscribe()`: a PREP subscription over `fetch`, in browsers and Node, as an async
+ * iterable. It asks for notifications (REQ-1), checks the response (HDR-5, HDR-6, ERR-2..4),
+ * yields the representation and then each notification as soon as it is complete, and
+ * reconnects on its own with `Last-Event-ID` (REQ-2, RSP-5, EXT-1) when the stream expires
+ * or breaks, until the resource is deleted (RSP-7) or the caller closes it.
+ */
+import { DEFAULT_NOTIFICATION_TYPE } from '../core/events/index.js';
+import { serializePrepAccept } from './accept-events.js';
+import { backoffDelay, retriesOf, sleep, type ReconnectOptions } from './backoff.js';
+import { PrepSubscribeError } from './errors.js';
+import type { NotificationItem, ReconnectReason, SubscriptionItem } from './items.js';
+import { readPrepResponse } from './read-response.js';
+import { sameResource } from './same-resource.js';
+
+/**
+ * The `fetch` a subscription calls; `globalThis.fetch` by default.
+ *
+ * @example
+ * ```ts
+ * import type { FetchFunction } from 'prep-live/client';
+ *
+ * const logged: FetchFunction = (input, init) => {
+ *   console.log(init?.method ?? 'GET', String(input));
+ *   return fetch(input, init);
+ * };
+ * ```
+ */
+export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Options of {@link subscribe}.
+ *
+ * @example
+ * ```ts
+ * import type { SubscribeOptions } from 'prep-live/client';
+ *
+ * const options: SubscribeOptions = {
+ *   delta: 'application/json-patch+json',
+ *   headers: { Authorization: 'Bearer …' },
+ *   reconnect: { maxDelayMs: 10_000 },
+ * };
+ * ```
+ */
+export interface SubscribeOptions {
+  /** Notification media types, most preferred first (`accept`, REQ-1). Default `message/rfc822`. */
+  accept?: string | readonly string[];
+  /** Ask for deltas in this media type (`delta` on `message/rfc822`, N822-8). */
+  delta?: string;
+  /** Extra request header fields (`Authorization`, ...). `Accept-Events` and `Last-Event-ID` are ours. */
+  headers?: HeadersInit;
+  /** Resume after this event (REQ-2): the server may skip the body (RSP-5) or replay (EXT-1). */
+  lastEventId?: string;
+  /** How to reconnect; `false` never does. Default: forever, 500 ms base, 30 s cap, full jitter. */
+  reconnect?: ReconnectOptions | false;
+  /** The fetch to use. Default `globalThis.fetch`. */
+  fetch?: FetchFunction;
+  /** Aborting it closes the subscription, as `close()` does. */
+  signal?: AbortSignal;
+  /** Largest part header block, in bytes. Default 64 KiB. */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * Subscribes to a resource's notifications. The connection opens when iteration starts.
+ *
+ * Yields, in order: a `representation` (part 1 of the response; `omitted` when the server
+ * skipped the body), then a `notification` per event as soon as its part is complete (or a
+ * `part` for another notification format); on reconnect a `reconnect` item, then the new
+ * representation unless the server omitted it (then missed events follow, EXT-1); and last
+ * an `end` item (`deleted`, `expired` or `closed`). Throws a `PrepSubscribeError` when the
+ * server refuses (4xx, an `Events` status other than 200 and not 429/503, no `Events`) or
+ * when reconnect attempts run out.
+ *
+ * Reconnects when the stream ends (both close delimiters: `expires` elapsed) or breaks,
+ * with `Last-Event-ID` of the last event seen, after a full-jitter backoff that starts over
+ * once a connection works, or after the server's `Retry-After` (`Events` status 429 or
+ * 503, HTTP 408, 429, 5xx). Never after a `DELETE` of the resource itself (RSP-7) nor after
+ * another 4xx. Only ever sends `GET` (MTH-3).
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'prep-live/client';
+ *
+ * const sub = subscribe('https://example.org/doc', { delta: 'application/json-patch+json' });
+ * for await (const item of sub) {
+ *   if (item.kind === 'representation') console.log('now', new TextDecoder().decode(item.body));
+ *   if (item.kind === 'notification') console.log(item.method, item.etag, item.delta?.type);
+ *   if (item.kind === 'reconnect') console.log('reconnecting in', item.delay, 'ms');
+ * }
+ * ```
+ */
+export function subscribe(url: string | URL, options: SubscribeOptions = {}): Subscription {
+  return new Subscription(url, options);
+}
+
+/**
+ * A PREP subscription: an async iterable of {@link SubscriptionItem}s with one consumer.
+ * Create it with {@link subscribe}.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'prep-live/client';
+ *
+ * const sub = subscribe('https://example.org/doc');
+ * setTimeout(() => sub.close(), 60_000);
+ * for await (const item of sub) console.log(item.kind); // ... then { kind: 'end', reason: 'closed' }
+ * ```
+ */
+export class Subscription implements AsyncIterable<SubscriptionItem> {
+  /** The resource's URL, as given. */
+  readonly url: string;
+  readonly #options: SubscribeOptions;
+  readonly #fetch: FetchFunction;
+  readonly #controller = new AbortController();
+  readonly #iterator: AsyncGenerator<SubscriptionItem, void, undefined>;
+  #lastEventId: string | undefined;
+  #closed = false;
+  #onAbort: (() => void) | undefined;
+
+  /**
+   * Use {@link subscribe}.
+   *
+   * @example
+   * ```ts
+   * import { Subscription } from 'prep-live/client';
+   *
+   * const sub = new Subscription('https://example.org/doc', {});
+   * ```
+   */
+  constructor(url: string | URL, options: SubscribeOptions = {}) {
+    this.url = String(url);
+    this.#options = options;
+    this.#lastEventId = options.lastEventId;
+    const f = options.fetch;
+    this.#fetch = f ?? ((input, init) => globalThis.fetch(input, init));
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) this.close();
+      else {
+        this.#onAbort = () => this.close();
+        signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
+    }
+    this.#iterator = this.#run();
+  }
+
+  /** The Event-ID of the last notification seen (or the `lastEventId` option): what a resume sends. */
+  get lastEventId(): string | undefined {
+    return this.#lastEventId;
+  }
+
+  /** Whether the subscription is over: `close()` was called, the signal aborted, or the iteration ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Closes the subscription: aborts the request, stops reconnecting. A pending or later
+   * `next()` yields `{ kind: 'end', reason: 'closed' }`, then the iteration ends (RSP-8:
+   * clients close the stream when the user leaves).
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#controller.abort();
+    this.#release();
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<SubscriptionItem, void, undefined> {
+    return this.#iterator;
+  }
+
+  #release(): void {
+    if (this.#onAbort !== undefined)
+      this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
+  }
+
+  async *#run(): AsyncGenerator<SubscriptionItem, void, undefined> {
+    const reconnect = this.#options.reconnect;
+    const retries = retriesOf(reconnect);
+    const backoff = reconnect === false ? {} : (reconnect ?? {});
+    const signal = this.#controller.signal;
+    let attempt = 0;
+    let connected = false; // a representation was yielded at least once
+    try {
+      for (;;) {
+        if (this.#closed) break;
+        let reason: ReconnectReason;
+        let failure: PrepSubscribeError | undefined;
+        let retryAfterMs: number | undefined;
+        let deleted = false;
+        const connection = new AbortController();
+        const abort = (): void => connection.abort();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+          const sentLastEventId = this.#lastEventId;
+          const response = await this.#fetch(this.url, {
+            method: 'GET', // MTH-3: notifications are asked for with GET only
+            headers: this.#headers(sentLastEventId),
+            signal: connection.signal,
+          });
+          if (this.#closed) {
+            await response.body?.cancel().catch(() => undefined);
+            break;
+          }
+          const readOptions: { lastEventId?: string; maxHeaderBytes?: number } = {};
+          if (sentLastEventId !== undefined) readOptions.lastEventId = sentLastEventId;
+          if (this.#options.maxHeaderBytes !== undefined)
+            readOptions.maxHeaderBytes = this.#options.maxHeaderBytes;
+          for await (const item of readPrepResponse(response, readOptions)) {
+            if (item.kind === 'representation') {
+              attempt = 0; // the connection works: the backoff starts over
+              // A reconnect that skipped the body changes nothing the caller holds.
+              if (connected && item.omitted) continue;
+              connected = true;
+            } else if (item.kind === 'notification') {
+              this.#lastEventId = item.eventId;
+              // RSP-7: the server ends the stream right after its resource's DELETE.
+              deleted = this.#isOwnDelete(item);
+            }
+            yield item;
+            if (this.#closed) break;
+          }
+          if (this.#closed) break;
+          if (deleted) {
+            yield { kind: 'end', reason: 'deleted' };
+            return;
+          }
+          reason = 'expired';
+        } catch (e) {
+          if (this.#closed) break;
+          // The stream broke right after the DELETE: it was ending anyway.
+          if (deleted && isNetwork(e)) {
+            yield { kind: 'end', reason: 'deleted' };
+            return;
+          }
+          const verdict = classify(e);
+          if (verdict === 'fatal') throw e;
+          reason = verdict;
+          failure = e instanceof PrepSubscribeError ? e : asNetworkError(e);
+          if (e instanceof PrepSubscribeError) retryAfterMs = e.retryAfterMs;
+        } finally {
+          signal.removeEventListener('abort', abort);
+          connection.abort(); // lets go of the body, if anything still holds it
+        }
+
+        // Reconnect, or not.
+        attempt++;
+        if (attempt > retries) {
+          if (failure !== undefined) throw failure;
+          yield { kind: 'end', reason: 'expired' };
+          return;
+        }
+        const delay = retryAfterMs ?? backoffDelay(attempt, backoff);
+        const report: SubscriptionItem = {
+          kind: 'reconnect',
+          attempt,
+          delay,
+          reason,
+          lastEventId: this.#lastEventId,
+        };
+        if (failure !== undefined) report.error = failure;
+        yield report;
+        if (this.#closed) break;
+        if (!(await sleep(delay, signal))) break;
+      }
+      yield { kind: 'end', reason: 'closed' };
+    } finally {
+      // Also when the consumer stops iterating (`break`): the subscription is over.
+      this.#closed = true;
+      this.#release();
+      this.#controller.abort();
+    }
+  }
+
+  #headers(lastEventId: string | undefined): Headers {
+    const headers = new Headers(this.#options.headers);
+    const ask: { accept?: string | readonly string[]; delta?: string } = {
+      accept: this.#options.accept ?? DEFAULT_NOTIFICATION_TYPE,
+    };
+    if (this.#options.delta !== undefined) ask.delta = this.#options.delta;
+    headers.set('Accept-Events', serializePrepAccept(ask));
+    if (lastEventId !== undefined) headers.set('Last-Event-ID', lastEventId);
+    else headers.delete('Last-Event-ID');
+    return headers;
+  }
+
+  /** A DELETE about this resource: no `Content-Location`, or one naming this URL. */
+  #isOwnDelete(n: NotificationItem): boolean {
+    if (n.method.toUpperCase() !== 'DELETE') return false;
+    if (n.contentLocation === undefined) return true;
+    return sameResource(n.contentLocation, this.url);
+  }
+}
+
+/** What to do after a failed connection. */
+function classify(e: unknown): 'dropped' | 'unavailable' | 'fatal' {
+  if (!(e instanceof PrepSubscribeError)) {
+    // fetch() rejects with a TypeError when the network fails.
+    return e instanceof TypeError || isAbort(e) ? 'dropped' : 'fatal';
+  }
+  switch (e.code) {
+    case 'NETWORK':
+      return 'dropped';
+    case 'HTTP_STATUS': {
+      const status = e.status ?? 0;
+      // 4xx is the client's fault and will not change by asking again; these may.
+      return status === 408 || status === 429 || status >= 500 ? 'unavailable' : 'fatal';
+    }
+    case 'EVENTS_STATUS':
+      // ERR-3: over a limit, come back later (with Retry-After).
+      return e.status === 429 || e.status === 503 ? 'unavailable' : 'fatal';
+    default:
+      return 'fatal';
+  }
+}
+
+function isNetwork(e: unknown): boolean {
+  return classify(e) === 'dropped';
+}
+
+function isAbort(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
+}
+
+function asNetworkError(e: unknown): PrepSubscribeError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new PrepSubscribeError('NETWORK', `the request failed: ${message}`, { cause: e });
+}

@@ -1,0 +1,661 @@
+import postgres from 'postgres';
+import { StoreError } from './errors.js';
+import { isContainerPath, assertValidPath } from './paths.js';
+import { pathsToRead, planWrite, type PlanReader, type WritePlan } from './plan-write.js';
+import { PostgresListener } from './postgres-listener.js';
+import { migratePostgres } from './postgres-schema.js';
+import type {
+  Change,
+  EventMethod,
+  EventQuery,
+  PruneOptions,
+  Resource,
+  ResourceMeta,
+  Store,
+  StoredEvent,
+  WriteRequest,
+  WriteResult,
+} from './types.js';
+
+/**
+ * Options of {@link PostgresStore}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresStoreOptions = { url: 'postgres://prep@db.internal:5432/prep', max: 20 };
+ * ```
+ */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://`). */
+  url: string;
+  /** The most connections the store opens for its work. Default 10; `listen` adds one. */
+  max?: number;
+  /** How long opening one connection may take before it fails, in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /**
+   * The longest wait between attempts to reconnect while the database is down, in ms. The wait
+   * grows from 50 ms up to this bound; a call made during an outage fails after at most about
+   * this long plus `connectTimeoutMs`. Default 1000.
+   */
+  maxReconnectDelayMs?: number;
+  /**
+   * How long a transaction may sit idle on the server before PostgreSQL ends it, in ms. A
+   * write holds the lock every writer queues on; if its node stalls mid-write (a paused VM, a
+   * network partition), this is how long the others wait. Default 10000.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** The channel every write NOTIFYs and `listen` LISTENs on. Default `prep_commit`. */
+  channel?: string;
+  /** The clock for event times and Last-Modified (epoch ms). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** How postgres.js gets bigint columns (seq, epoch ms): as numbers, exact below 2^53. */
+const TYPES = {
+  int8: {
+    to: 20,
+    from: [20],
+    serialize: (x: number) => String(x),
+    parse: (x: string) => Number(x),
+  },
+};
+
+type Sql = postgres.Sql<{ int8: number }>;
+type Tx = postgres.TransactionSql<{ int8: number }>;
+
+interface ResourceRow {
+  path: string;
+  content_type: string;
+  body: Uint8Array;
+  etag: string;
+  last_modified: number;
+}
+
+interface EventRow {
+  seq: number;
+  time: number;
+  method: string;
+  status: number;
+  path: string;
+  parent: string | null;
+  etag: string | null;
+  parent_etag: string | null;
+  content_type: string | null;
+  body: Uint8Array | null;
+}
+
+interface StateRow {
+  store_id: string;
+  last_seq: number;
+  last_time: number;
+}
+
+/** Everything that exists while the store is open. */
+interface Connection {
+  sql: Sql;
+  storeId: string;
+  /** The callbacks of `listen`, each registration its own entry. */
+  listeners: Set<{ onCommit: () => void }>;
+  /** The LISTEN connection, once asked for; undefined again if starting it failed. */
+  listener: Promise<PostgresListener> | undefined;
+}
+
+const EVENT_COLUMNS =
+  'seq, time, method, status, path, parent, etag, parent_etag, content_type, body';
+const RESOURCE_COLUMNS = 'path, content_type, body, etag, last_modified';
+
+/**
+ * The scale-out {@link Store}: PostgreSQL through postgres.js, with the schema of the SQLite
+ * store. Several server nodes open one database; each write is one transaction that changes
+ * the resources, appends its events and NOTIFYs the other nodes.
+ *
+ * Event order is commit order (WES-4). Every write first locks the one `store_state` row
+ * (`SELECT … FOR UPDATE`) and holds that lock until it commits, so writers from every node
+ * queue there, one at a time: the next writer reads `last_seq` only after the previous one
+ * committed, and a reader that has seen seq `n` can never later see a smaller seq appear.
+ * A plain SEQUENCE would not do: a transaction could take seq 5, another seq 6 and commit
+ * first, and a feed reader who read up to 6 would skip 5 forever. The price is that writes
+ * to one database are serialised, as in SQLite; more nodes add read and fan-out capacity.
+ *
+ * Connection errors surface as `StoreError` `STORE_UNAVAILABLE` (503) with a one-line message,
+ * at `open()` and afterwards; the pool reconnects by itself once the database is back, so a
+ * store never needs reopening. A write that fails with `STORE_UNAVAILABLE` while committing
+ * may or may not have committed: the log says which.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresStore({ url: 'postgres://prep@127.0.0.1:5432/prep' });
+ * await store.open();
+ * const stop = await store.listen(() => console.log('something committed; read the log'));
+ * console.log(store.storeId, await store.lastSeq());
+ * await stop();
+ * await store.close();
+ * ```
+ */
+export class PostgresStore implements Store {
+  /** The database URL this store opens. */
+  readonly url: string;
+  /** The channel every write NOTIFYs and `listen` LISTENs on. */
+  readonly channel: string;
+  readonly #options: PostgresStoreOptions;
+  readonly #now: () => number;
+  #conn: Connection | undefined;
+  #opening: Promise<void> | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
+      throw new TypeError('PostgresStore: expected url to be a postgres:// or postgresql:// URL');
+    }
+    this.url = options.url;
+    this.channel = options.channel ?? 'prep_commit';
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get storeId(): string {
+    return this.#connection().storeId;
+  }
+
+  open(): Promise<void> {
+    if (this.#conn) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const maxDelay = (this.#options.maxReconnectDelayMs ?? 1000) / 1000;
+    const sql = postgres(this.url, {
+      max: this.#options.max ?? 10,
+      connect_timeout: (this.#options.connectTimeoutMs ?? 10_000) / 1000,
+      // Seconds before the next attempt after a failed one: 50 ms doubling up to the bound,
+      // with jitter so that nodes do not reconnect in step.
+      backoff: (attempt) => Math.min(0.05 * 2 ** attempt, maxDelay) * (0.5 + Math.random() / 2),
+      onnotice: () => {},
+      types: TYPES,
+      // Not needed (no array columns), and the driver's type query runs unguarded on each new
+      // connection: a connection lost during it is an unhandled rejection, ending the process.
+      fetch_types: false,
+      connection: {
+        application_name: 'prep-live',
+        idle_in_transaction_session_timeout: this.#options.idleInTransactionTimeoutMs ?? 10_000,
+      },
+    });
+    try {
+      const storeId = await migratePostgres(sql, () => Math.floor(this.#now()));
+      this.#conn = {
+        sql,
+        storeId,
+        listeners: new Set(),
+        listener: undefined,
+      };
+    } catch (e) {
+      await sql.end({ timeout: 0 });
+      throw unavailable(e, sql) ?? e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#opening?.catch(() => {});
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (!conn) return;
+    conn.listeners.clear();
+    const listener = conn.listener?.catch(() => undefined);
+    // Let the calls in flight finish (for at most 5 s), then cut the connections.
+    await Promise.all([conn.sql.end({ timeout: 5 }), listener?.then((l) => l?.close())]);
+  }
+
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const conn = this.#connection();
+    assertValidPath(request.path);
+    // apply() throws on behalf of the server; its error must come out unchanged.
+    let applyFailed: { error: unknown } | undefined;
+    try {
+      const plan = await transaction(conn.sql, (tx) =>
+        this.#writeInTx(tx, request, (current) => {
+          try {
+            return request.apply(current);
+          } catch (error) {
+            applyFailed = { error };
+            throw error;
+          }
+        }),
+      );
+      const result: WriteResult = { events: plan.events };
+      if (plan.before) result.before = plan.before;
+      if (plan.after) result.after = plan.after;
+      return result;
+    } catch (e) {
+      if (applyFailed && e === applyFailed.error) throw e;
+      throw this.#translate(e, conn);
+    }
+  }
+
+  async #writeInTx(
+    tx: Tx,
+    request: WriteRequest,
+    apply: (current: Resource | undefined) => Change,
+  ): Promise<WritePlan> {
+    // WES-4: lock the counter row first and keep it to the commit, so seqs are handed out in
+    // commit order. Every statement after it (READ COMMITTED) sees what the previous writer
+    // committed. The two statements are pipelined: one round trip.
+    const first = pathsToRead({
+      op: 'delete',
+      path: request.path,
+      event: { method: 'DELETE', status: 0 },
+    });
+    const [[state], firstRows] = await Promise.all([
+      tx<StateRow[]>`SELECT store_id, last_seq, last_time FROM store_state WHERE id = 1 FOR UPDATE`,
+      lockRows(tx, first),
+    ]);
+    if (!state) throw new StoreError('STORE_SCHEMA', 'store_state is empty', { status: 500 });
+    const rows = new Map<string, Resource>();
+    for (const r of firstRows) rows.set(r.path, toResource(r));
+
+    const change = apply(rows.get(request.path));
+
+    // The change may name another path (a POST creates a member): read what it adds.
+    const read = new Set(first);
+    const more = pathsToRead(change).filter((p) => !read.has(p));
+    const askMembers = change.op === 'delete' && isContainerPath(change.path);
+    const [moreRows, members] = await Promise.all([
+      more.length > 0 ? lockRows(tx, more) : [],
+      askMembers
+        ? tx<{ has: boolean }[]>`
+            SELECT EXISTS (SELECT 1 FROM resources WHERE parent = ${change.path}) AS has`
+        : [],
+    ]);
+    for (const r of moreRows) rows.set(r.path, toResource(r));
+    const reader: PlanReader = {
+      get: (p) => rows.get(p),
+      hasMembers: (p) => {
+        if (p !== change.path) throw new Error(`store invariant broken: hasMembers(${p})`);
+        return members[0]?.has === true;
+      },
+    };
+    const plan = planWrite({
+      change,
+      reader,
+      lastSeq: state.last_seq,
+      // Time never goes back along the log, even if a node's clock does (WES-8 compares times).
+      time: Math.max(Math.floor(this.#now()), state.last_time),
+      storeId: state.store_id,
+    });
+
+    const last = plan.events.at(-1) as StoredEvent;
+    // One pipelined batch; the NOTIFY is delivered only if and when the transaction commits.
+    await Promise.all([
+      ...plan.upserts.map(
+        (r) => tx`
+          INSERT INTO resources (path, parent, content_type, body, etag, last_modified)
+          VALUES (${r.path}, ${r.parent}, ${r.contentType}, ${r.body}, ${r.etag}, ${r.lastModified})
+          ON CONFLICT (path) DO UPDATE SET parent = excluded.parent,
+            content_type = excluded.content_type, body = excluded.body, etag = excluded.etag,
+            last_modified = excluded.last_modified`,
+      ),
+      ...plan.deletes.map((p) => tx`DELETE FROM resources WHERE path = ${p}`),
+      ...plan.events.map(
+        (e) => tx`
+          INSERT INTO events (${tx.unsafe(EVENT_COLUMNS)})
+          VALUES (${e.seq}, ${e.time}, ${e.method}, ${e.status}, ${e.path}, ${e.parent},
+            ${e.etag}, ${e.parentEtag}, ${e.contentType}, ${e.body})`,
+      ),
+      tx`UPDATE store_state SET last_seq = ${last.seq}, last_time = ${last.time} WHERE id = 1`,
+      tx`SELECT pg_notify(${this.channel}, ${String(last.seq)})`,
+    ]);
+    return plan;
+  }
+
+  get(path: string): Promise<Resource | undefined> {
+    return this.#run(async (sql) => {
+      const [row] = await sql<ResourceRow[]>`
+        SELECT ${sql.unsafe(RESOURCE_COLUMNS)} FROM resources WHERE path = ${path}`;
+      return row && toResource(row);
+    });
+  }
+
+  members(containerPath: string): Promise<ResourceMeta[] | undefined> {
+    return this.#run(async (sql) => {
+      if (!isContainerPath(containerPath)) return undefined;
+      // One statement, one snapshot: no row if there is no container, one row of nulls if it
+      // has no members. COLLATE "C" on the column orders by code point.
+      const rows = await sql<(Omit<ResourceRow, 'body'> | { path: null })[]>`
+        SELECT m.path, m.content_type, m.etag, m.last_modified
+        FROM resources c LEFT JOIN resources m ON m.parent = c.path
+        WHERE c.path = ${containerPath}
+        ORDER BY m.path`;
+      if (rows.length === 0) return undefined;
+      return rows.flatMap((r) =>
+        r.path === null
+          ? []
+          : [
+              {
+                path: r.path,
+                contentType: r.content_type,
+                etag: r.etag,
+                lastModified: r.last_modified,
+              },
+            ],
+      );
+    });
+  }
+
+  events(query: EventQuery = {}): Promise<StoredEvent[]> {
+    return this.#run(async (sql) => {
+      const after = query.afterSeq ?? 0;
+      if (Number.isNaN(after) || after === Infinity) return [];
+      // LIMIT NULL is LIMIT ALL.
+      const limit =
+        query.limit === undefined || !Number.isFinite(query.limit)
+          ? null
+          : Math.max(0, Math.floor(query.limit));
+      const { path, parent } = query;
+      const which =
+        path !== undefined && parent !== undefined
+          ? sql`AND (path = ${path} OR parent = ${parent})`
+          : path !== undefined
+            ? sql`AND path = ${path}`
+            : parent !== undefined
+              ? sql`AND parent = ${parent}`
+              : sql``;
+      const rows = await sql<EventRow[]>`
+        SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events
+        WHERE seq > ${Math.max(0, Math.floor(after))} ${which}
+        ORDER BY seq LIMIT ${limit}`;
+      return rows.map(toEvent);
+    });
+  }
+
+  eventBySeq(seq: number): Promise<StoredEvent | undefined> {
+    return this.#run(async (sql) => {
+      if (!Number.isSafeInteger(seq)) return undefined;
+      const [row] = await sql<EventRow[]>`
+        SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events WHERE seq = ${seq}`;
+      return row && toEvent(row);
+    });
+  }
+
+  lastEvent(path: string, options: { members?: boolean } = {}): Promise<StoredEvent | undefined> {
+    return this.#run(async (sql) => {
+      // Two index lookups (GREATEST ignores NULL), rather than a backward scan of the log.
+      const [row] =
+        options.members === true
+          ? await sql<EventRow[]>`
+              SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events WHERE seq = GREATEST(
+                (SELECT max(seq) FROM events WHERE path = ${path}),
+                (SELECT max(seq) FROM events WHERE parent = ${path}))`
+          : await sql<EventRow[]>`
+              SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events WHERE path = ${path}
+              ORDER BY seq DESC LIMIT 1`;
+      return row && toEvent(row);
+    });
+  }
+
+  lastSeq(): Promise<number> {
+    return this.#run(async (sql) => {
+      const [row] = await sql<{ last_seq: number }[]>`SELECT last_seq FROM store_state`;
+      return row?.last_seq ?? 0;
+    });
+  }
+
+  oldestSeq(): Promise<number> {
+    return this.#run(async (sql) => {
+      const [row] = await sql<{ seq: number }[]>`
+        SELECT coalesce((SELECT min(seq) FROM events),
+          (SELECT last_seq FROM store_state) + 1) AS seq`;
+      return row?.seq ?? 1;
+    });
+  }
+
+  prune(options: PruneOptions): Promise<number> {
+    return this.#run((sql) =>
+      transaction(sql, async (tx) => {
+        let removed = 0;
+        if (options.maxEvents !== undefined && Number.isFinite(options.maxEvents)) {
+          const keep = Math.max(0, Math.floor(options.maxEvents));
+          removed += (
+            await tx`
+              DELETE FROM events WHERE seq <= (
+                SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ${keep})`
+          ).count;
+        }
+        const cutoff = (options.now ?? this.#now()) - (options.maxAgeMs ?? NaN);
+        if (Number.isFinite(cutoff)) {
+          // Times never decrease along seq: the events to drop are a prefix of the log.
+          removed += (
+            await tx`
+              DELETE FROM events WHERE seq < coalesce(
+                (SELECT seq FROM events WHERE time >= ${Math.ceil(cutoff)} ORDER BY seq LIMIT 1),
+                (SELECT last_seq FROM store_state) + 1)`
+          ).count;
+        }
+        return removed;
+      }),
+    );
+  }
+
+  /**
+   * Calls `onCommit` after a write to this database commits, from any node: every write
+   * transaction NOTIFYs {@link channel}, and PostgreSQL delivers a NOTIFY at commit and never
+   * for a transaction that rolled back. A NOTIFY is only a wake-up (several commits may give
+   * one call, the payload is just a hint): the caller reads what is new from the log with
+   * `events({ afterSeq })`.
+   *
+   * Listening uses one extra connection. When it is lost, it is re-established by itself, and
+   * then every `onCommit` is called once, since commits made meanwhile were not announced.
+   * `onCommit` runs in its own microtask; it must not throw. Resolves once LISTEN is in place
+   * (STORE_UNAVAILABLE if it cannot be), with a function that stops this registration.
+   *
+   * @example
+   * ```ts
+   * let seen = await store.lastSeq();
+   * const stop = await store.listen(() => {
+   *   void store.events({ afterSeq: seen }).then((es) => {
+   *     for (const e of es) seen = Math.max(seen, e.seq);
+   *   });
+   * });
+   * await stop();
+   * ```
+   */
+  async listen(onCommit: () => void): Promise<() => Promise<void>> {
+    const conn = this.#connection();
+    const entry = { onCommit };
+    conn.listeners.add(entry);
+    try {
+      await this.#ensureListening(conn);
+    } catch (e) {
+      conn.listeners.delete(entry);
+      throw this.#translate(e, conn);
+    }
+    return () => {
+      conn.listeners.delete(entry);
+      return Promise.resolve();
+    };
+  }
+
+  /** Starts the LISTEN connection once; a failed start is retried by the next `listen`. */
+  #ensureListening(conn: Connection): Promise<PostgresListener> {
+    if (conn.listener) return conn.listener;
+    const dispatch = (): void => {
+      for (const { onCommit } of conn.listeners) queueMicrotask(onCommit);
+    };
+    const listener = new PostgresListener({
+      url: this.url,
+      channel: this.channel,
+      onNotify: dispatch,
+      // Commits made while the connection was down were not announced.
+      onResume: dispatch,
+      ...(this.#options.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: this.#options.connectTimeoutMs }),
+      ...(this.#options.maxReconnectDelayMs === undefined
+        ? {}
+        : { maxReconnectDelayMs: this.#options.maxReconnectDelayMs }),
+    });
+    conn.listener = listener.start().then(
+      () => listener,
+      (e: unknown) => {
+        conn.listener = undefined;
+        throw e;
+      },
+    );
+    return conn.listener;
+  }
+
+  #connection(): Connection {
+    if (!this.#conn) throw new StoreError('STORE_CLOSED', 'The store is not open', { status: 503 });
+    return this.#conn;
+  }
+
+  /** Runs a read on the pool; connection errors become STORE_UNAVAILABLE. */
+  async #run<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const conn = this.#connection();
+    try {
+      return await fn(conn.sql);
+    } catch (e) {
+      throw this.#translate(e, conn);
+    }
+  }
+
+  /** The error a caller sees for `e`, thrown while working on `conn`. */
+  #translate(e: unknown, conn: Connection): unknown {
+    if (e instanceof StoreError) return e;
+    const code = (e as { code?: unknown } | null)?.code;
+    if (this.#conn !== conn && (code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED')) {
+      return new StoreError('STORE_CLOSED', 'The store was closed', { status: 503, cause: e });
+    }
+    return unavailable(e, conn.sql) ?? e;
+  }
+}
+
+/** Errors of the network or the driver's connection handling (`code` of the Error). */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT', // a Unix socket path that does not exist
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+]);
+
+/**
+ * SQLSTATEs that say the database is not there for us right now: a lost connection (see
+ * {@link isFatalState}), too many connections, a database that does not exist (yet), refused
+ * credentials, or a read-only server (a standby after failover).
+ */
+function isUnavailableState(code: string): boolean {
+  return isFatalState(code) || ['53300', '3D000', '28000', '28P01', '25006'].includes(code);
+}
+
+/**
+ * `e` as `STORE_UNAVAILABLE` (503) with a one-line message naming the server, or undefined
+ * when `e` is not about reaching the database.
+ */
+function unavailable(e: unknown, sql: Sql): StoreError | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  const known =
+    e instanceof postgres.PostgresError ? isUnavailableState(code) : CONNECTION_CODES.has(code);
+  if (!known) return undefined;
+  const { host, port, database } = sql.options;
+  const where = host.map((h, i) => `${h}:${port[i] ?? port[0] ?? 5432}`).join(',');
+  const reason = e.message.split('\n')[0]?.trim() || code;
+  return new StoreError(
+    'STORE_UNAVAILABLE',
+    `PostgreSQL at ${where} (database ${database}) is unavailable: ${reason}`,
+    { status: 503, cause: e },
+  );
+}
+
+/**
+ * `sql.begin(fn)`, minus a crash. When the connection dies while `fn` awaits a statement,
+ * postgres.js 3.4 settles `fn`'s statements with the connection error, then sends ROLLBACK
+ * (when `fn` rejects) or COMMIT (when it resolves) on the dead connection, whose socket is
+ * null by then: a TypeError thrown from a timer, which no caller can catch, ends the process
+ * (porsager/postgres#1154, #1208). So once a statement has failed for a lost connection,
+ * `fn` waits: `sql.begin` rejects by itself when it sees the connection close, and PostgreSQL
+ * rolls the transaction back (or, if COMMIT had been sent, may have committed it). Should the
+ * connection turn out not to close after all, `fn` rejects after a while, and ROLLBACK goes
+ * out on the live connection as usual.
+ */
+function transaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let settled = false;
+  const done = sql.begin((tx) =>
+    fn(tx).catch((e: unknown) => {
+      if (!(e instanceof Error) || !isConnectionLoss(e)) throw e;
+      return new Promise<never>((_, reject) => {
+        // Once sql.begin has settled, the connection may be another transaction's: never
+        // settle then (this promise is simply dropped).
+        setTimeout(() => settled || reject(e), 5000).unref();
+      });
+    }),
+  ) as Promise<T>;
+  return done.finally(() => {
+    settled = true;
+  });
+}
+
+/**
+ * SQLSTATEs after which PostgreSQL closes the connection: shutdown (57P01, 57P02), startup
+ * (57P03), idle timeouts (25P03, 57P05), and connection exceptions (class 08).
+ */
+function isFatalState(code: string): boolean {
+  return code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03'].includes(code);
+}
+
+/** Whether `e` says the connection it was sent on is gone. */
+function isConnectionLoss(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return e instanceof postgres.PostgresError ? isFatalState(code) : CONNECTION_CODES.has(code);
+}
+
+/** Locks and reads the rows at `paths` that exist, in path order (a fixed lock order). */
+function lockRows(tx: Tx, paths: string[]) {
+  return tx<ResourceRow[]>`
+    SELECT ${tx.unsafe(RESOURCE_COLUMNS)} FROM resources
+    WHERE path IN ${tx(paths)} ORDER BY path FOR UPDATE`;
+}
+
+/** A plain Uint8Array over the driver's Buffer, as the other stores return. */
+function bytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toResource(r: ResourceRow): Resource {
+  return {
+    path: r.path,
+    contentType: r.content_type,
+    body: bytes(r.body),
+    etag: r.etag,
+    lastModified: r.last_modified,
+  };
+}
+
+function toEvent(r: EventRow): StoredEvent {
+  return {
+    seq: r.seq,
+    time: r.time,
+    method: r.method as EventMethod,
+    status: r.status,
+    path: r.path,
+    parent: r.parent,
+    etag: r.etag,
+    parentEtag: r.parent_etag,
+    contentType: r.content_type,
+    body: r.body && bytes(r.body),
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The `prep serve` command as a child process on a temporary database, port 0, loopback.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { boundaryOf, defer, put, tempDir } from './http-helpers.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'prep.js');
+/** Generous: the first start compiles the TypeScript sources through tsx. */
+const START_MS = 30_000;
+
+interface Cli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` on stdout; fails if the process ends first. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(t: TestContext, args: string[]): Cli {
+  // The flags alone decide: none of the environment's defaults leak in.
+  const env = { ...process.env };
+  delete env.PORT;
+  delete env.HOST;
+  delete env.PREP_DATA;
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  defer(t, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, ms = START_MS) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = pattern.exec(out);
+          if (!m) return false;
+          cleanup();
+          resolve(m);
+          return true;
+        };
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`exited before ${pattern}: ${out}${err}`));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${pattern} within ${ms} ms: ${out}${err}`));
+        }, ms);
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.off('exit', onExit);
+        };
+        if (check()) return;
+        child.stdout.on('data', check);
+        child.once('exit', onExit);
+      });
+    },
+  };
+}
+
+/** Starts `prep serve --port 0` on a fresh database; resolves with its URL. */
+async function serve(
+  t: TestContext,
+  extra: string[] = [],
+): Promise<{ cli: Cli; url: string; data: string }> {
+  const data = join(tempDir(t), 'prep.db');
+  const cli = run(t, ['serve', '--host', '127.0.0.1', '--port', '0', '--data', data, ...extra]);
+  const m = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:(\d+))/);
+  assert.ok(Number(m[2]) > 0, 'port 0 picks a free port and prints it');
+  return { cli, url: m[1]!, data };
+}
+
+async function exitOf(
+  cli: Cli,
+  ms = START_MS,
+): Promise<{ code: number | null; signal: string | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([cli.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('prep serve starts on port 0, prints its URL first, serves a PUT and a GET, logs them, survives an oversized upload', async (t) => {
+  const { cli, url, data } = await serve(t, ['--max-body', '1024']);
+  assert.match(cli.stdout().split('\n')[0]!, /listening on http:\/\/127\.0\.0\.1:\d+/);
+  const written = await put(`${url}/hello`, '{"hello":"world"}');
+  assert.equal(written.status, 201);
+  const got = await fetch(`${url}/hello`);
+  assert.equal(got.status, 200);
+  assert.equal(got.headers.get('etag'), written.headers.get('etag'));
+  assert.deepEqual(await got.json(), { hello: 'world' });
+  await cli.waitFor(/ PUT \/hello 201 /);
+  await cli.waitFor(/ GET \/hello 200 /);
+  assert.ok(existsSync(data), 'the database file was created');
+
+  // The request log used to read req.socket after the socket was gone, and crash the process.
+  const big = new Uint8Array(200 * 1024);
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let i = 0; i < big.length; i += 8192) c.enqueue(big.subarray(i, i + 8192));
+      c.close();
+    },
+  });
+  // Far over the limit: the client may see the 413 or a closed connection.
+  await fetch(`${url}/big`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body,
+    duplex: 'half',
+  } as RequestInit).then(
+    (r) => r.arrayBuffer(),
+    () => undefined,
+  );
+  await cli.waitFor(/ PUT \/big 413 /);
+  const still = await fetch(`${url}/hello`);
+  assert.equal(still.status, 200, 'still serving');
+  await still.arrayBuffer();
+  assert.equal(cli.child.exitCode, null);
+
+  cli.child.kill('SIGTERM');
+  assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
+});
+
+test('prep serve --help documents every option and exits 0', async (t) => {
+  const cli = run(t, ['serve', '--help']);
+  const short = run(t, ['serve', '-h']);
+  assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
+  const help = cli.stdout();
+  assert.match(help, /^Usage: prep serve \[options\]/);
+  // Every option the parser accepts (read from its source, so a new one cannot go undocumented).
+  const source = readFileSync(join(root, 'src', 'cli', 'serve.ts'), 'utf8');
+  const declared = [
+    ...source.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type: '(?:string|boolean)'/gm),
+  ].map((m) => m[1]!);
+  for (const name of ['port', 'host', 'data', 'max-body', 'cors', 'quiet', 'help'])
+    assert.ok(declared.includes(name), `found --${name} in the source`);
+  for (const name of declared)
+    assert.match(help, new RegExp(`--${name}\\b`), `--help documents --${name}`);
+  assert.match(help, /-h, --help/);
+  assert.equal(cli.stderr(), '');
+  assert.equal((await exitOf(short)).code, 0);
+  assert.equal(short.stdout(), help);
+});
+
+test('prep serve exits 2 with a message on a bad flag, and opens nothing', async (t) => {
+  const dir = tempDir(t);
+  const data = join(dir, 'never.db');
+  const cases: Array<[string[], RegExp]> = [
+    [['--bogus'], /bogus/],
+    [['--port', 'abc'], /--port expects/],
+    [['--port', '70000'], /--port expects/],
+    [['--headers-timeout', '5000', '--request-timeout', '1000'], /--headers-timeout/],
+  ];
+  // In parallel: each start of the CLI takes a while.
+  const unknown = run(t, ['frobnicate']);
+  const runs = cases.map(([args, message]) => ({
+    args,
+    message,
+    cli: run(t, ['serve', '--data', data, ...args]),
+  }));
+  for (const { args, message, cli } of runs) {
+    const { code } = await exitOf(cli);
+    assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
+    assert.match(cli.stderr(), message, args.join(' '));
+    assert.match(cli.stderr(), /^prep serve: /);
+    assert.equal(cli.stdout(), '', 'no output on stdout');
+  }
+  assert.equal(existsSync(data), false, 'no database was created');
+  assert.equal((await exitOf(unknown)).code, 2);
+  assert.match(unknown.stderr(), /unknown command 'frobnicate'/);
+});
+
+test('RSP-7 on SIGTERM prep serve closes open streams with both close delimiters, then exits 0', async (t) => {
+  const { cli, url } = await serve(t, ['--quiet']);
+  assert.equal((await put(`${url}/watched`, '{"n":1}')).status, 201);
+  const controller = new AbortController();
+  defer(t, () => controller.abort());
+  const res = await fetch(`${url}/watched`, {
+    headers: { 'Accept-Events': '"prep"' },
+    signal: controller.signal,
+  });
+  assert.equal(res.status, 200);
+  const mixed = boundaryOf(res.headers.get('content-type'));
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  // Read up to the digest's opening delimiter: the subscription is set up.
+  for (;;) {
+    const m = /Content-Type: multipart\/digest; boundary="?([^"\r\n]+)"?\r\n\r\n--\1/.exec(text);
+    if (m) break;
+    const { value, done } = await reader.read();
+    assert.equal(done, false, `the stream ended early: ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  const digest = boundaryOf(/Content-Type: (multipart\/digest;[^\r\n]+)/.exec(text)![1]!);
+
+  cli.child.kill('SIGTERM');
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  assert.match(
+    text,
+    new RegExp(`\\r\\n--${digest}--\\r\\n--${mixed}--(\\r\\n)?$`),
+    'the digest closes, then the mixed part closes, and the response ends',
+  );
+  assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
+  assert.match(cli.stdout(), /SIGTERM, closing streams and the database/);
+});

@@ -1,0 +1,264 @@
+/**
+ * Discovery, methods and negotiation on the wire (DSC, MTH, HDR-4/5, REQ, ERR): who gets a
+ * stream, who gets the plain response, and which `Events` goes with it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseAcceptEvents } from '../../src/core/events/index.js';
+import { prepOf, rawSubscribe, withServer, type RawResponse, type TestServer } from './helpers.js';
+
+const ADVERT = '"prep";accept="message/rfc822"';
+const DOC = { title: 'hello', n: 1 };
+
+/** A GET expected to be answered without a stream; fails (rather than hangs) on a stream. */
+async function plainGet(
+  srv: TestServer,
+  path: string,
+  headers: Record<string, string>,
+): Promise<RawResponse> {
+  const r = await srv.rawRequest({ method: 'GET', path, headers });
+  assert.notEqual(r.get('content-type')?.startsWith('multipart/mixed'), true, 'not a stream');
+  return r;
+}
+
+function listsPrep(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return (parseAcceptEvents(value) ?? []).some((e) => e.protocol.toLowerCase() === 'prep');
+}
+
+test('DSC-1 MTH-1 HEAD and GET advertise Accept-Events: "prep";accept="message/rfc822"', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    await srv.put('/c/', '');
+    for (const path of ['/doc', '/c/']) {
+      const head = await srv.rawRequest({ method: 'HEAD', path });
+      assert.equal(head.status, 200);
+      assert.equal(head.get('accept-events'), ADVERT);
+      assert.equal(head.get('events'), undefined); // HDR-5: no Accept-Events, no Events
+      const get = await plainGet(srv, path, {});
+      assert.equal(get.status, 200);
+      assert.equal(get.get('accept-events'), ADVERT);
+      assert.equal(get.get('events'), undefined);
+      // DSC-1: when prep is listed, `accept` names at least one media type.
+      const entry = parseAcceptEvents(get.get('accept-events'))![0]!;
+      assert.equal(entry.protocol, 'prep');
+      assert.ok(entry.fields.has('accept'));
+    }
+    // HEAD with Accept-Events is no notifications request (MTH-2): no Events either.
+    const head = await srv.rawRequest({
+      method: 'HEAD',
+      path: '/doc',
+      headers: { 'Accept-Events': '"prep"' },
+    });
+    assert.equal(head.status, 200);
+    assert.equal(head.get('events'), undefined);
+    assert.equal(head.get('accept-events'), ADVERT);
+  });
+});
+
+test('DSC-2 a missing resource serves no PREP and does not advertise it', async () => {
+  await withServer({}, async (srv) => {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await srv.rawRequest({ method, path: '/missing' });
+      assert.equal(r.status, 404);
+      assert.equal(listsPrep(r.get('accept-events')), false, method);
+    }
+  });
+});
+
+test('MTH-1 MTH-2 HDR-4 PUT, PATCH, POST, DELETE never carry Events or Accept-Events listing prep, even when asked', async () => {
+  await withServer({}, async (srv) => {
+    const ask = { 'Accept-Events': '"prep";accept="message/rfc822"' };
+    const json = { ...ask, 'Content-Type': 'application/json' };
+    const responses: Array<[string, RawResponse]> = [];
+    const send = async (
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      body?: string,
+    ) => {
+      const r = await srv.rawRequest({
+        method,
+        path,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      responses.push([`${method} ${path} ${r.status}`, r]);
+      return r;
+    };
+    assert.equal((await send('PUT', '/c/', ask)).status, 201);
+    assert.equal((await send('PUT', '/c/a', json, JSON.stringify(DOC))).status, 201);
+    assert.equal((await send('PUT', '/c/a', json, JSON.stringify(DOC))).status, 204);
+    const patch = { ...ask, 'Content-Type': 'application/merge-patch+json' };
+    assert.equal((await send('PATCH', '/c/a', patch, '{"n":2}')).status, 204);
+    assert.equal((await send('POST', '/c/', json, '{"m":1}')).status, 201);
+    assert.equal((await send('DELETE', '/c/a', ask)).status, 204);
+    // Failures too.
+    assert.equal((await send('PUT', '/c/b', { ...json, 'If-Match': '"nope"' }, '{}')).status, 412);
+    assert.equal((await send('DELETE', '/c/zz', ask)).status, 404);
+    assert.equal((await send('OPTIONS', '/c/', ask)).status, 204);
+    for (const [what, r] of responses) {
+      assert.equal(r.get('events'), undefined, `${what}: Events`);
+      assert.equal(listsPrep(r.get('accept-events')), false, `${what}: Accept-Events`);
+    }
+  });
+});
+
+test('HDR-4 HDR-5 ERR-1 an unparsable Accept-Events is ignored: the plain response, no Events', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    for (const value of [
+      '"prep',
+      '"prep";accept=(',
+      '"prep";;',
+      '@@@',
+      '"prep",,"x"',
+      '"prep";accept="message/rfc822',
+    ]) {
+      const r = await plainGet(srv, '/doc', { 'Accept-Events': value });
+      assert.equal(r.status, 200, value);
+      assert.equal(r.get('events'), undefined, value);
+      assert.equal(r.get('content-type'), 'application/json');
+      assert.deepEqual(JSON.parse(r.body.toString()), DOC);
+      assert.equal(r.get('accept-events'), ADVERT); // still advertised (DSC-1)
+    }
+  });
+});
+
+test('HDR-4 ERR-1 REQ-4 an unknown protocol, or prep with q=0: the plain response, no Events', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    for (const value of [
+      '"other"',
+      '"other";q=1, "prep";q=0',
+      '"prep";q=0',
+      '"braid", "sse";q=0.5',
+    ]) {
+      const r = await plainGet(srv, '/doc', { 'Accept-Events': value });
+      assert.equal(r.status, 200, value);
+      assert.equal(r.get('events'), undefined, value);
+      assert.deepEqual(JSON.parse(r.body.toString()), DOC);
+    }
+  });
+});
+
+test('REQ-1 HDR-5 the minimal request Accept-Events: "prep" gets a stream with Events and no vary', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    const { response } = await rawSubscribe(srv, '/doc', { 'Accept-Events': '"prep"' });
+    assert.equal(response.status, 200);
+    // HDR-7: no `accept` asked, so none honoured: no vary="accept".
+    assert.equal(response.get('events'), 'protocol="prep", status=200, expires=3600');
+    assert.deepEqual(JSON.parse(prepOf(response).part1!.body.toString()), DOC);
+  });
+});
+
+test('REQ-3 unknown prep event fields are ignored, never a 400', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    const { response } = await rawSubscribe(srv, '/doc', {
+      'Accept-Events': '"prep";foo=1;bar="x";accept="message/rfc822";zzz=?1;deep=("a";b=1 c)',
+    });
+    assert.equal(response.status, 200);
+    assert.equal(
+      response.get('events'),
+      'protocol="prep", status=200, expires=3600, vary="accept"',
+    );
+  });
+});
+
+test('REQ-4 the client\'s most preferred supported protocol wins: "other";q=1, "prep";q=0.5 → prep', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    for (const value of [
+      '"other";q=1, "prep";q=0.5',
+      '"other", "prep"',
+      'prep',
+      '"PREP";q=0.001',
+    ]) {
+      const { client, response } = await rawSubscribe(srv, '/doc', { 'Accept-Events': value });
+      assert.equal(response.get('events')?.startsWith('protocol="prep", status=200'), true, value);
+      client.close();
+    }
+  });
+});
+
+test('REQ-4 accept is matched like Accept: wildcards, q, the most specific range', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', DOC);
+    const streams = [
+      'accept="message/*"',
+      'accept="*/*"',
+      'accept=("text/turtle";q=1 "message/rfc822";q=0.5)',
+      'accept=("application/ld+json" "*/*";q=0.1)',
+      'accept=message/rfc822', // a token (Retrofit, HDR-7)
+    ];
+    for (const fields of streams) {
+      const { client, response } = await rawSubscribe(srv, '/doc', {
+        'Accept-Events': `"prep";${fields}`,
+      });
+      assert.equal(
+        response.get('events'),
+        'protocol="prep", status=200, expires=3600, vary="accept"',
+        fields,
+      );
+      client.close();
+    }
+    // The most specific range has q=0: message/rfc822 is not acceptable, whatever */* says.
+    for (const fields of ['accept=("message/rfc822";q=0 "*/*")', 'accept=("message/*";q=0)']) {
+      const r = await plainGet(srv, '/doc', { 'Accept-Events': `"prep";${fields}` });
+      assert.equal(r.get('events'), 'protocol="prep", status=406', fields);
+    }
+  });
+});
+
+test('ERR-3 ERR-4 HDR-5 an accept we cannot serve (text/turtle): the base response with Events status=406', async () => {
+  await withServer({}, async (srv) => {
+    const created = await srv.put('/doc', DOC);
+    const r = await plainGet(srv, '/doc', { 'Accept-Events': '"prep";accept="text/turtle"' });
+    assert.equal(r.status, 200); // ERR-4: the status line is the base's
+    assert.equal(r.get('events'), 'protocol="prep", status=406');
+    assert.equal(r.get('content-type'), 'application/json');
+    assert.equal(r.get('etag'), created.headers.get('etag'));
+    assert.deepEqual(JSON.parse(r.body.toString()), DOC);
+  });
+});
+
+test('ERR-2 ERR-4 HDR-5 GET of a missing resource with Accept-Events: 404 with Events status=412', async () => {
+  await withServer({}, async (srv) => {
+    const r = await plainGet(srv, '/missing', { 'Accept-Events': '"prep"' });
+    assert.equal(r.status, 404);
+    assert.equal(r.get('events'), 'protocol="prep", status=412');
+    assert.equal(r.get('content-type'), 'application/problem+json');
+    // HDR-5: without Accept-Events, no Events.
+    const plain = await plainGet(srv, '/missing', {});
+    assert.equal(plain.status, 404);
+    assert.equal(plain.get('events'), undefined);
+    // HDR-4: an Accept-Events we ignore gets none either.
+    const other = await plainGet(srv, '/missing', { 'Accept-Events': '"other"' });
+    assert.equal(other.get('events'), undefined);
+  });
+});
+
+test('ERR-2 ERR-4 a conditional GET that would be 304: 304 with Events status=412', async () => {
+  await withServer({}, async (srv) => {
+    const created = await srv.put('/doc', DOC);
+    const etag = created.headers.get('etag')!;
+    for (const condition of [
+      { 'If-None-Match': etag },
+      { 'If-Modified-Since': created.headers.get('last-modified')! },
+    ]) {
+      const r = await plainGet(srv, '/doc', { ...condition, 'Accept-Events': '"prep"' });
+      assert.equal(r.status, 304);
+      assert.equal(r.get('events'), 'protocol="prep", status=412');
+      assert.equal(r.body.length, 0);
+    }
+    // A condition that does not hold: the stream.
+    const { response } = await rawSubscribe(srv, '/doc', {
+      'If-None-Match': '"other"',
+      'Accept-Events': '"prep"',
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.get('events')?.includes('status=200'), true);
+  });
+});

@@ -1,0 +1,218 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createResourceServer } from '../../src/server/index.js';
+import { createWesPublisher, type WesPublisherOptions } from '../../src/server/wes/index.js';
+import type { Store } from '../../src/store/index.js';
+
+/** A running composition of the resource server and the WES publisher on node:http. */
+export interface TestServer {
+  url: string;
+  store: Store;
+  publisher: ReturnType<typeof createWesPublisher>;
+  app: ReturnType<typeof createResourceServer>;
+  /** Requests seen, as `METHOD path`. */
+  log: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts node:http on port 0 with a listener that offers each request to the publisher first
+ * and otherwise to the resource server (what resources.ts will do once wired). `delay` lets a
+ * test slow some requests down.
+ */
+export async function startTestServer(
+  store: Store,
+  options: Omit<WesPublisherOptions, 'store'> & {
+    delay?: (req: http.IncomingMessage) => number;
+    port?: number;
+  } = {},
+): Promise<TestServer> {
+  const { delay, port, ...wesOptions } = options;
+  const app = createResourceServer({ store, keepAliveMs: 60_000 });
+  const publisher = createWesPublisher({ store, ...wesOptions });
+  const log: string[] = [];
+  const server = http.createServer((req, res) => {
+    const inm = req.headers['if-none-match'];
+    log.push(`${req.method} ${req.url}${inm ? ` If-None-Match: ${inm}` : ''}`);
+    const go = () => {
+      publisher
+        .handle(req, res)
+        .then((done) => {
+          if (!done) app.handle(req, res);
+        })
+        .catch(() => res.destroy());
+    };
+    const ms = delay?.(req) ?? 0;
+    if (ms > 0) setTimeout(go, ms);
+    else go();
+  });
+  await new Promise<void>((resolve) => server.listen(port ?? 0, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    store,
+    publisher,
+    app,
+    log,
+    async close() {
+      publisher.close();
+      app.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 200).unref();
+      });
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+/**
+ * One request over node:http with a keep-alive agent (several times faster here than fetch
+ * for small writes, which keeps the workloads quick).
+ */
+export function request(
+  url: string,
+  method: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const h: Record<string, string | number> = { ...headers };
+    if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
+    const req = http.request(url, { method, agent, headers: h }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A PUT of JSON; returns the status. */
+export async function put(base: string, path: string, value: unknown): Promise<number> {
+  const r = await request(base + path, 'PUT', JSON.stringify(value), {
+    'Content-Type': 'application/json',
+  });
+  return r.status;
+}
+
+/** A PATCH; returns the status. */
+export async function patch(
+  base: string,
+  path: string,
+  type: 'application/json-patch+json' | 'application/merge-patch+json',
+  doc: unknown,
+): Promise<number> {
+  const r = await request(base + path, 'PATCH', JSON.stringify(doc), { 'Content-Type': type });
+  return r.status;
+}
+
+/** A DELETE; returns the status. */
+export async function del(base: string, path: string): Promise<number> {
+  return (await request(base + path, 'DELETE')).status;
+}
+
+/** A POST of JSON to a container; returns the new member's path. */
+export async function post(base: string, container: string, value: unknown): Promise<string> {
+  const r = await request(base + container, 'POST', JSON.stringify(value), {
+    'Content-Type': 'application/json',
+  });
+  const location = r.headers.location;
+  return typeof location === 'string' ? location : '';
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Asserts that a replica (its state and its bytes) equals the server's collection exactly:
+ * the same members, and for each the same bytes, ETag and media type.
+ */
+export async function replicaDiff(
+  store: Store,
+  container: string,
+  entities: Record<string, { etag?: string; contentType: string }>,
+  read: (path: string) => Promise<Uint8Array | undefined>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const members = ((await store.members(container)) ?? []).filter((m) => !m.path.endsWith('/'));
+  const want = new Set(members.map((m) => m.path));
+  for (const path of Object.keys(entities))
+    if (!want.has(path)) problems.push(`${path}: in the replica, not on the server`);
+  for (const m of members) {
+    const r = await store.get(m.path);
+    if (!r) continue;
+    const e = entities[m.path];
+    if (!e) {
+      problems.push(`${m.path}: missing from the replica`);
+      continue;
+    }
+    if (e.etag !== r.etag) problems.push(`${m.path}: ETag ${e.etag} != ${r.etag}`);
+    if (e.contentType !== r.contentType)
+      problems.push(`${m.path}: type ${e.contentType} != ${r.contentType}`);
+    const bytes = await read(m.path);
+    if (!bytes || Buffer.compare(Buffer.from(bytes), Buffer.from(r.body)) !== 0)
+      problems.push(`${m.path}: bytes differ`);
+  }
+  return problems;
+}
+
+/** A seeded pseudo-random generator (mulberry32), so a failing workload can be replayed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random workload on the members of `container`: PUT, PATCH (JSON Patch appends and merge
+ * patches, neither idempotent-looking to a replica that applies one twice), DELETE and POST,
+ * `total` operations over `concurrency` workers. `done()` says how many have finished.
+ */
+export function workload(
+  base: string,
+  container: string,
+  options: { total: number; concurrency?: number; seed?: number; names?: number },
+): { done: () => number; finished: Promise<void> } {
+  const rnd = random(options.seed ?? 1);
+  const names = options.names ?? 60;
+  let started = 0;
+  let done = 0;
+  const pick = () => `${container}m${Math.floor(rnd() * names)}`;
+  async function one(): Promise<void> {
+    const r = rnd();
+    const path = pick();
+    if (r < 0.35) await put(base, path, { v: Math.floor(rnd() * 1e6), list: [] });
+    else if (r < 0.5)
+      await patch(base, path, 'application/json-patch+json', [
+        { op: 'add', path: '/list/-', value: Math.floor(rnd() * 100) },
+      ]);
+    else if (r < 0.65)
+      await patch(base, path, 'application/merge-patch+json', { v: Math.floor(rnd() * 1e6) });
+    else if (r < 0.8) await del(base, path);
+    else await post(base, container, { v: Math.floor(rnd() * 1e6), list: [] });
+  }
+  async function worker(): Promise<void> {
+    while (started < options.total) {
+      started++;
+      await one();
+      done++;
+    }
+  }
+  const finished = Promise.all(
+    Array.from({ length: options.concurrency ?? 8 }, () => worker()),
+  ).then(() => undefined);
+  return { done: () => done, finished };
+}
