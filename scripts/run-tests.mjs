@@ -24,9 +24,16 @@ if (files.length === 0) {
   console.error(`No test file matches ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: 'test' },
-});
+// Test files are independent (own servers on port 0, own temp dirs); much of their time is
+// spent waiting on sockets, so two at a time roughly halves the run on a 2-core machine.
+const concurrency = process.env.PREP_TEST_CONCURRENCY ?? '2';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...flags, ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test' },
+  },
+);
 process.exit(result.status ?? 1);

@@ -20,7 +20,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
 
 /** How long a helper waits for something before failing the test (never a timing assertion). */
-export const WAIT_MS = 5000;
+export const WAIT_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------
 // Waiting

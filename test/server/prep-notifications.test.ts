@@ -10,7 +10,6 @@ import { parseMediaType } from '../../src/core/media-type.js';
 import type { Notification } from '../../src/core/notification.js';
 import {
   bigDoc,
-  eventually,
   prepOf,
   rawSubscribe,
   stuckWriter,
@@ -261,50 +260,40 @@ test('N822-3 a committed write is announced only once its response has been sent
   });
 });
 
-test(
-  'N822-2 a committed write whose writer went away before its response was sent is still announced',
-  { todo: 'resources.ts announce() publishes on the response "finish" only (see the report)' },
-  async () => {
-    await withServer({}, async (srv) => {
-      await srv.put('/doc', { v: 0 });
-      const sub = await rawSubscribe(srv, '/doc');
-      const serverSide = new Promise<Socket>((r) => srv.running.server.once('connection', r));
-      const { writer } = await stuckWriter(srv);
-      const gone = new Promise((r) => void serverSide.then((s) => s.once('close', r)));
-      writer.close();
-      await gone;
-      // A later write, announced after the server saw the writer go.
-      await srv.request('/doc', { method: 'DELETE' });
-      // Nothing committed goes unannounced (DESIGN.md): the subscriber hears of the PUT too.
-      await sub.client.response(0);
-      assert.deepEqual(
-        prepOf(sub.response).notifications.map((n) => n.method),
-        ['PUT', 'DELETE'],
-      );
-    });
-  },
-);
+test('N822-2 a committed write whose writer went away before its response was sent is still announced', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', { v: 0 });
+    const sub = await rawSubscribe(srv, '/doc');
+    const serverSide = new Promise<Socket>((r) => srv.running.server.once('connection', r));
+    const { writer } = await stuckWriter(srv);
+    const gone = new Promise((r) => void serverSide.then((s) => s.once('close', r)));
+    writer.close();
+    await gone;
+    // A later write, announced after the server saw the writer go.
+    await srv.request('/doc', { method: 'DELETE' });
+    // Nothing committed goes unannounced (DESIGN.md): the subscriber hears of the PUT too.
+    await sub.client.response(0);
+    assert.deepEqual(
+      prepOf(sub.response).notifications.map((n) => n.method),
+      ['PUT', 'DELETE'],
+    );
+  });
+});
 
-test(
-  'N822-3 Event-IDs reach a subscriber in commit order even when an earlier writer is held up',
-  {
-    todo: 'the hub publishes in response-finish order, not commit order (see the report)',
-  },
-  async () => {
-    await withServer({}, async (srv) => {
-      await srv.put('/doc', { v: 0 });
-      const sub = await rawSubscribe(srv, '/doc');
-      const { writer } = await stuckWriter(srv);
-      // A later write by someone else completes first.
-      assert.equal((await srv.put('/doc', { v: 2 })).status, 204);
-      writer.resume();
-      await writer.response(1);
-      const got = (await waitForNotifications(sub.client, 2)).notifications;
-      const seqs = got.map((n) => srv.app.history.seqOf(n.eventId)!);
-      assert.ok(seqs[0]! < seqs[1]!, `Event-IDs in order: ${got.map((n) => n.eventId).join(', ')}`);
-    });
-  },
-);
+test('N822-3 Event-IDs reach a subscriber in commit order even when an earlier writer is held up', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/doc', { v: 0 });
+    const sub = await rawSubscribe(srv, '/doc');
+    const { writer } = await stuckWriter(srv);
+    // A later write by someone else completes first.
+    assert.equal((await srv.put('/doc', { v: 2 })).status, 204);
+    writer.resume();
+    await writer.response(1);
+    const got = (await waitForNotifications(sub.client, 2)).notifications;
+    const seqs = got.map((n) => srv.app.history.seqOf(n.eventId)!);
+    assert.ok(seqs[0]! < seqs[1]!, `Event-IDs in order: ${got.map((n) => n.eventId).join(', ')}`);
+  });
+});
 
 test("de-duplication: a change already in a subscriber's base is not notified to it again", async () => {
   await withServer({}, async (srv) => {

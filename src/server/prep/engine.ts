@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createBoundary } from '../../core/multipart/boundary.js';
 import { containsDelimiter, encodePrepHead } from '../../core/multipart/encoder.js';
 import { DELTA_TYPES } from '../../core/delta/index.js';
@@ -12,7 +12,13 @@ import {
   type NotificationOffer,
 } from '../../core/events/index.js';
 import { Hub, type HubEvent, type HubOptions, type NotificationFormat } from './hub.js';
-import { createHttp1Sink, type StreamSink } from './sink.js';
+import type { StreamSink } from './sink.js';
+import {
+  createNodeTransport,
+  type NodeRequest,
+  type NodeResponse,
+  type PrepTransport,
+} from './transport.js';
 
 /**
  * What the engine needs to know of an application's event history: enough for
@@ -64,6 +70,21 @@ export interface BaseResponse {
   /** Representation headers (Content-Type, ETag, Last-Modified, ...): part 1's headers. */
   headers: ReadonlyArray<readonly [string, string]>;
   body?: Uint8Array;
+}
+
+/** Where a notifications stream is about and what it starts from. */
+export interface StreamTarget {
+  /** The resource's path: the channel the stream subscribes to. */
+  path: string;
+  /** A container's streams also hear of its members' changes (N822-6). */
+  isContainer: boolean;
+  /** The client, for the per-client limit (SEC-2). */
+  client: string;
+  /** The history's `lastSeq()`, read before the base representation was. */
+  afterSeq: number;
+  history: EventHistory;
+  /** Extra response headers (CORS, ...). */
+  headers?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** The outcome of negotiation for one request. */
@@ -145,28 +166,41 @@ export class PrepEngine {
   }
 
   /**
-   * Sends the notifications response (RSP-1..7) on a node:http response and subscribes it.
-   * `afterSeq` is the history's `lastSeq()` read before the base representation was.
+   * Sends the notifications response (RSP-1..7) on a node:http response, or a node:http2
+   * compat one, and subscribes it. `afterSeq` is the history's `lastSeq()` read before the
+   * base representation was.
    */
   async stream(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: NodeRequest,
+    res: NodeResponse,
     base: BaseResponse,
     negotiation: Extract<Negotiation, { kind: 'stream' }>,
-    target: {
-      path: string;
-      isContainer: boolean;
-      client: string;
-      afterSeq: number;
-      history: EventHistory;
-      /** Extra response headers (CORS, ...). */
-      headers?: ReadonlyArray<readonly [string, string]>;
-    },
+    target: StreamTarget,
+  ): Promise<void> {
+    return this.streamTo(createNodeTransport(req, res), base, negotiation, target);
+  }
+
+  /**
+   * Sends the notifications response (RSP-1..7) on any transport (see `PrepTransport`:
+   * node:http, node:http2 compat or core streams) and subscribes it.
+   *
+   * @example
+   * ```ts
+   * const n = engine.negotiate('GET', headers, 200, { path, client });
+   * if (n.kind === 'stream')
+   *   await engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, target);
+   * ```
+   */
+  async streamTo(
+    transport: PrepTransport,
+    base: BaseResponse,
+    negotiation: Extract<Negotiation, { kind: 'stream' }>,
+    target: StreamTarget,
   ): Promise<void> {
     const { format } = negotiation;
     const { history, path, isContainer } = target;
     // RSP-5 / EXT-1: what Last-Event-ID asks for.
-    const lastEventId = headerValue(req.headers['last-event-id'])?.trim();
+    const lastEventId = headerValue(transport.requestHeaders['last-event-id'])?.trim();
     let omitBody = false;
     let resumeFrom = target.afterSeq;
     if (lastEventId !== undefined && lastEventId !== '') {
@@ -209,10 +243,9 @@ export class PrepEngine {
     for (const h of target.headers ?? []) head.push([h[0], h[1]]);
     // RSP-8: the client may have gone while the base was read; its 'close' has fired then,
     // and a subscription made now would be held until it expires.
-    if (res.destroyed || req.socket.destroyed) return;
+    if (transport.gone) return;
     // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
-    res.writeHead(200, head.flat());
-    const sink: StreamSink = createHttp1Sink(req, res);
+    const sink: StreamSink = transport.open(head);
 
     this.#perClient.set(target.client, (this.#perClient.get(target.client) ?? 0) + 1);
     const sub = this.hub.subscribe({
@@ -229,10 +262,11 @@ export class PrepEngine {
       else this.#perClient.set(target.client, n);
     };
     // RSP-8: a client that goes away frees everything held for it.
-    res.on('close', () => this.hub.close(sub, 'client'));
+    transport.onClose(() => this.hub.close(sub, 'client'));
 
     // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
-    // RSP-6: every delimiter ends a chunk, these two `--M` as well as the `--D`.
+    // RSP-6: every delimiter ends a chunk (or DATA frame), these two `--M` as well as the
+    // `--D`: three writes.
     const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
     for (const piece of splitAfterDelimiters(opening, mixed))
       sink.write(this.hub.frame(sink, piece));

@@ -279,19 +279,35 @@ export class Hub {
     for (const [seq, raw, closes] of pending) {
       if (seq <= last) continue;
       last = seq;
-      parts.push(this.frame(sub.sink, raw));
+      parts.push(raw);
       if (closes) {
         closing = true;
         break;
       }
     }
     if (parts.length > 0) {
-      sub.sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      this.stats.writes += this.#writeParts(sub.sink, parts);
       this.stats.deliveries += parts.length;
-      this.stats.writes++;
     }
     sub.afterSeq = sentTo;
     if (closing) this.close(sub, 'deleted');
+  }
+
+  /**
+   * Writes whole parts to one sink; returns the number of writes. RSP-6: each part ends with
+   * a delimiter, so each must end a chunk or frame. A chunked sink takes them as chunks in
+   * one write; a raw sink gets one write per part, never a concatenation (its transport
+   * frames each write on its own: HTTP/2 DATA frames, node:http chunks).
+   */
+  #writeParts(sink: StreamSink, parts: readonly Uint8Array[]): number {
+    if (sink.framing === 'chunked') {
+      sink.write(
+        parts.length === 1 ? frameChunk(parts[0]!) : Buffer.concat(parts.map((p) => frameChunk(p))),
+      );
+      return 1;
+    }
+    for (const p of parts) sink.write(p);
+    return parts.length;
   }
 
   /** Queues committed events; they go out on the next turn, coalesced per channel. */
@@ -404,15 +420,14 @@ export class Hub {
     const cut = round.findIndex((r) => r[2]);
     if (cut >= 0 && cut < round.length - 1) round = round.slice(0, cut + 1);
     const raws = round.map((r) => r[1]);
-    const raw = raws.length === 1 ? raws[0]! : Buffer.concat(raws);
     // RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks
-    // still leave in one socket write.
-    const framed = Buffer.concat(raws.map((r) => frameChunk(r)));
+    // still leave in one socket write. Raw sinks get the parts one write each.
+    const framed = raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r)));
     const closes = round.some((r) => r[2]);
     let minSeq = Infinity;
     for (const r of round) minSeq = Math.min(minSeq, r[0]);
     ch.lastSentAt = this.#options.now();
-    return { ch, round, raw, framed, closes, minSeq, it: ch.subscribers.values() };
+    return { ch, round, raws, framed, closes, minSeq, it: ch.subscribers.values() };
   }
 
   #runJobs(jobs: BroadcastJob[], index: number): void {
@@ -441,19 +456,23 @@ export class Hub {
         }
         let closes = job.closes;
         if (job.minSeq > sub.afterSeq) {
-          sink.write(sink.framing === 'chunked' ? job.framed : job.raw);
+          if (sink.framing === 'chunked') {
+            sink.write(job.framed);
+            this.stats.writes++;
+          } else this.stats.writes += this.#writeParts(sink, job.raws);
           this.stats.deliveries += job.round.length;
         } else {
           // Its base already reflects some of these events (their writers' responses were
           // still on their way when it read the representation): those are not news.
           const fresh = job.round.filter((r) => r[0] > sub.afterSeq);
           if (fresh.length === 0) continue;
-          const parts = fresh.map((r) => this.frame(sink, r[1]));
-          sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          this.stats.writes += this.#writeParts(
+            sink,
+            fresh.map((r) => r[1]),
+          );
           this.stats.deliveries += fresh.length;
           closes = fresh.some((r) => r[2]);
         }
-        this.stats.writes++;
         if (closes) this.close(sub, 'deleted');
         else if (sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
       }
@@ -550,7 +569,9 @@ export class Hub {
 interface BroadcastJob {
   ch: Channel;
   round: PendingPart[];
-  raw: Uint8Array;
+  /** The round's parts, for raw sinks (one write each). */
+  raws: Uint8Array[];
+  /** The round's parts as HTTP/1.1 chunks, for chunked sinks (one write). */
   framed: Buffer;
   closes: boolean;
   /** The oldest event of the round: subscribers whose base is older get it all. */

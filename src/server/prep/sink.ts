@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as h2constants, type Http2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 
 /**
@@ -10,7 +11,9 @@ import type { Socket } from 'node:net';
  *   (`<hex length> CRLF <part> CRLF`, built once per channel) straight to the socket.
  *   `res.write` per part costs several times more CPU (chunk header, corking, bookkeeping).
  * - `raw`: anything else (HTTP/2 streams, a pipelined HTTP/1.1 response that has no socket
- *   yet): plain parts written through the response, which frames them itself.
+ *   yet): plain parts written through the response, which frames them itself. The hub hands
+ *   a raw sink one part per `write` (RSP-6: each write ends with a delimiter), and the sink
+ *   keeps each write its own chunk or DATA frame.
  */
 export interface StreamSink {
   /** Which form of bytes `write` takes. */
@@ -98,6 +101,98 @@ export function createResponseSink(res: {
     },
     get finished() {
       return res.writableFinished;
+    },
+  };
+}
+
+/**
+ * The writable side of an HTTP/2 response: a `node:http2` compat `Http2ServerResponse` (whose
+ * head has been written) or a core `ServerHttp2Stream` (after `respond()`).
+ */
+export interface Http2Writable {
+  write(chunk: Uint8Array, callback: (err?: Error | null) => void): boolean;
+  end(chunk?: Uint8Array): unknown;
+}
+
+/**
+ * A sink over an HTTP/2 stream that keeps every write its own DATA frame (RSP-6).
+ *
+ * node:http2 frames what a stream has queued when the session next sends, so writes made
+ * in the same turn share DATA frames (`write('a'); write('b')` can leave as one frame
+ * `ab`), and a delimiter would then end in the middle of a frame. Here a write is handed to
+ * the stream only once the previous one has been sent (its callback ran); until then it
+ * waits in a queue of its own, which counts towards `bufferedBytes` (and so towards the
+ * hub's slow-subscriber bound). The cost is one callback per part, and no coalescing of
+ * parts on HTTP/2, where every part must end a frame anyway.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, headers); // an Http2ServerResponse
+ * const sink = createHttp2Sink(res, res.stream);
+ * sink.write(part1); sink.write(part2); // two DATA frames
+ * ```
+ */
+export function createHttp2Sink(out: Http2Writable, stream: Http2Stream): StreamSink {
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let writing = false;
+  /** The last bytes to write before ending, once `end` was called; null before. */
+  let last: Uint8Array | null = null;
+  let ended = false;
+  const isClosed = (): boolean => stream.destroyed || stream.closed;
+
+  const pump = (): void => {
+    while (!writing) {
+      if (isClosed()) {
+        queue.length = 0;
+        queued = 0;
+        return;
+      }
+      const next = queue.shift();
+      if (next === undefined) {
+        if (last !== null && !ended) {
+          ended = true;
+          const bytes = last;
+          last = null;
+          out.end(bytes.length > 0 ? bytes : undefined);
+        }
+        return;
+      }
+      queued -= next.length;
+      writing = true;
+      out.write(next, () => {
+        writing = false;
+        pump();
+      });
+    }
+  };
+
+  return {
+    framing: 'raw',
+    write(bytes) {
+      if (ended || last !== null || isClosed()) return false;
+      queue.push(bytes);
+      queued += bytes.length;
+      pump();
+      return queued + stream.writableLength < stream.writableHighWaterMark;
+    },
+    get bufferedBytes() {
+      return queued + stream.writableLength;
+    },
+    end(bytes) {
+      if (ended || last !== null || isClosed()) return;
+      last = bytes;
+      pump();
+    },
+    // Only this stream: the connection carries the client's other streams.
+    destroy: () => {
+      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_CANCEL);
+    },
+    get closed() {
+      return isClosed();
+    },
+    get finished() {
+      return ended && stream.writableFinished;
     },
   };
 }
