@@ -23,7 +23,7 @@ test('every error code used in src/ is listed in docs/errors.md', async () => {
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.ts'))
         for (const m of readFileSync(p, 'utf8').matchAll(
-          /(?:PrepError|StoreError|HttpError[A-Za-z]*|MultipartError)\(\s*(?:\d+,\s*)?'([A-Z][A-Z0-9_]+)'/g,
+          /(?:PrepError|StoreError|HttpError[A-Za-z]*|MultipartError|PrepSubscribeError)\(\s*(?:\d+,\s*)?'([A-Z][A-Z0-9_]+)'/g,
         ))
           if (!docs.includes(`\`${m[1]}\``)) missing.add(m[1]!);
     }

@@ -1,4 +1,5 @@
 /** The `prep` command line: maps flags to options and renders output, nothing more. */
+import { replicate } from './replicate.js';
 import { serve } from './serve.js';
 
 const [command, ...rest] = process.argv.slice(2);
@@ -6,13 +7,19 @@ const [command, ...rest] = process.argv.slice(2);
 const usage = `Usage: prep <command> [options]
 
 Commands:
-  serve      run the PREP resource server (embedded SQLite store, web page)
-  help       show this help
+  serve                run the PREP resource server (embedded SQLite store, web page)
+  replicate URL DIR    mirror a collection into DIR (Web Event Sourcing), then keep it live
+  help                 show this help
+
+Run 'prep <command> --help' for a command's options.
 `;
 
 switch (command) {
   case 'serve':
     await serve(rest);
+    break;
+  case 'replicate':
+    process.exitCode = await replicate(rest);
     break;
   case undefined:
   case 'help':

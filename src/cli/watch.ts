@@ -204,6 +204,12 @@ async function watchStream(
     }
     return { kind: 'ended' };
   } catch (error) {
+    // Deleted while we were reconnecting: its DELETE notification went to nobody.
+    const status = goneStatus(error);
+    if (connected && status !== undefined) {
+      out.gone(status, subscription.lastEventId);
+      return { kind: 'ended' };
+    }
     return { kind: 'failed', error, connected };
   } finally {
     subscription.close();
@@ -238,7 +244,14 @@ async function watchLive(
   });
   const reason = await doc.ended;
   if (early !== undefined) return { kind: 'failed', error: early.error, connected: false };
-  if (reason === 'error') return { kind: 'failed', error: doc.error, connected };
+  if (reason === 'error') {
+    const status = goneStatus(doc.error);
+    if (connected && status !== undefined) {
+      out.gone(status, doc.eventId);
+      return { kind: 'ended' };
+    }
+    return { kind: 'failed', error: doc.error, connected };
+  }
   out.end(reason, doc.eventId);
   return { kind: 'ended' };
 }
@@ -325,6 +338,12 @@ function parseOptions(argv: string[]): WatchOptions | number {
   if (v.delta !== undefined) options.delta = v.delta;
   if (v['last-event-id'] !== undefined) options.lastEventId = v['last-event-id'];
   return options;
+}
+
+/** 404 or 410: the resource is not there (any more). */
+function goneStatus(error: unknown): number | undefined {
+  if (!(error instanceof PrepSubscribeError) || error.code !== 'HTTP_STATUS') return undefined;
+  return error.status === 404 || error.status === 410 ? error.status : undefined;
 }
 
 function usage(message: string): number {
@@ -673,6 +692,17 @@ class Output {
       this.#status(
         `the stream ended${lastEventId === undefined ? '' : ` (resume with --last-event-id ${lastEventId})`}`,
       );
+  }
+
+  /** The resource went away between two connections (a 404 or 410 on reconnecting). */
+  gone(status: number, lastEventId: string | undefined): void {
+    if (this.#json) {
+      this.#line({ kind: 'end', reason: 'deleted', status, lastEventId });
+      return;
+    }
+    this.#status(
+      `the resource was deleted (${status} ${STATUS_CODES[status] ?? ''} on reconnecting)`,
+    );
   }
 
   /** One line on stderr: why the watch failed. */

@@ -55,3 +55,4 @@ export type {
   ResponseItem,
   SubscriptionItem,
 } from './items.js';
+export * from './wes/index.js';

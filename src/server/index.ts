@@ -21,3 +21,4 @@ export {
 export { createHttp1Sink, createResponseSink, frameChunk, type StreamSink } from './prep/sink.js';
 export { StoreHistory } from './store-history.js';
 export { HttpError, sendProblem, readBody } from './http-error.js';
+export * from './wes/index.js';

@@ -15,6 +15,7 @@ import { HttpError, readBody, sendProblem } from './http-error.js';
 import { PrepEngine, type BaseResponse, type EngineOptions } from './prep/engine.js';
 import type { HubEvent } from './prep/hub.js';
 import { StoreHistory } from './store-history.js';
+import { createWesPublisher, wesLinks, type WesPublisherOptions } from './wes/index.js';
 
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
 export interface ResourceServerOptions extends EngineOptions {
@@ -30,6 +31,17 @@ export interface ResourceServerOptions extends EngineOptions {
   corsOrigin?: string | false;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
   history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  /**
+   * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
+   * `/.well-known/wes/`. On by default; `false` turns it off.
+   */
+  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin'>;
+  /**
+   * Handlers asked first, in order (the web page, ...); one that returns true has answered.
+   */
+  preHandlers?: ReadonlyArray<{
+    handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  }>;
   /**
    * How long a committed write whose writer does not take its response may hold up later
    * notifications of the same resource (they go out in commit order, N822-3); then that
@@ -50,6 +62,8 @@ interface HeldWrite {
   stall?: NodeJS.Timeout;
 }
 
+/** Paths the store never holds: the server's own resources (WES feeds, the web page's assets). */
+const RESERVED = '/.well-known/';
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
 const ACCEPT_PATCH = PATCH_TYPES.join(', ');
 const RESOURCE_METHODS = 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS';
@@ -75,6 +89,15 @@ export function createResourceServer(options: ResourceServerOptions) {
   const store = options.store;
   const engine = new PrepEngine(options);
   const history = new StoreHistory(store);
+  const wes =
+    options.wes === false
+      ? undefined
+      : createWesPublisher({
+          ...(options.wes ?? {}),
+          store,
+          ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
+        });
+  const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxUrl = options.maxUrlLength ?? 4096;
   const cors = options.corsOrigin ?? '*';
@@ -175,6 +198,14 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     for (const [n, v] of corsHeaders) res.setHeader(n, v);
+    for (const pre of preHandlers) if (await pre.handle(req, res)) return;
+    if (req.url?.startsWith(RESERVED))
+      throw new HttpError(
+        method === 'GET' || method === 'HEAD' ? 404 : 405,
+        method === 'GET' || method === 'HEAD' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
+        `${RESERVED} is reserved for the server's own resources.`,
+        method === 'GET' || method === 'HEAD' ? {} : { Allow: 'GET, HEAD' },
+      );
     const url = req.url ?? '/';
     if (url.length > maxUrl)
       throw new HttpError(
@@ -262,6 +293,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     res.setHeader('Vary', 'Accept-Events');
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('Allow', allowed(path));
+    // WES discovery: a container advertises its change feed and snapshot.
+    if (wes && isContainerPath(path)) res.setHeader('Link', wesLinks(path));
     if (!isContainerPath(path) && isJson(resource.contentType))
       res.setHeader('Accept-Patch', ACCEPT_PATCH);
     if (negotiation.kind === 'refuse') {
@@ -486,7 +519,10 @@ export function createResourceServer(options: ResourceServerOptions) {
       });
     },
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
+    /** The Web Event Sourcing publisher, unless turned off. */
+    wes,
     close(): void {
+      wes?.close();
       clearInterval(pruneTimer);
       for (const w of held) clearTimeout(w.stall);
       engine.hub.closeAll();

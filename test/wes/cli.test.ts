@@ -4,8 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { ReplicaState } from '../../src/client/wes/index.js';
+import { after, before, mock, test } from 'node:test';
+import { createReplicator, type ReplicaState } from '../../src/client/wes/index.js';
+import { replicate } from '../../src/cli/replicate.js';
 import { DirectoryStorage, STATE_FILE } from '../../src/cli/replicate-storage.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { patch, put, replicaDiff, sleep, startTestServer, type TestServer } from './helpers.js';
@@ -113,9 +114,17 @@ test('WES-8 prep replicate URL DIR --once mirrors the collection into DIR and pr
   assert.deepEqual(await mirrorDiff(srv, dir), []);
   assert.equal(readFileSync(join(dir, 'e3'), 'utf8'), '{"i":3,"list":[]}');
   assert.ok(existsSync(join(dir, '%2Ewes-state.json')), 'the member does not overwrite the state');
-  // Usage errors exit 2.
-  assert.equal((await run([`${srv.url}/notes`, dir]).done).code, 2);
-  assert.equal((await run([]).done).code, 2);
+  // Usage errors exit 2 (checked in-process: they happen before anything else).
+  const said: string[] = [];
+  const stub = mock.method(process.stderr, 'write', (chunk: string) => said.push(chunk) > 0);
+  try {
+    assert.equal(await replicate([`${srv.url}/notes`, dir]), 2);
+    assert.equal(await replicate([]), 2);
+    assert.equal(await replicate([`${srv.url}/notes/`, dir, '--interval', 'soon']), 2);
+  } finally {
+    stub.mock.restore();
+  }
+  assert.match(said.join(''), /a collection URL ends with "\/"/);
 });
 
 test('WES-8 prep replicate killed mid-catch-up resumes from its last Content-ID and converges', async () => {
@@ -126,8 +135,11 @@ test('WES-8 prep replicate killed mid-catch-up resumes from its last Content-ID 
   });
   for (let i = 0; i < 10; i++) await put(srv.url, `/notes/k${i}`, { i, list: [] });
   const dir = tempDir();
-  const first = await run([`${srv.url}/notes/`, dir, '--once']).done;
-  assert.equal(first.code, 0, first.stderr);
+  // The first catch-up in-process (the library the binary runs, on the same directory).
+  await createReplicator({
+    url: `${srv.url}/notes/`,
+    storage: new DirectoryStorage(dir, '/notes/'),
+  }).sync();
   const remembered = readState(dir)?.lastId;
   assert.ok(remembered);
   // 150 more entries (30 pages), non-idempotent patches among them; one writer per entity.

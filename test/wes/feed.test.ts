@@ -141,7 +141,7 @@ test('WES-4 Content-IDs are unique, entries are appended at the end and never mo
     [...seqs].sort((a, b) => a - b),
   );
   assert.deepEqual(
-    all.map((e) => JSON.parse(new TextDecoder().decode(e.body)).i as number),
+    all.map((e) => (JSON.parse(new TextDecoder().decode(e.body)) as { i: number }).i),
     Array.from({ length: 23 }, (_, i) => i),
   );
 });

@@ -67,7 +67,10 @@ test('WES-1 POST makes a new snapshot (201, Location); GET then serves the newes
   const made = (await res.json()) as { id: string; started: number };
   assert.notEqual(made.id, first.id);
   assert.ok(made.started >= first.started);
-  assert.equal(new URL(res.headers.get('location') as string, server.url).pathname, `/.well-known/wes/snapshots/${made.id}`);
+  assert.equal(
+    new URL(res.headers.get('location') as string, server.url).pathname,
+    `/.well-known/wes/snapshots/${made.id}`,
+  );
   const latest = await fetchSnapshotIndex(`${server.url}/.well-known/wes/snapshot/notes/`);
   assert.equal(latest.id, made.id);
   // No such container: 404, not an empty snapshot.
@@ -110,10 +113,13 @@ test('WES-2 a snapshot part is a multipart document, one part per entity with Co
     }
   }
   // Every direct, non-container member, in path order; no sub-container, nothing elsewhere.
-  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6].map((i) => `/notes/n${i}`));
+  assert.deepEqual(
+    seen,
+    [0, 1, 2, 3, 4, 5, 6].map((i) => `/notes/n${i}`),
+  );
 });
 
-test('WES-2 the consumer reads the draft\'s multipart/package example, whose first part has no opening delimiter', async () => {
+test("WES-2 the consumer reads the draft's multipart/package example, whose first part has no opening delimiter", async () => {
   const boundary = '_-------------1435019846753';
   const body = [
     'Content-Disposition: inline',
@@ -146,8 +152,16 @@ test('WES-2 the consumer reads the draft\'s multipart/package example, whose fir
   assert.deepEqual(
     got.map((e) => [e.url, e.contentType, new TextDecoder().decode(e.body).length]),
     [
-      ['http://example.org/entities/variant/16325906:001:99999', 'application/entity-images+json', 93],
-      ['http://example.org/entities/variant/16326538:001:99999', 'application/entity-images+json', 93],
+      [
+        'http://example.org/entities/variant/16325906:001:99999',
+        'application/entity-images+json',
+        93,
+      ],
+      [
+        'http://example.org/entities/variant/16326538:001:99999',
+        'application/entity-images+json',
+        93,
+      ],
     ],
   );
 });
@@ -194,7 +208,9 @@ test('WES-1 discovery: wesLinks names the feed and the snapshot of a container',
     value,
     `</.well-known/wes/feed/notes/>; rel="${REL_WES_FEED}", </.well-known/wes/snapshot/notes/>; rel="${REL_WES_SNAPSHOT}"`,
   );
-  assert.ok(wesLinks('/', 'https://example.org').startsWith('<https://example.org/.well-known/wes/feed/>'));
+  assert.ok(
+    wesLinks('/', 'https://example.org').startsWith('<https://example.org/.well-known/wes/feed/>'),
+  );
 });
 
 test('WES-1 the latest snapshot is made again once the feed has grown past snapshotStaleAfter entries', async () => {

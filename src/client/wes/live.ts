@@ -1,7 +1,5 @@
-import { parseEventsField } from '../../core/events/index.js';
-import { parseMediaType } from '../../core/media-type.js';
-import { parseMultipart, type MultipartPart } from '../../core/multipart/index.js';
-import { parseNotification } from '../../core/notification.js';
+import { PrepSubscribeError } from '../errors.js';
+import { subscribe, type SubscribeOptions } from '../subscribe.js';
 import { wesError } from './errors.js';
 
 /**
@@ -31,11 +29,11 @@ export interface WatchOptions {
 }
 
 /**
- * A minimal PREP subscription to a container (GET with `Accept-Events: "prep"`): yields the
- * member changes it announces until the server ends the stream (it expires) or `signal`
- * aborts. Rejects with `WES_PROTOCOL` when the server does not serve notifications there, so
- * the caller can poll the feed instead. The full client library (`subscribe`) does more
- * (reconnects, deltas); a replica only needs to know which member to fetch.
+ * A PREP subscription to a container through the client library's `subscribe()` (GET with
+ * `Accept-Events: "prep"`, reconnecting with `Last-Event-ID`): yields `open` each time the
+ * stream (re)starts and a `change` per notification, until the server ends it for good or
+ * `signal` aborts. Rejects with `WES_PROTOCOL` when the server does not serve notifications
+ * there at all, so the caller can poll the feed instead.
  *
  * @example
  * ```ts
@@ -48,56 +46,37 @@ export async function* watchContainer(
   url: string,
   options: WatchOptions = {},
 ): AsyncGenerator<ContainerEvent> {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const init: RequestInit = { headers: { 'Accept-Events': '"prep";accept="message/rfc822"' } };
+  const init: SubscribeOptions = {};
+  if (options.fetch) init.fetch = options.fetch;
   if (options.signal) init.signal = options.signal;
-  const res = await doFetch(url, init);
-  const events = parseEventsField(res.headers.get('events'), res.headers.get('date'));
-  const type = res.headers.get('content-type') ?? '';
-  let mixed: string | undefined;
+  const subscription = subscribe(url, init);
+  let opened = false;
   try {
-    const mt = parseMediaType(type);
-    if (mt.essence === 'multipart/mixed') mixed = mt.parameters.get('boundary');
-  } catch {
-    mixed = undefined;
-  }
-  if (res.status !== 200 || events?.status !== 200 || !mixed || !res.body) {
-    await res.body?.cancel();
-    throw wesError('WES_PROTOCOL', `${url} does not serve PREP notifications (${res.status})`);
-  }
-  const parts = parseMultipart(res.body, mixed);
-  try {
-    // RSP-4: part 1 is the representation, part 2 the digest of notifications.
-    const first = await parts.next();
-    if (first.done) return;
-    await first.value.bytes();
-    yield { kind: 'open' };
-    const second = await parts.next();
-    if (second.done) return;
-    const digest = digestBoundary(second.value);
-    if (!digest) return;
-    for await (const message of parseMultipart(second.value.body, digest)) {
-      const bytes = await message.bytes();
-      let n;
-      try {
-        n = parseNotification(bytes);
-      } catch {
-        continue; // a keep-alive (empty part) or something unreadable: not a change
+    for await (const item of subscription) {
+      switch (item.kind) {
+        case 'representation':
+          // RSP-4 part 1: (re)subscribed; whatever happened before is for the caller to poll.
+          opened = true;
+          yield { kind: 'open' };
+          break;
+        case 'notification': {
+          const ev: ContainerEvent = { kind: 'change', method: item.method };
+          if (item.contentLocation) ev.location = new URL(item.contentLocation, url).href;
+          if (item.etag) ev.etag = item.etag;
+          yield ev;
+          break;
+        }
+        case 'end':
+          return;
+        default:
+          break; // reconnects, parts of other formats
       }
-      const ev: ContainerEvent = { kind: 'change', method: n.method };
-      if (n.contentLocation) ev.location = new URL(n.contentLocation, res.url || url).href;
-      if (n.etag) ev.etag = n.etag;
-      yield ev;
     }
+  } catch (e) {
+    if (!opened && e instanceof PrepSubscribeError)
+      throw wesError('WES_PROTOCOL', `${url} does not serve PREP notifications: ${e.message}`);
+    throw e;
   } finally {
-    await parts.return();
-  }
-}
-
-function digestBoundary(part: MultipartPart): string | undefined {
-  try {
-    return parseMediaType(part.headers.get('content-type') ?? '').parameters.get('boundary');
-  } catch {
-    return undefined;
+    subscription.close();
   }
 }

@@ -229,15 +229,25 @@ export class Replicator {
         this.#log(`the feed no longer holds the remembered entry (${e.message}): starting over`);
       }
     }
+    let method: 'GET' | 'POST' = 'GET';
     for (let attempt = 0; ; attempt++) {
-      // A second attempt asks for a fresh snapshot: the history after the last one was pruned.
-      await this.#bootstrap(attempt === 0 ? 'GET' : 'POST');
+      try {
+        await this.#bootstrap(method);
+      } catch (e) {
+        // A part went away while we read it (the publisher restarted, or made newer ones).
+        if (!isPrepError(e, 'WES_GONE') || attempt >= 3) throw e;
+        this.#log(`the snapshot went away (${e.message}): loading the latest`);
+        method = 'GET';
+        continue;
+      }
       try {
         await this.#catchUp();
         return this.#finish();
       } catch (e) {
-        if (!isPrepError(e, 'WES_GONE') || attempt >= 2) throw e;
+        if (!isPrepError(e, 'WES_GONE') || attempt >= 3) throw e;
+        // The history after the snapshot was pruned: ask for a fresh one.
         this.#log(`the feed lost history the snapshot needs (${e.message}): new snapshot`);
+        method = 'POST';
       }
     }
   }

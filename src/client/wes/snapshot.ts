@@ -96,7 +96,7 @@ export async function fetchSnapshotIndex(
     id: o.id,
     started: o.started,
     completed: o.completed,
-    uris: (o.uris as string[]).map((u) => new URL(u, base).href),
+    uris: o.uris.map((u) => new URL(u, base).href),
   };
 }
 

@@ -111,7 +111,8 @@ export function createResponseSink(res: {
  */
 export interface Http2Writable {
   write(chunk: Uint8Array, callback: (err?: Error | null) => void): boolean;
-  end(chunk?: Uint8Array): unknown;
+  end(): unknown;
+  end(chunk: Uint8Array): unknown;
 }
 
 /**
@@ -154,7 +155,8 @@ export function createHttp2Sink(out: Http2Writable, stream: Http2Stream): Stream
           ended = true;
           const bytes = last;
           last = null;
-          out.end(bytes.length > 0 ? bytes : undefined);
+          if (bytes.length > 0) out.end(bytes);
+          else out.end();
         }
         return;
       }

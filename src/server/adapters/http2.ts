@@ -1,0 +1,133 @@
+import http2, {
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type Settings,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Prep } from '../prep/prep.js';
+import { prepListener } from './node.js';
+
+/** How an HTTP/2 server is reached. */
+export type Http2Mode =
+  /**
+   * HTTP/2 over TLS (what browsers speak; SEC-4: one connection carries every stream, so
+   * the six-connections-per-host cap of HTTP/1.1 no longer bounds subscriptions). PEM key
+   * and certificate. `allowHTTP1` (default true) serves HTTP/1.1 clients on the same port.
+   */
+  | { key: string | Buffer; cert: string | Buffer; allowHTTP1?: boolean }
+  /** h2c: HTTP/2 without TLS, prior knowledge only (curl --http2-prior-knowledge, proxies). */
+  | { h2c: true };
+
+/** Options of {@link createHttp2Server}. */
+export type Http2ServerOptions = Http2Mode & {
+  /** HTTP/2 SETTINGS sent to clients (e.g. `maxConcurrentStreams`). */
+  settings?: Settings;
+};
+
+/** A request listener of a node:http2 compat server (with `allowHTTP1`, HTTP/1.1 requests arrive too, with the same API). */
+export type Http2Listener = (req: Http2ServerRequest, res: Http2ServerResponse) => unknown;
+
+const sessionsOf = new WeakMap<Http2Server | Http2SecureServer, Set<Http2Session>>();
+
+/**
+ * A node:http2 server (TLS or h2c) for a compat request listener, whose sessions are tracked
+ * so that {@link closeHttp2Server} can end them.
+ *
+ * @example
+ * ```ts
+ * const server = createHttp2Server(listener, { key, cert });
+ * server.listen(8443);
+ * ```
+ */
+export function createHttp2Server(
+  listener: Http2Listener,
+  options: Http2ServerOptions,
+): Http2Server | Http2SecureServer {
+  const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse): void => void listener(req, res);
+  const server =
+    'h2c' in options
+      ? http2.createServer(options.settings ? { settings: options.settings } : {}, onRequest)
+      : http2.createSecureServer(
+          {
+            key: options.key,
+            cert: options.cert,
+            allowHTTP1: options.allowHTTP1 ?? true,
+            ...(options.settings ? { settings: options.settings } : {}),
+          },
+          onRequest,
+        );
+  const sessions = new Set<Http2Session>();
+  sessionsOf.set(server, sessions);
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A session error (a client that vanished) must not become an uncaught exception.
+    session.on('error', () => undefined);
+  });
+  return server;
+}
+
+/**
+ * PREP on node:http2: `createHttp2Server` with the listener wrapped by `prepListener`, so
+ * notifications streams, advertising and N822-3 work as on node:http. Over HTTP/2 every
+ * delimiter ends a DATA frame (RSP-6) and no connection-specific field is sent.
+ *
+ * @example
+ * ```ts
+ * const prep = createPrep();
+ * const server = createPrepHttp2Server(prep, app, {
+ *   key: readFileSync('key.pem'),
+ *   cert: readFileSync('cert.pem'),
+ * });
+ * server.listen(8443);
+ * ```
+ */
+export function createPrepHttp2Server(
+  prep: Prep,
+  listener: Http2Listener,
+  options: Http2ServerOptions,
+): Http2Server | Http2SecureServer {
+  return createHttp2Server(prepListener(prep, listener), options);
+}
+
+/** Listens on `port` (0: any free one) and `host` (default 127.0.0.1); resolves with the URL. */
+export async function listenHttp2(
+  server: Http2Server | Http2SecureServer,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ port: number; url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const scheme = 'setSecureContext' in server ? 'https' : 'http';
+  return { port: address.port, url: `${scheme}://${name}:${address.port}` };
+}
+
+/**
+ * Closes a server made by `createHttp2Server`: stops listening, asks every session to end
+ * once its streams have (GOAWAY), and cuts what is still open after `graceMs`. End the
+ * notifications streams first (`prep.close()`), so they get their close delimiters.
+ */
+export async function closeHttp2Server(
+  server: Http2Server | Http2SecureServer,
+  graceMs = 1000,
+): Promise<void> {
+  const sessions = sessionsOf.get(server) ?? new Set<Http2Session>();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const s of sessions) s.close();
+  const timer = setTimeout(() => {
+    for (const s of sessions) s.destroy();
+  }, graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}

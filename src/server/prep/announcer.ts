@@ -1,0 +1,175 @@
+import type { Hub, HubEvent } from './hub.js';
+
+/**
+ * The response of the request that made a change: a node:http `ServerResponse`, a node:http2
+ * compat `Http2ServerResponse` (Express's `res`, Fastify's `reply.raw` are these).
+ */
+export interface WriterResponse {
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+  off(event: 'finish' | 'close', listener: () => void): unknown;
+  /** The whole response was handed to the OS. */
+  readonly writableFinished?: boolean;
+  destroy(): unknown;
+}
+
+/** A committed change waiting to be announced. */
+interface HeldWrite {
+  seq: number;
+  /** The paths whose subscribers hear of it: a later write to one of them waits for this one. */
+  paths: string[];
+  events: HubEvent[];
+  /** The writer's response was sent, or the writer is gone. */
+  ready: boolean;
+  res: WriterResponse | undefined;
+  stall?: ReturnType<typeof setTimeout>;
+}
+
+/** Options of {@link Announcer}. */
+export interface AnnouncerOptions {
+  /**
+   * How long a change whose writer does not take its response may hold up later
+   * notifications to the same subscribers (they go out in commit order); then that writer
+   * is disconnected. Default 10 000 ms.
+   */
+  writerStallMs?: number;
+}
+
+/**
+ * Publishes changes to the hub in the order N822-3 asks: a change goes out only once the
+ * response to the request that made it has been sent ('finish': its last byte was handed to
+ * the OS), or once that writer has gone ('close' without 'finish': nothing committed goes
+ * unannounced, N822-2). Changes that reach the same subscribers go out in commit order, so
+ * Event-IDs arrive in order even when an earlier writer is slow to take its response;
+ * changes elsewhere are not held up by it.
+ *
+ * @example
+ * ```ts
+ * const announcer = new Announcer(engine.hub);
+ * announcer.after(res, [event]); // published once res has finished
+ * ```
+ */
+export class Announcer {
+  readonly #hub: Hub;
+  readonly #stallMs: number;
+  /** Changes not yet announced, in commit order. */
+  readonly #held: HeldWrite[] = [];
+  readonly #heldSeqs = new Set<number>();
+
+  constructor(hub: Hub, options: AnnouncerOptions = {}) {
+    this.#hub = hub;
+    this.#stallMs = options.writerStallMs ?? 10_000;
+  }
+
+  /** Whether the event of this seq is committed but not announced yet. */
+  isHeld(seq: number): boolean {
+    return this.#heldSeqs.has(seq);
+  }
+
+  /** Changes waiting for their writers' responses. */
+  get pending(): number {
+    return this.#held.length;
+  }
+
+  /**
+   * Announces `events` (one change, in seq order) once `res` has been sent or its client is
+   * gone; with no `res`, as soon as no earlier change to the same subscribers is held.
+   */
+  after(res: WriterResponse | undefined, events: readonly HubEvent[]): void {
+    const own = events.at(-1);
+    if (!own) return;
+    const paths = new Set<string>();
+    for (const e of events) {
+      paths.add(e.path);
+      if (e.parent !== null) paths.add(e.parent);
+      this.#heldSeqs.add(e.seq);
+    }
+    const write: HeldWrite = {
+      seq: own.seq,
+      paths: [...paths],
+      events: [...events],
+      ready: res === undefined,
+      res,
+    };
+    // Changes arrive in commit order, so this is an append but for an unusual caller.
+    let at = this.#held.length;
+    while (at > 0 && this.#held[at - 1]!.seq > write.seq) at--;
+    this.#held.splice(at, 0, write);
+    if (res !== undefined) this.#watch(res, write);
+    this.#release();
+  }
+
+  /** Forgets everything held (shutdown); nothing more is announced. */
+  close(): void {
+    for (const w of this.#held) clearTimeout(w.stall);
+    this.#held.length = 0;
+    this.#heldSeqs.clear();
+  }
+
+  #watch(res: WriterResponse, write: HeldWrite): void {
+    // An HTTP/1.1 response pipelined behind another has no socket of its own yet, and never
+    // emits 'close' if the connection goes: watch the connection too.
+    const socket = http1Socket(res);
+    const ready = (): void => {
+      if (write.ready) return;
+      write.ready = true;
+      clearTimeout(write.stall);
+      res.off('finish', ready);
+      res.off('close', ready);
+      socket?.off('close', ready);
+      this.#release();
+    };
+    res.once('finish', ready);
+    res.once('close', ready);
+    socket?.once('close', ready);
+    if (res.writableFinished === true || isGone(res) || socket?.destroyed === true) ready();
+  }
+
+  /** Publishes every ready change that no earlier, unannounced one to the same paths holds. */
+  #release(): void {
+    const blocked = new Map<string, HeldWrite>();
+    for (let i = 0; i < this.#held.length; ) {
+      const w = this.#held[i]!;
+      const by = w.paths.map((p) => blocked.get(p)).find((b) => b !== undefined);
+      if (w.ready && !by) {
+        this.#held.splice(i, 1);
+        for (const e of w.events) this.#heldSeqs.delete(e.seq);
+        this.#hub.publish(w.events);
+        continue;
+      }
+      // A writer that does not take its response holds up others only so long.
+      if (w.ready && by && !by.stall && by.res) {
+        const stalled = by.res;
+        by.stall = setTimeout(() => disconnect(stalled), this.#stallMs);
+        by.stall.unref();
+      }
+      for (const p of w.paths) if (!blocked.has(p)) blocked.set(p, by ?? w);
+      i++;
+    }
+  }
+}
+
+interface SocketLike {
+  readonly destroyed: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+  destroy(): unknown;
+}
+
+/** The connection of an HTTP/1.x response (not HTTP/2: there it is the whole session's). */
+function http1Socket(res: WriterResponse): SocketLike | undefined {
+  if ('stream' in res) return undefined;
+  const req = (res as { req?: { socket?: SocketLike | null } }).req;
+  return req?.socket ?? undefined;
+}
+
+function isGone(res: WriterResponse): boolean {
+  const r = res as { destroyed?: boolean; stream?: { destroyed: boolean; closed: boolean } };
+  return r.destroyed === true || r.stream?.destroyed === true || r.stream?.closed === true;
+}
+
+/** Cuts a writer that does not take its response: its connection, or on HTTP/2 its stream. */
+function disconnect(res: WriterResponse): void {
+  const socket = http1Socket(res);
+  if (socket) socket.destroy();
+  else res.destroy();
+}

@@ -1,0 +1,70 @@
+/** How the page writes values, times and deltas. */
+
+/**
+ * A JSON value as the page shows and edits it: two-space indentation.
+ *
+ * @example
+ * ```ts
+ * import { formatJson } from './format.js';
+ *
+ * formatJson({ a: 1 }); // '{\n  "a": 1\n}'
+ * ```
+ */
+export function formatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) ?? '';
+}
+
+/**
+ * A time of day, `14:03:27`, in the reader's time zone.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from './format.js';
+ *
+ * formatTime(new Date()); // '14:03:27'
+ * ```
+ */
+export function formatTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+
+/**
+ * A delta's body for the notification list: compact JSON when it is JSON, else its text.
+ *
+ * @example
+ * ```ts
+ * import { formatDelta } from './format.js';
+ *
+ * formatDelta(new TextEncoder().encode('[{"op":"remove","path":"/a"}]')); // '[{"op":"remove","path":"/a"}]'
+ * ```
+ */
+export function formatDelta(body: Uint8Array): string {
+  const text = new TextDecoder().decode(body);
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Parses what a person typed as JSON, or says where it is wrong.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonInput } from './format.js';
+ *
+ * parseJsonInput('{"a":1}'); // { ok: true, value: { a: 1 } }
+ * parseJsonInput('{a:1}'); // { ok: false, message: 'Not valid JSON: …' }
+ * ```
+ */
+export function parseJsonInput(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, message: `Not valid JSON: ${(e as Error).message}` };
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Helpers of the `prep watch` tests: our server on port 0 over a fresh store, the CLI as a
+ * child process (bundled once with esbuild, so each run starts as fast as plain node; or
+ * through tsx, as `node --import tsx src/cli/watch-main.ts` runs it), and plain writes.
+ * Everything a helper starts is stopped when the test ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+
+const root = join(import.meta.dirname, '..', '..');
+export const WATCH_MAIN = join(root, 'src', 'cli', 'watch-main.ts');
+
+/** How long a helper waits before failing the test (a hang guard, not a timing assertion). */
+export const WAIT_MS = 30_000;
+
+let bundled: Promise<string> | undefined;
+/** src/cli/watch-main.ts bundled for node; built once per test file. */
+export function watchBinary(): Promise<string> {
+  bundled ??= (async () => {
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'prep-watch-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'watch.mjs');
+    await build({
+      entryPoints: [WATCH_MAIN],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+    });
+    return outfile;
+  })();
+  return bundled;
+}
+
+export interface Watch {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` on stdout; fails if the process ends first. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The exit, or a failure after `ms`. */
+  exit(ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs `prep watch ...args` as a child process; `tsx: true` runs the TypeScript entry point
+ * through tsx instead of the bundle. Colour is off unless `env` turns it on.
+ */
+export async function runWatch(
+  t: TestContext,
+  args: string[],
+  options: { env?: Record<string, string>; tsx?: boolean } = {},
+): Promise<Watch> {
+  const entry = options.tsx ? ['--import', 'tsx', WATCH_MAIN] : [await watchBinary()];
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (options.env?.FORCE_COLOR === undefined) delete env.FORCE_COLOR;
+  if (options.env?.NO_COLOR === undefined) delete env.NO_COLOR;
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    exit: (ms = WAIT_MS) =>
+      within(exited, `prep watch ${args.join(' ')} to exit (stdout: ${out}; stderr: ${err})`, ms),
+    waitFor(pattern, ms = WAIT_MS) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const m = pattern.exec(out);
+          if (!m) return false;
+          cleanup();
+          resolve(m);
+          return true;
+        };
+        const onExit = (): void => {
+          if (check()) return;
+          cleanup();
+          reject(new Error(`prep watch exited before ${pattern}: ${out}${err}`));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${pattern} within ${ms} ms: ${out}${err}`));
+        }, ms);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.off('close', onExit);
+        };
+        if (check()) return;
+        child.stdout.on('data', check);
+        child.once('close', onExit);
+      });
+    },
+  };
+}
+
+/** Our server on 127.0.0.1:0 over a fresh in-memory store; stopped when the test ends. */
+export async function startWatchServer(
+  t: TestContext,
+  options: Omit<ServerOptions, 'store' | 'port'> = {},
+): Promise<RunningServer> {
+  const store = new MemoryStore();
+  await store.open();
+  const running = await startServer({ ...options, store, port: 0 });
+  t.after(async () => {
+    await running.close();
+    running.server.closeAllConnections();
+    await store.close();
+  });
+  return running;
+}
+
+/** A plain node:http server answering every request with `answer`; closed when the test ends. */
+export async function startPlainServer(
+  t: TestContext,
+  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<string> {
+  const server = http.createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A port nobody listens on right now. */
+export async function unusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 1;
+}
+
+/** One write; resolves with the status (and throws on a network error). */
+export async function send(
+  method: string,
+  url: string,
+  body?: unknown,
+  type = 'application/json',
+): Promise<number> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'Content-Type': type };
+  }
+  const res = await fetch(url, init);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Resolves `promise`, or rejects after `ms` saying what was awaited. */
+export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` until it returns something other than undefined/false. */
+export async function eventually<T>(
+  check: () => T | undefined | false,
+  what: string,
+  ms = WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
