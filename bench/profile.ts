@@ -61,29 +61,30 @@ export function summarizeProfile(file: string, top = 25): ProfileEntry[] {
   return entries;
 }
 
+/** One profiled run: where the profile is, what the phase cost, the top self-time functions. */
+export interface ProfileResult {
+  scenario: string;
+  file: string;
+  subscribers: number;
+  metrics: Record<string, number>;
+  top: ProfileEntry[];
+}
+
+/**
+ * Profiles our server in scenario 1 (one resource, 10k subscribers: writes one at a time,
+ * then bursts) and in scenario 5 (10k subscribers over 1k resources), where the cost per
+ * write, not per delivery, dominates.
+ */
 export async function runProfile(
   plan: Plan,
   pool: LoadPool,
   dir: string,
   log: (line: string) => void,
-): Promise<{
-  file: string;
-  subscribers: number;
-  metrics: Record<string, number>;
-  top: ProfileEntry[];
-}> {
+): Promise<ProfileResult[]> {
   const n = Math.min(10_000, plan.maxSubscribers, plan.quick ? 200 : Infinity);
-  const file = join(dir, `profile-ours-fanout-${n}.cpuprofile`);
-  const s = await Session.open('ours', pool);
-  try {
-    await s.setup(['/r']);
-    await s.subscribe(['/r'], n);
-    for (let i = 0; i < 5; i++) {
-      await s.write('/r');
-      await s.pool.until(30_000);
-    }
-    await s.server.profileStart();
-    const cost = await s.measure(async () => {
+  const out: ProfileResult[] = [];
+  out.push(
+    await profiled(pool, dir, `fanout-${n}`, n, ['/r'], log, async (s) => {
       for (let i = 0; i < (plan.quick ? 5 : 30); i++) {
         await s.write('/r');
         await s.pool.until(30_000);
@@ -94,10 +95,48 @@ export async function runProfile(
         s.forgetTimes('/r', from);
         await s.pool.until(30_000);
       }
-    });
+    }),
+  );
+  const resources = plan.quick ? 20 : 1000;
+  const paths = Array.from({ length: resources }, (_, i) => `/res/${i}`);
+  out.push(
+    await profiled(pool, dir, `resources-${resources}`, n, paths, log, async (s) => {
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, w) => {
+          for (let k = 0; k < (plan.quick ? 10 : 500); k++)
+            await s.write(paths[(w + 4 * k) % paths.length]!, w);
+        }),
+      );
+      await s.pool.until(30_000);
+    }),
+  );
+  return out;
+}
+
+async function profiled(
+  pool: LoadPool,
+  dir: string,
+  scenario: string,
+  n: number,
+  paths: string[],
+  log: (line: string) => void,
+  work: (s: Session) => Promise<void>,
+): Promise<ProfileResult> {
+  const file = join(dir, `profile-ours-${scenario}.cpuprofile`);
+  const s = await Session.open('ours', pool);
+  try {
+    await s.setup(paths);
+    await s.subscribe(paths, n);
+    for (const p of paths.slice(0, 5)) {
+      await s.write(p);
+      await s.pool.until(30_000);
+    }
+    await s.server.profileStart();
+    const cost = await s.measure(() => work(s));
     await s.server.profileStop(file);
     log(`profile written to ${relative(ROOT, file)}`);
     return {
+      scenario,
       file: relative(ROOT, file),
       subscribers: n,
       metrics: perDelivery(cost),

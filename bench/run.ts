@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { codec, codecTable, type CodecRow } from './codec.js';
 import { LoadPool } from './load/pool.js';
 import { killChildren } from './load/processes.js';
-import { runProfile, type ProfileEntry } from './profile.js';
+import { runProfile, type ProfileResult } from './profile.js';
 import { fanoutSvg } from './report/svg.js';
 import { serverTable } from './report/table.js';
 import { runOneResource } from './scenarios/one-resource.js';
@@ -92,12 +92,11 @@ const requested = (n: number): number | undefined => plan.cappedFrom[n];
 
 const codecRows: CodecRow[] = [];
 const rows: ServerRow[] = [];
-let profile:
-  | { file: string; subscribers: number; metrics: Record<string, number>; top: ProfileEntry[] }
-  | undefined;
-const file =
-  option('--json') ??
-  join(import.meta.dirname, 'results', quick ? 'latest-quick.json' : 'latest.json');
+let profile: ProfileResult[] | undefined;
+// latest.json always holds a full run; a run of some groups only gets its own file.
+const full = only.length === 0;
+const stem = quick ? 'latest-quick' : full ? 'latest' : `latest-${only.join('-')}`;
+const file = option('--json') ?? join(import.meta.dirname, 'results', `${stem}.json`);
 const dir = dirname(file);
 mkdirSync(dir, { recursive: true });
 
@@ -121,14 +120,12 @@ try {
         log,
       )),
     );
-  if (want('resources') || want('profile')) {
+  if (want('resources'))
+    rows.push(...(await runResources(plan, servers, log, requested(plan.resources.subscribers))));
+  if (want('profile')) {
     pool = await LoadPool.start(plan.loadProcesses);
     log(`load generator: ${pool.size} subscriber processes`);
   }
-  if (pool && want('resources'))
-    rows.push(
-      ...(await runResources(plan, pool, servers, log, requested(plan.resources.subscribers))),
-    );
   if (pool && want('profile')) profile = await runProfile(plan, pool, dir, log);
 } finally {
   pool?.stop();
@@ -167,11 +164,11 @@ if (rows.length > 0) {
   );
   console.log(serverTable(rows));
 }
-if (profile) {
+for (const p of profile ?? []) {
   console.log(
-    `\nCPU profile of ours, fan-out to ${profile.subscribers} (${profile.file}), top self time:`,
+    `\nCPU profile of ours, ${p.scenario}, ${p.subscribers} subscribers (${p.file}): ${p.metrics.cpuUs?.toFixed(2)} µs CPU/delivery while profiled; top self time:`,
   );
-  for (const e of profile.top.slice(0, 20))
+  for (const e of p.top.slice(0, 20))
     console.log(
       `${e.selfPercent.toFixed(1).padStart(6)}%  ${e.selfMs.toFixed(0).padStart(6)} ms  ${e.function}  ${e.where}`,
     );
@@ -189,7 +186,7 @@ const result = {
 };
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 console.log(`\nWritten to ${file}`);
-if (!quick && !option('--json')) {
+if (!quick && full && !option('--json')) {
   const dated = join(dir, `${machine.date.slice(0, 16).replace(/:/g, '-')}.json`);
   copyFileSync(file, dated);
   console.log(`and ${dated}`);

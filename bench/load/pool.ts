@@ -40,8 +40,7 @@ class WorkerProcess {
       }
     });
     child.once('exit', () => {
-      for (const [id, done] of this.#waiting)
-        done({ type: 'closed', id });
+      for (const [id, done] of this.#waiting) done({ type: 'closed', id });
       this.#waiting.clear();
     });
   }
@@ -172,7 +171,8 @@ export class LoadPool {
   }): Promise<ConnectResult> {
     const started = nowMs();
     const n = this.#workers.length;
-    const timeoutMs = options.timeoutMs ?? 60_000 + options.count * 2;
+    // Bounded, but generous: a loaded 2-core machine accepts a few hundred connections a second.
+    const timeoutMs = options.timeoutMs ?? 120_000 + options.count * 10;
     const replies = await Promise.all(
       this.#workers.map((w, k) => {
         const count = Math.floor(options.count / n) + (k < options.count % n ? 1 : 0);

@@ -47,7 +47,7 @@ function metricsFor(row: ServerRow): MetricSpec[] {
       return [
         M('rssPerSubKB', 'RSS KB/subscriber', 'lower'),
         M('heapPerSubKB', 'heap KB/subscriber', 'lower'),
-        M('externalPerSubKB', 'buffers KB/subscriber', 'lower'),
+        M('externalPerSubKB', 'buffers KB/subscriber', 'info'),
         M('rssMB', 'RSS MB in all', 'lower'),
       ];
     case 'capacity':
@@ -87,7 +87,7 @@ function checkCell(r: ServerRow | undefined): string {
     c.closedEarly ? `closed ${c.closedEarly}` : '',
     c.connectFailed ? `refused ${c.connectFailed}` : '',
   ].filter(Boolean);
-  return bad.length ? bad.join(',') : r.ok ? 'ok' : 'FAIL';
+  return bad.length ? bad.join(',') : c.deliveries === c.expected ? 'ok' : 'missing';
 }
 
 /** Renders the rows; notes (failures, caps) are listed under the table. */

@@ -29,7 +29,8 @@ export interface Plan {
     burst: number;
     rounds: (n: number) => number;
   };
-  latency: { subscribers: number; writesPerSec: number; seconds: number };
+  /** `rounds` rounds of `seconds / rounds` each per server, interleaved. */
+  latency: { subscribers: number; writesPerSec: number; seconds: number; rounds: number };
   memory: { sizes: number[] };
   capacity: {
     steps: number[];
@@ -82,7 +83,7 @@ export function makePlan(quick: boolean, overrides: { sizes?: number[] } = {}): 
         burst: 5,
         rounds: () => 2,
       },
-      latency: { subscribers: cap(200), writesPerSec: 10, seconds: 0.5 },
+      latency: { subscribers: cap(200), writesPerSec: 10, seconds: 0.6, rounds: 2 },
       memory: { sizes: uniq([200]) },
       capacity: { steps: [200, 400], writes: 3, writesPerSec: 10, p99LimitMs: 1000 },
       resources: { subscribers: cap(200), resources: 20, writes: 40, writers: 4 },
@@ -105,11 +106,11 @@ export function makePlan(quick: boolean, overrides: { sizes?: number[] } = {}): 
     fanout: {
       sizes: uniq(overrides.sizes ?? FANOUT_SIZES),
       warmup: 3,
-      writes: (n) => (n <= 1000 ? 50 : n <= 10_000 ? 15 : 10),
+      writes: (n) => (n <= 1000 ? 30 : n <= 10_000 ? 12 : 8),
       burst: 10,
-      rounds: (n) => (n <= 1000 ? 5 : n <= 10_000 ? 3 : 2),
+      rounds: (n) => (n <= 1000 ? 4 : 2),
     },
-    latency: { subscribers: cap(10_000), writesPerSec: 2, seconds: 10 },
+    latency: { subscribers: cap(10_000), writesPerSec: 2, seconds: 10, rounds: 2 },
     memory: { sizes: uniq([10_000, 50_000]) },
     capacity: { steps: cappedSteps, writes: 6, writesPerSec: 2, p99LimitMs: 1000 },
     resources: { subscribers: cap(10_000), resources: 1000, writes: 2000, writers: 4 },

@@ -2,12 +2,13 @@
  * The benchmark side of a server process: every server under test runs in its own child
  * process and answers the coordinator over IPC, so its CPU and memory are measured alone.
  *
- * Messages in: `{ id, cmd: 'stats' | 'gc' | 'profile-start' | 'profile-stop' | 'exit' }`.
+ * Messages in: `{ id, cmd: 'stats' | 'gc' | 'profile-start' | 'profile-stop' | 'heap-snapshot' | 'exit' }`.
  * Messages out: `{ type: 'ready', url, pid, fdLimit }` once listening, then one
  * `{ type: 'reply', id, ... }` per request.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import { fdLimit } from '../load/limits.js';
 
 /** What a server reports on top of CPU and memory (ours: the hub's counters). */
@@ -69,6 +70,10 @@ export function serveBenchIpc(options: {
           session = undefined;
           reply({ ok: !err });
         });
+        return;
+      case 'heap-snapshot':
+        (globalThis as { gc?: () => void }).gc?.();
+        reply({ file: writeHeapSnapshot(m.file) });
         return;
       case 'exit':
         void Promise.resolve(options.close?.())

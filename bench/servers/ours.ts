@@ -20,7 +20,9 @@ if (process.env.BENCH_STORE === 'sqlite') {
 } else store = new MemoryStore();
 await store.open();
 
+// Knobs for experiments (bench/README.md): the hub's queue bound and yield interval.
 const maxQueueBytes = Number(process.env.BENCH_MAX_QUEUE_BYTES ?? 0);
+const writesPerTurn = Number(process.env.BENCH_WRITES_PER_TURN ?? 0);
 const running = await startServer({
   store,
   port: 0,
@@ -28,6 +30,7 @@ const running = await startServer({
   keepAliveMs: 30_000,
   limits: { maxSubscriptions: 10_000_000, maxPerClient: 10_000_000, maxPerResource: 10_000_000 },
   ...(maxQueueBytes > 0 ? { maxQueueBytes } : {}),
+  ...(writesPerTurn > 0 ? { writesPerTurn } : {}),
 });
 
 serveBenchIpc({

@@ -28,6 +28,8 @@ export interface ServerHandle {
   gc(): Promise<void>;
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
+  /** Writes a V8 heap snapshot (after a GC) to `file`. */
+  heapSnapshot(file: string): Promise<void>;
   /** Whether the process is still running. */
   readonly alive: boolean;
   /** SIGKILL (the default) or a graceful exit over IPC; resolves once the process is gone. */
@@ -111,6 +113,9 @@ export async function startServerProcess(
     },
     async profileStop(file: string) {
       await ask('profile-stop', { file }, 120_000);
+    },
+    async heapSnapshot(file: string) {
+      await ask('heap-snapshot', { file }, 300_000);
     },
     get alive() {
       return child.exitCode === null && child.signalCode === null;
