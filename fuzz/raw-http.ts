@@ -104,7 +104,9 @@ class ResponseReader {
       const headEnd = buf.indexOf('\r\n\r\n');
       if (headEnd === -1) {
         if (!'HTTP/1.'.startsWith(buf.subarray(0, 7).toString('latin1')))
-          this.#fail(`not a status line: ${JSON.stringify(buf.subarray(0, 80).toString('latin1'))}`);
+          this.#fail(
+            `not a status line: ${JSON.stringify(buf.subarray(0, 80).toString('latin1'))}`,
+          );
         else if (buf.length > 64 * 1024) this.#fail('a response head over 64 KiB');
         return;
       }
@@ -117,16 +119,27 @@ class ResponseReader {
         if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(line.slice(0, colon)))
           return this.#fail(`a malformed response header line: ${JSON.stringify(line)}`);
         const value = line.slice(colon + 1).trim();
-        if (/[\0\r\n]/.test(value)) return this.#fail(`a control character in ${JSON.stringify(line)}`);
+        if (/[\0\r\n]/.test(value))
+          return this.#fail(`a control character in ${JSON.stringify(line)}`);
         headers.push([line.slice(0, colon), value]);
       }
-      const res: RawResponse = { status: Number(m[1]), reason: m[2]!, headers, body: Buffer.alloc(0), stream: false };
+      const res: RawResponse = {
+        status: Number(m[1]),
+        reason: m[2]!,
+        headers,
+        body: Buffer.alloc(0),
+        stream: false,
+      };
       const isFirstFinal = this.#first && res.status >= 200;
       const rest = buf.subarray(headEnd + 4);
-      const lengths = headers.filter(([n]) => n.toLowerCase() === 'content-length').map(([, v]) => v);
+      const lengths = headers
+        .filter(([n]) => n.toLowerCase() === 'content-length')
+        .map(([, v]) => v);
       const te = header(res, 'transfer-encoding');
-      if (lengths.length > 1) return this.#fail(`several Content-Length fields: ${lengths.join(' | ')}`);
-      if (lengths.length === 1 && te !== undefined) return this.#fail('both Content-Length and Transfer-Encoding');
+      if (lengths.length > 1)
+        return this.#fail(`several Content-Length fields: ${lengths.join(' | ')}`);
+      if (lengths.length === 1 && te !== undefined)
+        return this.#fail('both Content-Length and Transfer-Encoding');
       if (res.status < 200) {
         // Interim (100 Continue): no body, the final response follows.
         this.responses.push(res);
@@ -143,7 +156,8 @@ class ResponseReader {
         this.#buf = Buffer.alloc(0);
         return;
       }
-      const noBody = res.status === 204 || res.status === 304 || (isFirstFinal && this.firstMethod === 'HEAD');
+      const noBody =
+        res.status === 204 || res.status === 304 || (isFirstFinal && this.firstMethod === 'HEAD');
       const closing = /\bclose\b/i.test(header(res, 'connection') ?? '');
       if (noBody && closing && lengths.length === 1 && rest.length >= Number(lengths[0])) {
         // An error answer written before the method was known (node:http's clientError path)
@@ -160,10 +174,11 @@ class ResponseReader {
         continue;
       }
       if (te !== undefined) {
-        if (!/^chunked$/i.test(te.trim())) return this.#fail(`an unexpected Transfer-Encoding: ${te}`);
+        if (!/^chunked$/i.test(te.trim()))
+          return this.#fail(`an unexpected Transfer-Encoding: ${te}`);
         const decoded = decodeChunked(rest);
-        if (decoded === 'need') return;
-        if (typeof decoded === 'string') return this.#fail(decoded);
+        if ('need' in decoded) return;
+        if ('error' in decoded) return this.#fail(decoded.error);
         res.body = decoded.body;
         this.responses.push(res);
         this.#buf = rest.subarray(decoded.used);
@@ -186,29 +201,35 @@ class ResponseReader {
   }
 }
 
-/** Decodes a complete chunked body; 'need' when more bytes must come, a string when malformed. */
-function decodeChunked(bytes: Buffer): { body: Buffer; used: number } | 'need' | string {
+type Chunked = { body: Buffer; used: number } | { need: true } | { error: string };
+
+/** Decodes a complete chunked body; `need` when more bytes must come, `error` when malformed. */
+function decodeChunked(bytes: Buffer): Chunked {
   const parts: Buffer[] = [];
+  const need = { need: true } as const;
   let at = 0;
   for (;;) {
     const lineEnd = bytes.indexOf('\r\n', at);
-    if (lineEnd === -1) return bytes.length - at > 1024 ? 'a chunk size line over 1 KiB' : 'need';
+    if (lineEnd === -1)
+      return bytes.length - at > 1024 ? { error: 'a chunk size line over 1 KiB' } : need;
     const sizeText = bytes.subarray(at, lineEnd).toString('latin1').split(';')[0]!.trim();
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) return `a bad chunk size line: ${JSON.stringify(sizeText)}`;
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+      return { error: `a bad chunk size line: ${JSON.stringify(sizeText)}` };
     const size = parseInt(sizeText, 16);
     at = lineEnd + 2;
     if (size === 0) {
       // Trailers, then the blank line.
       const end = bytes.indexOf('\r\n', at);
-      if (end === -1) return 'need';
+      if (end === -1) return need;
       if (end === at) return { body: Buffer.concat(parts), used: at + 2 };
       const trailersEnd = bytes.indexOf('\r\n\r\n', at);
-      if (trailersEnd === -1) return 'need';
+      if (trailersEnd === -1) return need;
       return { body: Buffer.concat(parts), used: trailersEnd + 4 };
     }
-    if (bytes.length < at + size + 2) return 'need';
+    if (bytes.length < at + size + 2) return need;
     parts.push(bytes.subarray(at, at + size));
-    if (bytes[at + size] !== 0x0d || bytes[at + size + 1] !== 0x0a) return 'a chunk not followed by CRLF';
+    if (bytes[at + size] !== 0x0d || bytes[at + size + 1] !== 0x0a)
+      return { error: 'a chunk not followed by CRLF' };
     at += size + 2;
   }
 }
@@ -218,11 +239,17 @@ function decodeChunked(bytes: Buffer): { body: Buffer; used: number } | 'need' |
  * once the server closed the connection, or a final response came and the connection stayed
  * quiet for `graceMs` (then we close it), or `timeoutMs` passed.
  */
-export function exchange(port: number, request: Uint8Array, options: ExchangeOptions): Promise<Exchange> {
+export function exchange(
+  port: number,
+  request: Uint8Array,
+  options: ExchangeOptions,
+): Promise<Exchange> {
   const started = performance.now();
   const graceMs = options.graceMs ?? 25;
   return new Promise((resolve) => {
-    const reader = new ResponseReader(options.method.toUpperCase() === 'HEAD' ? 'HEAD' : options.method);
+    const reader = new ResponseReader(
+      options.method.toUpperCase() === 'HEAD' ? 'HEAD' : options.method,
+    );
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     let settled = false;
     let closed = false;
@@ -235,7 +262,12 @@ export function exchange(port: number, request: Uint8Array, options: ExchangeOpt
       clearTimeout(grace);
       clearTimeout(halfClose);
       socket.destroy();
-      const out: Exchange = { responses: reader.responses, closed, timedOut, ms: performance.now() - started };
+      const out: Exchange = {
+        responses: reader.responses,
+        closed,
+        timedOut,
+        ms: performance.now() - started,
+      };
       if (reader.invalid !== undefined) out.invalid = reader.invalid;
       resolve(out);
     };

@@ -70,7 +70,11 @@ type ChildMessage =
 // ---------------------------------------------------------------------------------------
 // Child: one target
 
-async function runTarget(target: FuzzTarget, count: number, baseSeed: number): Promise<TargetResult> {
+async function runTarget(
+  target: FuzzTarget,
+  count: number,
+  baseSeed: number,
+): Promise<TargetResult> {
   const started = performance.now();
   const open = await target.open();
   const weights = open.properties.reduce((n, p) => n + p.weight, 0);
@@ -78,24 +82,33 @@ async function runTarget(target: FuzzTarget, count: number, baseSeed: number): P
   let closeError: string | undefined;
   try {
     for (const [index, p] of open.properties.entries()) {
-      const want = Math.max(1, Math.round((count * p.weight) / weights));
+      const want = Math.max(1, Math.ceil((count * p.weight) / weights));
       const perRun = p.inputsPerRun ?? 1;
       const result: PropertyResult = { name: p.name, runs: 0, inputs: 0, failures: [] };
       results.push(result);
       const inputsBefore = open.inputs?.() ?? 0;
       for (let batch = 0; result.inputs < want && result.failures.length < MAX_FAILURES; batch++) {
         const seed = (baseSeed + index * 1_000_003 + batch) | 0;
-        const numRuns = Math.max(1, Math.min(BATCH_RUNS, Math.ceil((want - result.inputs) / perRun)));
+        const numRuns = Math.max(
+          1,
+          Math.min(p.runsPerBatch ?? BATCH_RUNS, Math.ceil((want - result.inputs) / perRun)),
+        );
         send({ type: 'batch', property: p.name, seed, inputs: result.inputs });
         const details = await fc.check(p.make(), { seed, numRuns, endOnFailure: false });
         result.runs += details.numRuns;
-        result.inputs = open.inputs ? open.inputs() - inputsBefore : Math.round(result.runs * perRun);
+        result.inputs = open.inputs
+          ? open.inputs() - inputsBefore
+          : Math.round(result.runs * perRun);
         if (details.failed) {
           const failure: Failure = {
             property: p.name,
             seed,
             counterexample: fc.stringify(details.counterexample).slice(0, 4000),
-            error: String(details.errorInstance instanceof Error ? details.errorInstance.stack ?? details.errorInstance : details.errorInstance).slice(0, 4000),
+            error: String(
+              details.errorInstance instanceof Error
+                ? (details.errorInstance.stack ?? details.errorInstance)
+                : details.errorInstance,
+            ).slice(0, 4000),
           };
           if (details.counterexamplePath !== null) failure.path = details.counterexamplePath;
           result.failures.push(failure);
@@ -106,7 +119,7 @@ async function runTarget(target: FuzzTarget, count: number, baseSeed: number): P
     try {
       await open.close();
     } catch (e) {
-      closeError = `closing checks failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+      closeError = `closing checks failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
     }
   }
   const ms = performance.now() - started;
@@ -132,7 +145,7 @@ function send(message: ChildMessage): void {
 async function child(name: string, count: number, seed: number): Promise<void> {
   // A crash anywhere (the HTTP server runs in this process) is a finding, reported as such.
   const crash = (e: unknown) => {
-    send({ type: 'crash', error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    send({ type: 'crash', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     process.exit(1);
   };
   process.on('uncaughtException', crash);
@@ -161,11 +174,13 @@ function parseArgs(argv: readonly string[]): Options {
     targets: [],
     seed: Date.now() % 2 ** 31,
     jobs: Math.max(1, availableParallelism()),
-    stallMs: 120_000,
+    stallMs: 300_000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -173,7 +188,8 @@ function parseArgs(argv: readonly string[]): Options {
     };
     const number = () => {
       const n = Number(value());
-      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${flag} takes a non-negative integer`);
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new Error(`${flag} takes a non-negative integer`);
       return n;
     };
     switch (flag) {
@@ -193,7 +209,9 @@ function parseArgs(argv: readonly string[]): Options {
         options.stallMs = number();
         break;
       case '--help':
-        console.log(`usage: npm run fuzz -- [--count N] [--target NAME]... [--seed S] [--jobs J] [--stall-ms MS]\ntargets: ${TARGETS.map((t) => t.name).join(', ')}`);
+        console.log(
+          `usage: npm run fuzz -- [--count N] [--target NAME]... [--seed S] [--jobs J] [--stall-ms MS]\ntargets: ${TARGETS.map((t) => t.name).join(', ')}`,
+        );
         process.exit(0);
         break;
       default:
@@ -201,17 +219,27 @@ function parseArgs(argv: readonly string[]): Options {
     }
   }
   for (const t of options.targets)
-    if (!TARGETS.some((x) => x.name === t)) throw new Error(`unknown target ${t}: one of ${TARGETS.map((x) => x.name).join(', ')}`);
+    if (!TARGETS.some((x) => x.name === t))
+      throw new Error(`unknown target ${t}: one of ${TARGETS.map((x) => x.name).join(', ')}`);
   return options;
 }
 
-function runChild(target: FuzzTarget, count: number, options: Options, onProgress: (inputs: number) => void): Promise<TargetResult> {
+function runChild(
+  target: FuzzTarget,
+  count: number,
+  options: Options,
+  onProgress: (inputs: number) => void,
+): Promise<TargetResult> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const proc: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', target.name, String(count), String(options.seed)], {
-      execArgv: process.execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const proc: ChildProcess = fork(
+      fileURLToPath(import.meta.url),
+      ['--child', target.name, String(count), String(options.seed)],
+      {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     let last: { property: string; seed: number } | undefined;
     let done: TargetResult | undefined;
     let problem: string | undefined;
@@ -219,7 +247,9 @@ function runChild(target: FuzzTarget, count: number, options: Options, onProgres
     const arm = () => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
-        problem = `hang: no progress for ${options.stallMs} ms` + (last ? ` in "${last.property}", batch seed ${last.seed}` : '');
+        problem =
+          `hang: no progress for ${options.stallMs} ms` +
+          (last ? ` in "${last.property}", batch seed ${last.seed}` : '');
         proc.kill('SIGKILL');
       }, options.stallMs);
     };
@@ -266,7 +296,10 @@ async function main(): Promise<void> {
     return;
   }
   const options = parseArgs(argv);
-  const selected = options.targets.length === 0 ? TARGETS : TARGETS.filter((t) => options.targets.includes(t.name));
+  const selected =
+    options.targets.length === 0
+      ? TARGETS
+      : TARGETS.filter((t) => options.targets.includes(t.name));
   const startedAt = new Date();
   const started = performance.now();
   console.log(`fuzz: ${selected.length} targets, seed ${options.seed}, ${options.jobs} at a time`);
@@ -285,7 +318,11 @@ async function main(): Promise<void> {
       const r = await runChild(target, count, options, (n) => progress.set(target.name, n));
       progress.delete(target.name);
       results.push(r);
-      const status = r.error ? `ERROR ${r.error.split('\n')[0]}` : r.failures.length > 0 ? `${r.failures.length} FAILURE(S)` : 'ok';
+      const status = r.error
+        ? `ERROR ${r.error.split('\n')[0]}`
+        : r.failures.length > 0
+          ? `${r.failures.length} FAILURE(S)`
+          : 'ok';
       console.log(
         `${r.target.padEnd(16)} ${r.inputs.toLocaleString('en').padStart(11)} inputs  ${(r.ms / 1000).toFixed(1).padStart(7)} s  ${r.inputsPerSecond.toLocaleString('en').padStart(8)}/s  ${status}`,
       );
@@ -294,7 +331,11 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(options.jobs, selected.length) }, worker));
   clearInterval(ticker);
 
-  results.sort((a, b) => selected.findIndex((t) => t.name === a.target) - selected.findIndex((t) => t.name === b.target));
+  results.sort(
+    (a, b) =>
+      selected.findIndex((t) => t.name === a.target) -
+      selected.findIndex((t) => t.name === b.target),
+  );
   const failed = results.filter((r) => r.error !== undefined || r.failures.length > 0);
   const report = {
     startedAt: startedAt.toISOString(),
@@ -311,12 +352,16 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL('latest.json', dir), `${JSON.stringify(report, null, 2)}\n`);
 
-  console.log(`\n${report.inputs.toLocaleString('en')} inputs in ${(report.ms / 1000).toFixed(1)} s; results in fuzz/results/latest.json`);
+  console.log(
+    `\n${report.inputs.toLocaleString('en')} inputs in ${(report.ms / 1000).toFixed(1)} s; results in fuzz/results/latest.json`,
+  );
   for (const r of failed) {
     console.log(`\n${r.target}:`);
     if (r.error) console.log(`  ${r.error}`);
     for (const f of r.failures) {
-      console.log(`  ${f.property}\n    seed ${f.seed}${f.path ? `, path "${f.path}"` : ''}\n    ${f.counterexample.slice(0, 600)}\n    ${f.error.split('\n')[0]}`);
+      console.log(
+        `  ${f.property}\n    seed ${f.seed}${f.path ? `, path "${f.path}"` : ''}\n    ${f.counterexample.slice(0, 600)}\n    ${f.error.split('\n')[0]}`,
+      );
     }
   }
   process.exitCode = failed.length > 0 ? 1 : 0;

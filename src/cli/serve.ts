@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { SqliteStore } from '../store/index.js';
+import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { startServer } from '../server/index.js';
 
 const HELP = `Usage: prep serve [options]
@@ -11,6 +11,8 @@ Options:
   --port N            port to listen on (env PORT; default 8080; 0 picks a free port)
   --host ADDR         address to listen on (env HOST; default 127.0.0.1)
   --data FILE         SQLite database file (env PREP_DATA; default ./data/prep.db)
+  --database URL      PostgreSQL instead of SQLite: postgres://user@host:port/db
+                      (env PREP_DATABASE_URL); several nodes may share one database
   --expires SECONDS   how long a notifications stream lives (default 3600)
   --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
   --max-body BYTES    largest request body (default 1048576)
@@ -62,6 +64,7 @@ export async function serve(argv: string[]): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         data: { type: 'string' },
+        database: { type: 'string' },
         expires: { type: 'string' },
         'keep-alive': { type: 'string' },
         'max-body': { type: 'string' },
@@ -91,6 +94,12 @@ export async function serve(argv: string[]): Promise<void> {
   }
   // Every flag is checked before anything is opened: a usage error leaves no file behind.
   const filename = v.data ?? env('PREP_DATA') ?? './data/prep.db';
+  // --data wins over the environment's PostgreSQL URL, --database over everything.
+  const databaseUrl = v.database ?? (v.data === undefined ? env('PREP_DATABASE_URL') : undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    process.stderr.write('prep serve: --database expects a postgres:// URL\n');
+    process.exit(2);
+  }
   const cors = v.cors ?? '*';
   const options = {
     port: numberOption('port', v.port ?? env('PORT'), 8080, { max: 65535 }),
@@ -126,13 +135,17 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
     process.exit(2);
   }
-  const store = new SqliteStore({ filename });
+  const store: Store =
+    databaseUrl !== undefined
+      ? new PostgresStore({ url: databaseUrl })
+      : new SqliteStore({ filename });
+  const where = databaseUrl !== undefined ? redact(databaseUrl) : filename;
   try {
     await store.open();
   } catch (e) {
-    process.stderr.write(
-      `prep serve: cannot open the database ${filename}: ${(e as Error).message}\n`,
-    );
+    const reason = (e as Error).message.replace(/\s+/g, ' ').trim();
+    process.stderr.write(`prep serve: cannot open the database ${where}: ${reason}\n`);
+    await store.close().catch(() => undefined);
     process.exit(1);
   }
   let running;
@@ -140,6 +153,8 @@ export async function serve(argv: string[]): Promise<void> {
     running = await startServer({
       store,
       ...options,
+      // Several nodes on one PostgreSQL database: each follows the shared log (docs/cluster.md).
+      ...(databaseUrl !== undefined ? { follow: true } : {}),
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
     });
   } catch (e) {
@@ -149,7 +164,7 @@ export async function serve(argv: string[]): Promise<void> {
   }
   const { url } = running;
   process.stdout.write(
-    `prep serve: listening on ${url}  (database ${filename})\n` +
+    `prep serve: listening on ${url}  (database ${where})\n` +
       `  try:  curl -N -H 'Accept-Events: "prep"' ${url}/\n` +
       `        curl -X PUT -H 'Content-Type: application/json' -d '{"hello":"world"}' ${url}/notes/hello\n`,
   );
@@ -171,4 +186,15 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A database URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the PostgreSQL database';
+  }
 }

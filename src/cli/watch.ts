@@ -420,7 +420,7 @@ export function describeFailure(
     return networkFailure(error, url, connected);
   return line(
     WATCH_EXIT.network,
-    `${url}: ${error instanceof Error ? error.message : String(error)}`,
+    `${url}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
   );
 }
 
@@ -514,7 +514,7 @@ type Body =
   | { kind: 'binary'; base64: string; size: number };
 
 function readBody(type: string | null | undefined, bytes: Uint8Array): Body {
-  let essence = '';
+  let essence: string;
   try {
     essence = type ? parseMediaType(type).essence : '';
   } catch {

@@ -9,11 +9,13 @@ import {
   type Change,
   type Resource,
   type Store,
+  type StoredEvent,
   type WriteResult,
 } from '../store/index.js';
 import { HttpError, readBody, sendProblem } from './http-error.js';
 import { PrepEngine, type BaseResponse, type EngineOptions } from './prep/engine.js';
 import type { HubEvent } from './prep/hub.js';
+import { LogFollower, canListen } from './log-follower.js';
 import { StoreHistory } from './store-history.js';
 import { createWesPublisher, wesLinks, type WesPublisherOptions } from './wes/index.js';
 
@@ -48,6 +50,15 @@ export interface ResourceServerOptions extends EngineOptions {
    * writer is disconnected. Default 10 000 ms.
    */
   writerStallMs?: number;
+  /**
+   * Scale-out (docs/cluster.md): follow the shared event log of a store that can `listen`
+   * (PostgresStore), so that writes made by other server nodes reach this node's subscribers.
+   * Every notification then comes from the log, in seq order, this node's own writes included
+   * (still only once the writer's response is sent, N822-3). Notifications of other nodes' PUTs
+   * carry no delta (a PATCH's own patch still goes out). Default false; `true` needs a store
+   * with `listen`.
+   */
+  follow?: boolean | { pollIntervalMs?: number; pageSize?: number };
 }
 
 /** A committed write waiting to be announced. */
@@ -58,7 +69,8 @@ interface HeldWrite {
   events: HubEvent[];
   /** The writer's response was sent, or the writer is gone. */
   ready: boolean;
-  res: ServerResponse;
+  /** The writer's response; absent for another node's write (always ready). */
+  res?: ServerResponse;
   stall?: NodeJS.Timeout;
 }
 
@@ -87,6 +99,8 @@ const CONTAINER_TYPE = 'application/json';
  */
 export function createResourceServer(options: ResourceServerOptions) {
   const store = options.store;
+  if (options.follow && !canListen(store))
+    throw new TypeError('follow needs a store that can listen (PostgresStore)');
   const engine = new PrepEngine(options);
   const history = new StoreHistory(store);
   const wes =
@@ -129,6 +143,49 @@ export function createResourceServer(options: ResourceServerOptions) {
   const held: HeldWrite[] = [];
   const writerStallMs = options.writerStallMs ?? 10_000;
 
+  // Scale-out: every event comes from the log. This node's writes wait in `local` (by the seq
+  // of each of their events) until the follower reads them; writes still committing are in
+  // `inflight`, which the follower awaits before delivering a page, so none is mistaken for
+  // another node's.
+  const local = new Map<number, HeldWrite>();
+  const inflight = new Set<Promise<unknown>>();
+  const delivered = new WeakSet<HeldWrite>();
+  const follow = options.follow === true ? {} : options.follow || undefined;
+  const follower =
+    follow && canListen(store)
+      ? new LogFollower({
+          store,
+          ...follow,
+          beforeDeliver: () => Promise.allSettled([...inflight]),
+          deliver,
+        })
+      : undefined;
+
+  /** The follower's pages: this node's writes join `held` as they were announced, others ready. */
+  function deliver(events: StoredEvent[]): void {
+    for (const e of events) {
+      const mine = local.get(e.seq);
+      if (!mine) {
+        insertHeld({ seq: e.seq, paths: [e.path], events: [history.toHubEvent(e)], ready: true });
+        continue;
+      }
+      // A write's events may span pages: it joins `held` with its first one.
+      local.delete(e.seq);
+      if (!delivered.has(mine)) {
+        delivered.add(mine);
+        insertHeld(mine);
+      }
+    }
+    release();
+  }
+
+  function insertHeld(write: HeldWrite): void {
+    // Writes resolve in commit order, so this is an append but for an unusual backend.
+    let at = held.length;
+    while (at > 0 && held[at - 1]!.seq > write.seq) at--;
+    held.splice(at, 0, write);
+  }
+
   /**
    * Publishes a committed write once the writer's response has been sent ('finish': its last
    * byte was handed to the OS; N822-3), or once the writer has gone ('close' without 'finish'):
@@ -152,10 +209,8 @@ export function createResourceServer(options: ResourceServerOptions) {
       ready: false,
       res,
     };
-    // Writes resolve in commit order, so this is an append but for an unusual backend.
-    let at = held.length;
-    while (at > 0 && held[at - 1]!.seq > write.seq) at--;
-    held.splice(at, 0, write);
+    if (follower) for (const e of events) local.set(e.seq, write);
+    else insertHeld(write);
     // The writer's connection: a pipelined response waiting behind another has no socket of
     // its own yet, and never emits 'close' if the connection goes.
     const socket = res.req.socket;
@@ -187,7 +242,7 @@ export function createResourceServer(options: ResourceServerOptions) {
       }
       // A writer that does not take its response holds up others only so long.
       if (w.ready && by && !by.stall) {
-        by.stall = setTimeout(() => by.res.req.socket.destroy(), writerStallMs);
+        by.stall = setTimeout(() => by.res?.req.socket.destroy(), writerStallMs);
         by.stall.unref();
       }
       for (const p of w.paths) if (!blocked.has(p)) blocked.set(p, by ?? w);
@@ -255,8 +310,20 @@ export function createResourceServer(options: ResourceServerOptions) {
     const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
     // Read the log position before the representation: events after it are sent, so none
     // falls between the read and the subscription (at worst one is sent twice).
-    const afterSeq = wantsEvents ? await history.lastSeq() : 0;
-    const found = await representation(path);
+    let afterSeq: number;
+    let found;
+    try {
+      afterSeq = wantsEvents ? await history.lastSeq() : 0;
+      found = await representation(path);
+    } catch (e) {
+      // The database is down: no base, so no stream either (ERR-2 style `Events` status).
+      if (wantsEvents && e instanceof StoreError && e.code === 'STORE_UNAVAILABLE')
+        throw new HttpErrorWithHeaders(503, e.code, e.message, [
+          ['Events', engine.eventsHeader(503)],
+          ['Vary', 'Accept-Events'],
+        ]);
+      throw e;
+    }
     const client = req.socket.remoteAddress ?? 'unknown';
     if (!found) {
       const n = engine.negotiate(method, req.headers, 404, { path, client });
@@ -326,21 +393,24 @@ export function createResourceServer(options: ResourceServerOptions) {
         'PUT to a container path creates an empty container: send no body.',
       );
     if (!container) checkJson(contentType, body);
-    const result = await write({
-      path,
-      apply: (current) => {
-        checkPreconditions(req, current);
-        if (container && current)
-          throw new HttpError(409, 'CONTAINER_EXISTS', `The container ${path} already exists.`);
-        return {
-          op: 'put',
-          path,
-          contentType,
-          body: container ? new Uint8Array(0) : body,
-          event: { method: 'PUT', status: current ? 204 : 201 },
-        };
+    const result = await write(
+      {
+        path,
+        apply: (current) => {
+          checkPreconditions(req, current);
+          if (container && current)
+            throw new HttpError(409, 'CONTAINER_EXISTS', `The container ${path} already exists.`);
+          return {
+            op: 'put',
+            path,
+            contentType,
+            body: container ? new Uint8Array(0) : body,
+            event: { method: 'PUT', status: current ? 204 : 201 },
+          };
+        },
       },
-    });
+      res,
+    );
     respondWritten(res, result, result.before ? 204 : 201, path);
   }
 
@@ -369,31 +439,36 @@ export function createResourceServer(options: ResourceServerOptions) {
         `The patch is not valid JSON: ${(e as Error).message}`,
       );
     }
-    const result = await write({
-      path,
-      apply: (current) => {
-        if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
-        checkPreconditions(req, current);
-        if (!isJson(current.contentType))
-          throw new HttpError(
-            415,
-            'NOT_JSON',
-            `Only JSON resources can be patched; ${path} is ${current.contentType}.`,
-            {
-              'Accept-Patch': ACCEPT_PATCH,
-            },
-          );
-        const next = applyDelta(type, current.body, body);
-        return {
-          op: 'put',
-          path,
-          contentType: current.contentType,
-          body: next,
-          event: { method: 'PATCH', status: 204, body, bodyType: type },
-        };
+    const patchDoc = { contentType: type, body };
+    const result = await write(
+      {
+        path,
+        apply: (current) => {
+          if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
+          checkPreconditions(req, current);
+          if (!isJson(current.contentType))
+            throw new HttpError(
+              415,
+              'NOT_JSON',
+              `Only JSON resources can be patched; ${path} is ${current.contentType}.`,
+              {
+                'Accept-Patch': ACCEPT_PATCH,
+              },
+            );
+          const next = applyDelta(type, current.body, body);
+          return {
+            op: 'put',
+            path,
+            contentType: current.contentType,
+            body: next,
+            event: { method: 'PATCH', status: 204, body, bodyType: type },
+          };
+        },
       },
-    });
-    respondWritten(res, result, 204, path, { contentType: type, body });
+      res,
+      patchDoc,
+    );
+    respondWritten(res, result, 204, path);
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -415,21 +490,24 @@ export function createResourceServer(options: ResourceServerOptions) {
         attempt === 0 && slug ? slug : `${slug ? `${slug}-` : ''}${randomBytes(5).toString('hex')}`;
       const member = `${path}${name}`;
       try {
-        const result = await write({
-          path,
-          apply: (current): Change => {
-            if (!current) throw new HttpError(404, 'NOT_FOUND', `No container at ${path}.`);
-            checkPreconditions(req, current);
-            return {
-              op: 'put',
-              path: member,
-              contentType,
-              body,
-              createOnly: true,
-              event: { method: 'POST', status: 201 },
-            };
+        const result = await write(
+          {
+            path,
+            apply: (current): Change => {
+              if (!current) throw new HttpError(404, 'NOT_FOUND', `No container at ${path}.`);
+              checkPreconditions(req, current);
+              return {
+                op: 'put',
+                path: member,
+                contentType,
+                body,
+                createOnly: true,
+                event: { method: 'POST', status: 201 },
+              };
+            },
           },
-        });
+          res,
+        );
         res.setHeader('Location', member);
         respondWritten(res, result, 201, member);
         return;
@@ -451,15 +529,17 @@ export function createResourceServer(options: ResourceServerOptions) {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container cannot be deleted.', {
         Allow: ROOT_METHODS,
       });
-    const result = await write({
-      path,
-      apply: (current) => {
-        if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
-        checkPreconditions(req, current);
-        return { op: 'delete', path, event: { method: 'DELETE', status: 204 } };
+    await write(
+      {
+        path,
+        apply: (current) => {
+          if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);
+          checkPreconditions(req, current);
+          return { op: 'delete', path, event: { method: 'DELETE', status: 204 } };
+        },
       },
-    });
-    announce(res, result);
+      res,
+    );
     res.statusCode = 204;
     res.end();
   }
@@ -482,8 +562,29 @@ export function createResourceServer(options: ResourceServerOptions) {
     return Promise.resolve();
   }
 
-  async function write(request: Parameters<Store['write']>[0]): Promise<WriteResult> {
-    return store.write(request);
+  /** Runs a write and announces it (see `announce`) as soon as it has committed. */
+  async function write(
+    request: Parameters<Store['write']>[0],
+    res: ServerResponse,
+    patchDoc?: Representation,
+  ): Promise<WriteResult> {
+    if (!follower) {
+      const result = await store.write(request);
+      announce(res, result, patchDoc);
+      return result;
+    }
+    // Events committed before the follower's starting mark would never be announced.
+    await follower.started();
+    const committing = store.write(request);
+    inflight.add(committing);
+    try {
+      const result = await committing;
+      // In the same turn as leaving `inflight`: the follower sees it as this node's write.
+      announce(res, result, patchDoc);
+      return result;
+    } finally {
+      inflight.delete(committing);
+    }
   }
 
   function respondWritten(
@@ -491,9 +592,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     result: WriteResult,
     status: number,
     path: string,
-    patchDoc?: Representation,
   ): void {
-    announce(res, result, patchDoc);
     res.statusCode = status;
     if (result.after) {
       res.setHeader('ETag', result.after.etag);
@@ -512,7 +611,10 @@ export function createResourceServer(options: ResourceServerOptions) {
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
       handle(req, res).catch((err: unknown) => {
-        const extra = err instanceof HttpErrorWithHeaders ? err.extra : [];
+        const extra = err instanceof HttpErrorWithHeaders ? [...err.extra] : [];
+        // The database is down (PostgreSQL): it comes back by itself; ask to retry.
+        if (err instanceof StoreError ? err.code === 'STORE_UNAVAILABLE' : isUnavailable(err))
+          extra.push(['Retry-After', '5']);
         if (err instanceof StoreError && err.code === 'STORE_NOT_EMPTY') {
           sendProblem(req, res, new HttpError(409, err.code, err.message), extra);
         } else sendProblem(req, res, err, extra);
@@ -521,7 +623,10 @@ export function createResourceServer(options: ResourceServerOptions) {
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     /** The Web Event Sourcing publisher, unless turned off. */
     wes,
+    /** The log follower (option `follow`), if any. */
+    follower,
     close(): void {
+      void follower?.close();
       wes?.close();
       clearInterval(pruneTimer);
       for (const w of held) clearTimeout(w.stall);
@@ -562,6 +667,10 @@ export function targetPath(url: string): string {
       `The path ${JSON.stringify(path)} has an empty segment or a control character.`,
     );
   return path;
+}
+
+function isUnavailable(err: unknown): boolean {
+  return err instanceof HttpErrorWithHeaders && err.code === 'STORE_UNAVAILABLE';
 }
 
 /** The methods a path takes (`Allow`). */

@@ -151,7 +151,11 @@ export function watchResource(
     if (!headers.has('accept-events') || response.body === null || NULL_BODY.has(response.status))
       return response;
     const [theirs, ours] = response.body.tee();
-    const meta = { status: response.status, statusText: response.statusText, headers: response.headers };
+    const meta = {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    };
     void listen(new Response(ours, meta), headers.get('last-event-id') ?? undefined);
     return new Response(theirs, meta);
   };

@@ -6,7 +6,7 @@ import http2, {
   type Http2Session,
   type Settings,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Prep } from '../prep/prep.js';
 import { prepListener } from './node.js';
 
@@ -30,7 +30,13 @@ export type Http2ServerOptions = Http2Mode & {
 /** A request listener of a node:http2 compat server (with `allowHTTP1`, HTTP/1.1 requests arrive too, with the same API). */
 export type Http2Listener = (req: Http2ServerRequest, res: Http2ServerResponse) => unknown;
 
-const sessionsOf = new WeakMap<Http2Server | Http2SecureServer, Set<Http2Session>>();
+interface Tracked {
+  sessions: Set<Http2Session>;
+  /** Every connection, HTTP/1.1 ones (`allowHTTP1`) included. */
+  sockets: Set<Socket>;
+}
+
+const tracked = new WeakMap<Http2Server | Http2SecureServer, Tracked>();
 
 /**
  * A node:http2 server (TLS or h2c) for a compat request listener, whose sessions are tracked
@@ -60,7 +66,12 @@ export function createHttp2Server(
           onRequest,
         );
   const sessions = new Set<Http2Session>();
-  sessionsOf.set(server, sessions);
+  const sockets = new Set<Socket>();
+  tracked.set(server, { sessions, sockets });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
@@ -121,11 +132,12 @@ export async function closeHttp2Server(
   server: Http2Server | Http2SecureServer,
   graceMs = 1000,
 ): Promise<void> {
-  const sessions = sessionsOf.get(server) ?? new Set<Http2Session>();
+  const { sessions, sockets } = tracked.get(server) ?? { sessions: new Set(), sockets: new Set() };
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const s of sessions) s.close();
   const timer = setTimeout(() => {
     for (const s of sessions) s.destroy();
+    for (const s of sockets) s.destroy();
   }, graceMs);
   timer.unref();
   await closed;

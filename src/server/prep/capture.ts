@@ -44,7 +44,7 @@ export function captureResponse(
   res: NodeResponse,
   limit: number,
   handlers: CaptureHandlers,
-): { release(): void } {
+): { release: () => void } {
   const target = res as unknown as Patchable;
   const saved = {
     writeHead: Object.getOwnPropertyDescriptor(res, 'writeHead'),
@@ -73,7 +73,7 @@ export function captureResponse(
       if (!active) return original.write.call(res, chunk, encoding, cb);
       const callback = typeof encoding === 'function' ? encoding : cb;
       push(chunk, typeof encoding === 'string' ? encoding : undefined);
-      if (typeof callback === 'function') process.nextTick(callback as () => void);
+      if (typeof callback === 'function') process.nextTick(callback);
       if (size > limit) {
         release();
         handlers.onOverflow(() => {
@@ -157,14 +157,17 @@ export function beforeHead(res: NodeResponse, hook: () => void): void {
 function applyHeaders(res: NodeResponse, headers: unknown): void {
   if (headers === undefined || headers === null) return;
   const fields = new Map<string, string[]>();
+  const text = (v: unknown): string =>
+    typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
   const add = (name: unknown, value: unknown): void => {
     if (typeof name !== 'string' || value === undefined) return;
     const key = name.toLowerCase();
     const list = fields.get(key) ?? [];
-    if (Array.isArray(value)) for (const v of value) list.push(String(v));
-    else list.push(String(value));
+    if (Array.isArray(value)) for (const v of value as unknown[]) list.push(text(v));
+    else list.push(text(value));
     fields.set(key, list);
   };
+
   if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0]))
       for (const pair of headers as unknown[][]) add(pair[0], pair[1]);

@@ -369,8 +369,9 @@ export function createPrep(options: PrepOptions = {}): Prep {
     const other: Array<[string, string]> = [];
     for (const [name, value] of headerList(captured.headers)) {
       res.removeHeader(name);
-      if (REPRESENTATION.has(name)) fields.push([name, value]);
-      else if (name !== 'content-length' && name !== 'transfer-encoding') other.push([name, value]);
+      if (REPRESENTATION.has(name)) fields.push([fieldName(name), value]);
+      else if (name !== 'content-length' && name !== 'transfer-encoding')
+        other.push([fieldName(name), value]);
     }
     return respond(req, res, {
       path,
@@ -421,6 +422,13 @@ function headerList(headers: OutgoingHttpHeaders): Array<[string, string]> {
     else out.push([name, String(value)]);
   }
   return out;
+}
+
+const SPELLING: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate' };
+
+/** A field name as usually written (`content-type` → `Content-Type`), for what `getHeaders` lower-cased. */
+function fieldName(lower: string): string {
+  return SPELLING[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 /** Sets a field, keeping earlier values of the same name (Set-Cookie, Vary, ...). */

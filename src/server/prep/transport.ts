@@ -34,7 +34,7 @@ export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /** Whether a compat pair is HTTP/2 (a TLS server with `allowHTTP1` serves both kinds). */
 export function isHttp2Response(res: NodeResponse): res is Http2ServerResponse {
-  return 'stream' in res && (res as Http2ServerResponse).stream !== undefined;
+  return 'stream' in res && res.stream !== undefined;
 }
 
 /**

@@ -1,0 +1,78 @@
+/** What every view of an open resource gets from the page, and what it offers. */
+import type { LiveChange } from '../client/index.js';
+import type { Child } from './dom.js';
+
+/**
+ * What a view may ask of the page.
+ *
+ * @example
+ * ```ts
+ * import type { ViewContext } from './view.js';
+ *
+ * const context: ViewContext = { path: '/notes/a', say: (m) => console.log(m), reopen: () => {} };
+ * ```
+ */
+export interface ViewContext {
+  /** The open resource's path. */
+  readonly path: string;
+  /** Shows the outcome of an action under the title (`ok`, `error`, or plain `info`). */
+  say(message: Child | Child[], kind?: 'ok' | 'error' | 'info'): void;
+  /** Opens the resource again (after creating it). */
+  reopen(): void;
+}
+
+/**
+ * A view of the open resource: an element, updated with each change of its live copy.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceView } from './view.js';
+ *
+ * const show = (view: ResourceView) => document.body.append(view.element);
+ * ```
+ */
+export interface ResourceView {
+  readonly element: HTMLElement;
+  update(change: LiveChange<unknown>): void;
+}
+
+/**
+ * Sends Ctrl+Enter (⌘+Enter) in a text area as its form's submit.
+ *
+ * @example
+ * ```ts
+ * import { submitOnCtrlEnter } from './view.js';
+ *
+ * submitOnCtrlEnter(document.querySelector('textarea')!);
+ * ```
+ */
+export function submitOnCtrlEnter(textarea: HTMLTextAreaElement): void {
+  textarea.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      textarea.form?.requestSubmit();
+    }
+  });
+}
+
+/**
+ * Runs a form's action with its buttons disabled, so one click sends one request.
+ *
+ * @example
+ * ```ts
+ * import { busy } from './view.js';
+ *
+ * form.addEventListener('submit', (e) => { e.preventDefault(); void busy(form, () => save()); });
+ * ```
+ */
+export async function busy(form: HTMLFormElement, action: () => Promise<void>): Promise<void> {
+  const buttons = [...form.querySelectorAll('button')];
+  for (const b of buttons) b.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    await action();
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The live web page in Chromium (playwright-core over Debian's chromium): two tabs on one
+ * resource, an edit in one showing in the other within a second; browsing from `/` through
+ * container members with one stream per open resource; creating, patching and deleting.
+ * Writes a screenshot to artifacts/web-e2e.png.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumOrSkip, eventually, startPageServer } from './helpers.js';
+
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'artifacts');
+const { path: executablePath, skip } = await chromiumOrSkip();
+
+let browser: Browser | undefined;
+before(async () => {
+  if (skip) return;
+  // In CI a missing Chromium fails here, with the way to install it.
+  assert.ok(executablePath, 'Chromium is required in CI: sudo apt-get install -y chromium');
+  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A tab in a fresh window size; uncaught page errors fail the test. */
+async function openTab(t: TestContext): Promise<Page> {
+  assert.ok(browser);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  t.after(() => assert.deepEqual(errors, [], 'no uncaught errors in the page'));
+  return page;
+}
+
+/** Waits until the connection indicator says `state`. */
+async function stateIs(page: Page, state: string): Promise<void> {
+  await page.waitForFunction((s) => document.getElementById('state')?.textContent === s, state, {
+    timeout: 10_000,
+    polling: 20,
+  });
+}
+
+test(
+  'SEC-4 two tabs on one resource: an edit saved in one appears in the other within a second; both show "live"',
+  { skip },
+  async (t) => {
+    const srv = await startPageServer(t);
+    assert.equal(await srv.send('PUT', '/notes/'), 201);
+    const doc = { title: 'Hello', tags: ['prep', 'live'], n: 1 };
+    assert.equal(await srv.send('PUT', '/notes/hello', doc), 201);
+
+    const a = await openTab(t);
+    const b = await openTab(t);
+    await Promise.all([a.goto(`${srv.url}/#/notes/hello`), b.goto(`${srv.url}/#/notes/hello`)]);
+    await Promise.all([stateIs(a, 'live'), stateIs(b, 'live')]);
+    assert.equal(await a.textContent('#state'), 'live');
+    assert.equal(await b.textContent('#state'), 'live');
+    assert.match((await b.textContent('#current')) ?? '', /"title": "Hello"/);
+    // One stream per tab.
+    await eventually(() => srv.app.engine.hub.stats.subscriptions === 2, 'two streams');
+
+    // Tab B notes the moment the new value shows (one clock for the test and the browser).
+    await b.evaluate(() => {
+      const current = document.getElementById('current')!;
+      const w = window as unknown as { seenAt?: number };
+      new MutationObserver(() => {
+        if (w.seenAt === undefined && current.textContent?.includes('Edited in tab A'))
+          w.seenAt = Date.now();
+      }).observe(current, { childList: true, characterData: true, subtree: true });
+    });
+    await a.fill('#edit textarea', JSON.stringify({ ...doc, title: 'Edited in tab A' }, null, 2));
+    const savedAt = Date.now();
+    await a.click('#edit button[type=submit]');
+    const seenAt = await b
+      .waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt, undefined, {
+        timeout: 10_000,
+        polling: 20,
+      })
+      .then((handle) => handle.jsonValue() as Promise<number>);
+    assert.ok(
+      seenAt - savedAt < 1000,
+      `the edit showed in the other tab after ${seenAt - savedAt} ms`,
+    );
+    t.diagnostic(`the edit showed in the other tab ${seenAt - savedAt} ms after Save`);
+    await a.waitForSelector('#message[data-kind=ok]');
+    assert.match((await a.textContent('#message')) ?? '', /^Saved \(204/);
+
+    // The other tab lists the notification: method, time, event id, ETag.
+    const put = b.locator('#notifications li.method-put');
+    await put.waitFor();
+    assert.match((await put.textContent()) ?? '', /^PUT \d\d:\d\d:\d\d \S+/);
+    assert.match((await put.locator('.etag').textContent()) ?? '', /^"[^"]+"$/);
+
+    // A JSON Patch from tab B reaches tab A, with its delta listed (N822-8).
+    await b.selectOption('#patch select', 'application/json-patch+json');
+    await b.fill('#patch textarea', '[{"op": "replace", "path": "/n", "value": 2}]');
+    await b.click('#patch button[type=submit]');
+    await a.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('"n": 2'),
+    );
+    const patch = a.locator('#notifications li.method-patch');
+    await patch.waitFor();
+    assert.equal(
+      await patch.locator('.delta pre').textContent(),
+      '[{"op":"replace","path":"/n","value":2}]',
+    );
+    // An edit begun in tab A before B's change is refused, not lost (If-Match, 412).
+    await a.fill('#edit textarea', '{"stale": true}');
+    await b.selectOption('#patch select', 'application/merge-patch+json');
+    await b.fill('#patch textarea', '{"n": 3}');
+    await b.click('#patch button[type=submit]');
+    await a.waitForSelector('#edit .note:not([hidden])');
+    await a.click('#edit button[type=submit]');
+    await a.waitForSelector('#message[data-kind=error]');
+    assert.match((await a.textContent('#message')) ?? '', /412 Precondition Failed/);
+    assert.match((await a.textContent('#current')) ?? '', /"n": 3/);
+
+    await stateIs(b, 'live');
+    await b.waitForSelector('#notifications li.method-patch >> nth=1');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await b.screenshot({ path: join(ARTIFACTS, 'web-e2e.png'), fullPage: true });
+  },
+);
+
+test(
+  'RSP-8 browsing from / through container members keeps one stream open; create, delete, and a missing path',
+  { skip },
+  async (t) => {
+    const srv = await startPageServer(t);
+    await srv.send('PUT', '/notes/');
+    await srv.send('PUT', '/notes/first', { title: 'First' });
+    const hub = srv.app.engine.hub;
+
+    const page = await openTab(t);
+    await page.goto(`${srv.url}/`);
+    await stateIs(page, 'live');
+    assert.equal(await page.textContent('h1'), '/');
+    await page.click('#members a:text("notes/")');
+    await page.waitForSelector('#members a:text("first")');
+    await stateIs(page, 'live');
+    await page.click('#members a:text("first")');
+    await page.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('First'),
+    );
+    await stateIs(page, 'live');
+    // The streams of / and /notes/ were closed when the next resource was opened.
+    await eventually(() => hub.stats.subscriptions === 1, 'one stream for the open resource');
+    assert.equal(await page.textContent('#crumbs'), '/notes/first');
+
+    // Another tab watches the container while this one creates a member in it.
+    const other = await openTab(t);
+    await other.goto(`${srv.url}/#/notes/`);
+    await stateIs(other, 'live');
+    await page.goBack();
+    await page.waitForSelector('#create');
+    await page.fill('#create input[name=slug]', 'from browser');
+    await page.fill('#create textarea', '{"made": "in a browser"}');
+    await page.click('#create button[value=document]');
+    await page.waitForSelector('#message[data-kind=ok] a');
+    assert.equal(await page.textContent('#message'), 'Created /notes/from-browser.');
+    await other.waitForSelector('#members a:text("from-browser")');
+    const post = other.locator('#notifications li.method-post');
+    await post.waitFor();
+    assert.match((await post.locator('.about').textContent()) ?? '', /about \/notes\/from-browser/);
+
+    // Open it, delete it: the stream ends (RSP-7) and the page says so.
+    await page.click('#message a');
+    await page.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('in a browser'),
+    );
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#delete button');
+    await stateIs(page, 'closed');
+    assert.match((await page.textContent('#message')) ?? '', /This resource was deleted/);
+    await other.waitForFunction(
+      () => !document.getElementById('members')?.textContent?.includes('from-browser'),
+    );
+
+    // A path with nothing there offers to create it.
+    await page.goto(`${srv.url}/#/notes/new`);
+    await page.waitForSelector('#create-here');
+    await page.fill('#create-here textarea', '{"fresh": true}');
+    await page.click('#create-here button');
+    await page.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('fresh'),
+    );
+    await stateIs(page, 'live');
+    await eventually(() => hub.stats.subscriptions === 2, 'one stream per tab');
+  },
+);
