@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 test('docs/conformance.md and the README table agree with PROTOCOL.md and the test names', () => {
@@ -12,9 +14,7 @@ test('the layer rule holds: src/core imports no node:* and no other layer', () =
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('every error code used in src/ is listed in docs/errors.md', async () => {
-  const { readFileSync, readdirSync, statSync } = await import('node:fs');
-  const { join } = await import('node:path');
+test('every error code used in src/ is listed in docs/errors.md', () => {
   const docs = readFileSync('docs/errors.md', 'utf8');
   const missing = new Set<string>();
   const walk = (dir: string) => {
