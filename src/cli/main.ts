@@ -1,6 +1,7 @@
 /** The `prep` command line: maps flags to options and renders output, nothing more. */
 import { replicate } from './replicate.js';
 import { serve } from './serve.js';
+import { watch } from './watch.js';
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -8,6 +9,7 @@ const usage = `Usage: prep <command> [options]
 
 Commands:
   serve                run the PREP resource server (embedded SQLite store, web page)
+  watch URL            print a resource, then every change to it, as it happens
   replicate URL DIR    mirror a collection into DIR (Web Event Sourcing), then keep it live
   help                 show this help
 
@@ -17,6 +19,9 @@ Run 'prep <command> --help' for a command's options.
 switch (command) {
   case 'serve':
     await serve(rest);
+    break;
+  case 'watch':
+    process.exitCode = await watch(rest);
     break;
   case 'replicate':
     process.exitCode = await replicate(rest);

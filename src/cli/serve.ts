@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
+import { createWebPage } from '../server/web-page.js';
 import { startServer } from '../server/index.js';
 
 const HELP = `Usage: prep serve [options]
@@ -148,12 +149,22 @@ export async function serve(argv: string[]): Promise<void> {
     await store.close().catch(() => undefined);
     process.exit(1);
   }
+  // The live web page at / (bundled with esbuild once, at start).
+  let webPage;
+  try {
+    webPage = await createWebPage();
+  } catch (e) {
+    process.stderr.write(
+      `prep serve: the web page could not be built, serving without it: ${(e as Error).message.split('\n')[0]}\n`,
+    );
+  }
   let running;
   try {
     running = await startServer({
       store,
       ...options,
-      // Several nodes on one PostgreSQL database: each follows the shared log (docs/cluster.md).
+      ...(webPage ? { preHandlers: [webPage] } : {}),
+      // Several nodes on one PostgreSQL database: each follows the shared log (README).
       ...(databaseUrl !== undefined ? { follow: true } : {}),
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
     });
@@ -165,6 +176,7 @@ export async function serve(argv: string[]): Promise<void> {
   const { url } = running;
   process.stdout.write(
     `prep serve: listening on ${url}  (database ${where})\n` +
+      `  open ${url}/ in a browser for the live web page\n` +
       `  try:  curl -N -H 'Accept-Events: "prep"' ${url}/\n` +
       `        curl -X PUT -H 'Content-Type: application/json' -d '{"hello":"world"}' ${url}/notes/hello\n`,
   );

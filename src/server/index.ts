@@ -70,3 +70,4 @@ export {
   type Http2Listener,
 } from './adapters/http2.js';
 export { startHttp2Server, type Http2StartOptions, type RunningHttp2Server } from './http2.js';
+export { createWebPage, type WebPage, type WebPageOptions } from './web-page.js';
