@@ -12,13 +12,25 @@ import express, { type Express, type Request, type Response } from 'express';
 import { pathToFileURL } from 'node:url';
 // In your app: import { createPrep, prepExpress, type Prep } from 'prep-live/server';
 import { createPrep, prepExpress, type Prep } from '../src/server/index.js';
-import { Documents, JSON_TYPE, PATCH_TYPES, mediaType, representation, type Written } from './shared/documents.js';
+import {
+  Documents,
+  JSON_TYPE,
+  PATCH_TYPES,
+  mediaType,
+  representation,
+  type Written,
+} from './shared/documents.js';
 
 /** The `express` module: Express 4 (the default) or Express 5, which has the same API here. */
 export type ExpressModule = typeof express;
 
 /** Adds the documents' routes, with PREP, to an Express app. */
-export function mountDocs(app: Express, prep: Prep, lib: ExpressModule = express, docs = new Documents()): void {
+export function mountDocs(
+  app: Express,
+  prep: Prep,
+  lib: ExpressModule = express,
+  docs = new Documents(),
+): void {
   // Bodies as text: the documents store JSON text as it came.
   app.use(lib.text({ type: [JSON_TYPE, ...PATCH_TYPES] }));
   // PREP: streams for GETs that ask, advertising, and notify() tied to each write's response.
@@ -49,9 +61,17 @@ export function mountDocs(app: Express, prep: Prep, lib: ExpressModule = express
     written(req, res, docs.delete(req.params.name!, req.get('If-Match')));
   });
 
-  function written(req: Request, res: Response, w: Written, patch?: { contentType: string; body: string }): void {
+  function written(
+    req: Request,
+    res: Response,
+    w: Written,
+    patch?: { contentType: string; body: string },
+  ): void {
     if (w.status >= 300) {
-      res.status(w.status).type('text/plain').send(`${w.error ?? ''}\n`);
+      res
+        .status(w.status)
+        .type('text/plain')
+        .send(`${w.error ?? ''}\n`);
       return;
     }
     // What changed; it goes out once this response has been sent (N822-3).

@@ -11,7 +11,14 @@
 import { pathToFileURL } from 'node:url';
 // In your app: import { createPrep, prepFastify, type Prep } from 'prep-live/server';
 import { createPrep, prepFastify, type Prep } from '../src/server/index.js';
-import { Documents, JSON_TYPE, PATCH_TYPES, mediaType, representation, type Written } from './shared/documents.js';
+import {
+  Documents,
+  JSON_TYPE,
+  PATCH_TYPES,
+  mediaType,
+  representation,
+  type Written,
+} from './shared/documents.js';
 
 // The few Fastify types used here, written out so that this file type-checks without
 // fastify installed (with it: `import Fastify, { type FastifyInstance } from 'fastify'`).
@@ -35,7 +42,11 @@ export interface FastifyInstance {
   addContentTypeParser(
     types: string[],
     options: { parseAs: 'string' },
-    parser: (request: unknown, body: string, done: (err: Error | null, body?: unknown) => void) => void,
+    parser: (
+      request: unknown,
+      body: string,
+      done: (err: Error | null, body?: unknown) => void,
+    ) => void,
   ): void;
   get(path: string, handler: Handler): unknown;
   put(path: string, handler: Handler): unknown;
@@ -54,7 +65,11 @@ export async function loadFastify(): Promise<FastifyFactory> {
 }
 
 /** Adds the documents' routes, with PREP, to a Fastify app. */
-export async function buildDocs(app: FastifyInstance, prep: Prep, docs = new Documents()): Promise<void> {
+export async function buildDocs(
+  app: FastifyInstance,
+  prep: Prep,
+  docs = new Documents(),
+): Promise<void> {
   // PREP: streams for GETs that ask (the reply is hijacked), advertising, notify() tied to
   // each write's reply.
   await app.register(prepFastify, { prep });
@@ -96,7 +111,11 @@ export async function buildDocs(app: FastifyInstance, prep: Prep, docs = new Doc
     w: Written,
     patch?: { contentType: string; body: string },
   ): FastifyReply {
-    if (w.status >= 300) return reply.code(w.status).type('text/plain').send(`${w.error ?? ''}\n`);
+    if (w.status >= 300)
+      return reply
+        .code(w.status)
+        .type('text/plain')
+        .send(`${w.error ?? ''}\n`);
     // What changed; it goes out once this reply has been sent (N822-3).
     prep.notify({
       method: request.method,

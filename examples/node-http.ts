@@ -11,7 +11,13 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { pathToFileURL } from 'node:url';
 // In your app: import { createPrep, prepListener, type Prep } from 'prep-live/server';
 import { createPrep, prepListener, type Prep } from '../src/server/index.js';
-import { Documents, JSON_TYPE, mediaType, representation, type Written } from './shared/documents.js';
+import {
+  Documents,
+  JSON_TYPE,
+  mediaType,
+  representation,
+  type Written,
+} from './shared/documents.js';
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;

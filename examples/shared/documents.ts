@@ -52,7 +52,8 @@ export class Documents {
     const before = this.#docs.get(name);
     if (!before) return { status: 404, error: `no document ${name}` };
     if (!matches(ifMatch, before)) return { status: 412, before, error: 'If-Match failed' };
-    if (!PATCH_TYPES.includes(type)) return { status: 415, before, error: `PATCH takes ${PATCH_TYPES.join(', ')}` };
+    if (!PATCH_TYPES.includes(type))
+      return { status: 415, before, error: `PATCH takes ${PATCH_TYPES.join(', ')}` };
     let next: Uint8Array;
     try {
       next = applyDelta(type, Buffer.from(before.json), Buffer.from(patch));
@@ -76,7 +77,9 @@ export class Documents {
 }
 
 /** A document as a representation for deltas (`before`/`after` of `prep.notify`). */
-export function representation(doc: Doc | undefined): { contentType: string; body: string } | undefined {
+export function representation(
+  doc: Doc | undefined,
+): { contentType: string; body: string } | undefined {
   return doc && { contentType: JSON_TYPE, body: doc.json };
 }
 

@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2SecureServer, Http2Server, Settings } from 'node:http2';
+import type {
+  Http2SecureServer,
+  Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  Settings,
+} from 'node:http2';
 import type { Store } from '../store/index.js';
 import {
   closeHttp2Server,
@@ -80,6 +86,12 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
     },
     { ...mode, settings: { maxHeaderListSize: 16 * 1024, ...options.settings } },
   );
+  // A client that waits for `100 Continue` before sending a body over the limit gets the 413
+  // instead, and sends nothing (RFC 9110 §10.1.1), as with startServer.
+  server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > app.maxBodyBytes)) res.writeContinue();
+    server.emit('request', req, res);
+  });
   const tls = !('h2c' in options);
   const { port, url } = await listenHttp2(
     server,

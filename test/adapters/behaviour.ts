@@ -51,20 +51,37 @@ const JSON_PATCH = 'application/json-patch+json';
 const withDelta = (type: string): Record<string, string> => ({
   'Accept-Events': `"prep";accept=("message/rfc822";delta="${type}")`,
 });
-const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+const CONNECTION_SPECIFIC = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+];
 
 interface Ctx {
   srv: Started;
   client: TestClient;
   hold: WriterHold;
-  put(path: string, value: unknown, headers?: Record<string, string>): ReturnType<TestClient['request']>;
+  put: (
+    path: string,
+    value: unknown,
+    headers?: Record<string, string>,
+  ) => ReturnType<TestClient['request']>;
   /** Opens a stream and waits for part 1 and the digest's opening. */
-  subscribe(path: string, headers?: Record<string, string>): Promise<OpenResponse>;
+  subscribe: (path: string, headers?: Record<string, string>) => Promise<OpenResponse>;
 }
 
 /** Runs the PREP behaviour suite against an adapter; `skip` says why it cannot run here. */
-export function prepBehaviour(name: string, start: Start, options: { skip?: string | false } = {}): void {
-  async function withAdapter(fn: (ctx: Ctx) => Promise<void>, prepOptions: PrepOptions = {}): Promise<void> {
+export function prepBehaviour(
+  name: string,
+  start: Start,
+  options: { skip?: string | false } = {},
+): void {
+  async function withAdapter(
+    fn: (ctx: Ctx) => Promise<void>,
+    prepOptions: PrepOptions = {},
+  ): Promise<void> {
     const hold = new WriterHold();
     const srv = await start({ prep: { watch: WATCH, ...prepOptions }, hold });
     const client = createClient(srv.url, srv.kind, srv.ca);
@@ -88,7 +105,10 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
         const s = await client.open(path, headers);
         assert.equal(s.status, 200, `GET ${path} with ${JSON.stringify(headers)}: ${s.status}`);
         assert.match(s.headers.events ?? '', /status=200/);
-        await s.waitFor(() => prepOf(s).digest !== undefined, `the opening of the stream on ${path}`);
+        await s.waitFor(
+          () => prepOf(s).digest !== undefined,
+          `the opening of the stream on ${path}`,
+        );
         return s;
       },
     };
@@ -109,7 +129,11 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
           assert.equal(r.status, 200, method);
           assert.equal(r.headers['accept-events'], '"prep";accept="message/rfc822"', method);
           assert.match(r.headers.vary ?? '', /\bAccept-Events\b/i, method);
-          assert.equal(r.headers.events, undefined, `${method}: HDR-5, no Events without Accept-Events`);
+          assert.equal(
+            r.headers.events,
+            undefined,
+            `${method}: HDR-5, no Events without Accept-Events`,
+          );
           if (method === 'GET') assert.deepEqual(JSON.parse(r.body.toString()), { a: 1 });
           else assert.equal(r.body.length, 0);
         }
@@ -177,7 +201,10 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
           [bare, undefined],
         ] as const) {
           // RSP-7: right after the DELETE's notification, both close delimiters and the end.
-          await s.waitFor(() => s.complete && prepOf(s).closed, `the end of the ${type ?? 'plain'} stream`);
+          await s.waitFor(
+            () => s.complete && prepOf(s).closed,
+            `the end of the ${type ?? 'plain'} stream`,
+          );
           const body = prepOf(s);
           const [n1, n2, n3] = body.notifications;
           assert.equal(body.notifications.length, 3);
@@ -211,7 +238,8 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
         await put('/docs/a', { v: 0 });
         const s = await subscribe('/docs/a');
         // Outside any request: published at once, in one tick, so the hub renders one round.
-        for (let i = 1; i <= 4; i++) srv.prep.notify({ method: 'PUT', path: '/docs/a', etag: `"v${i}"` });
+        for (let i = 1; i <= 4; i++)
+          srv.prep.notify({ method: 'PUT', path: '/docs/a', etag: `"v${i}"` });
         await s.waitFor(() => prepOf(s).notifications.length >= 4, '4 notifications');
         const body = prepOf(s);
         assert.deepEqual(
@@ -257,7 +285,11 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
         // Any other id (unknown; older without deltas): the full body.
         for (const id of ['1.unknown', id1]) {
           const s = await subscribe('/docs/a', { ...PREP, 'Last-Event-ID': id });
-          assert.deepEqual(JSON.parse(prepOf(s).part1!.body.toString()), doc3, `Last-Event-ID: ${id}`);
+          assert.deepEqual(
+            JSON.parse(prepOf(s).part1!.body.toString()),
+            doc3,
+            `Last-Event-ID: ${id}`,
+          );
         }
         client.close();
       });
@@ -324,7 +356,10 @@ export function prepBehaviour(name: string, start: Start, options: { skip?: stri
         assert.equal(stats.subscriptions, 2);
         assert.equal(stats.channels, 2);
         for (const s of streams) s.close();
-        await eventually(() => stats.subscriptions === 0 && stats.channels === 0, 'the hub to forget them');
+        await eventually(
+          () => stats.subscriptions === 0 && stats.channels === 0,
+          'the hub to forget them',
+        );
         // And the server goes on.
         assert.equal((await put('/docs/a', { a: 2 })).status, 204);
       });

@@ -147,7 +147,12 @@ class H2Client implements TestClient {
     this.#session.on('error', () => undefined);
   }
 
-  #stream(method: string, path: string, headers: Record<string, string>, body?: string): ClientHttp2Stream {
+  #stream(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): ClientHttp2Stream {
     const fields: Record<string, string> = { ':method': method, ':path': path };
     for (const [n, v] of Object.entries(headers)) fields[n.toLowerCase()] = v;
     const s = this.#session.request(fields, { endStream: body === undefined });
@@ -172,7 +177,8 @@ class H2Client implements TestClient {
         s.on('data', (d: Buffer) => chunks.push(d));
         s.once('end', () => resolve({ status, headers: head, body: Buffer.concat(chunks) }));
         s.once('close', () => {
-          if (status === 0) reject(new Error(`the stream of ${method} ${path} closed without a response`));
+          if (status === 0)
+            reject(new Error(`the stream of ${method} ${path} closed without a response`));
         });
       }),
       `${method} ${path} over HTTP/2`,
@@ -205,7 +211,9 @@ class H2Client implements TestClient {
     const head = await within(
       new Promise<Record<string, string | string[] | number | undefined>>((resolve, reject) => {
         s.once('response', (h) => resolve(h));
-        s.once('close', () => reject(new Error(`the stream of GET ${path} closed without a response`)));
+        s.once('close', () =>
+          reject(new Error(`the stream of GET ${path} closed without a response`)),
+        );
       }),
       `the head of GET ${path} over HTTP/2`,
     );
@@ -257,7 +265,9 @@ class H2Client implements TestClient {
   }
 }
 
-function h2Fields(h: Record<string, string | string[] | number | undefined>): Record<string, string> {
+function h2Fields(
+  h: Record<string, string | string[] | number | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [n, v] of Object.entries(h)) {
     if (n.startsWith(':') || v === undefined) continue;

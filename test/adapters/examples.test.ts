@@ -44,26 +44,39 @@ const examples: Example[] = [
     kind: 'h2',
     ca: () => testCertificate().cert,
   },
-  { name: 'node:http2 h2c', file: 'examples/http2.ts', args: () => ['--h2c'], label: '--h2c', kind: 'h2' },
+  {
+    name: 'node:http2 h2c',
+    file: 'examples/http2.ts',
+    args: () => ['--h2c'],
+    label: '--h2c',
+    kind: 'h2',
+  },
   { name: 'Express', file: 'examples/express.ts', kind: 'http1' },
   {
     name: 'Fastify',
     file: 'examples/fastify.ts',
     kind: 'http1',
-    skip: async () => ((await installed('fastify')) ? false : 'fastify is not installed: npm install -D fastify@^5'),
+    skip: async () =>
+      (await installed('fastify')) ? false : 'fastify is not installed: npm install -D fastify@^5',
   },
 ];
 
 /** Starts an example; resolves with its URL once it says it is listening. */
-async function run(example: Example): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', example.file, ...(example.args?.() ?? [])], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function run(
+  example: Example,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', example.file, ...(example.args?.() ?? [])],
+    {
+      cwd: root,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   try {
     const url = await within(
       new Promise<string>((resolve, reject) => {
@@ -71,8 +84,10 @@ async function run(example: Example): Promise<{ child: ChildProcess; url: string
           const m = /listening on (\S+)/.exec(output);
           if (m) resolve(m[1]!);
         };
-        child.stdout!.on('data', check);
-        child.once('exit', (code) => reject(new Error(`${example.file} exited (${code}): ${output}`)));
+        child.stdout.on('data', check);
+        child.once('exit', (code) =>
+          reject(new Error(`${example.file} exited (${code}): ${output}`)),
+        );
       }),
       `${example.file} to listen`,
       30_000,
@@ -86,7 +101,9 @@ async function run(example: Example): Promise<{ child: ChildProcess; url: string
 
 async function stop(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   child.kill('SIGTERM');
   try {
     return await within(exited, 'the example to exit', 5_000);
@@ -108,13 +125,19 @@ for (const example of examples) {
     const client = createClient(url, example.kind, example.ca?.());
     try {
       const json = { 'Content-Type': 'application/json' };
-      const created = await client.request('PUT', '/docs/hello', { headers: json, body: '{"n":1}' });
+      const created = await client.request('PUT', '/docs/hello', {
+        headers: json,
+        body: '{"n":1}',
+      });
       assert.equal(created.status, 201, output());
       const s = await client.open('/docs/hello', { 'Accept-Events': '"prep"' });
       assert.equal(s.status, 200);
       await s.waitFor(() => prepOf(s).digest !== undefined, 'the opening of the stream');
       assert.equal(prepOf(s).part1!.body.toString(), '{"n":1}');
-      const updated = await client.request('PUT', '/docs/hello', { headers: json, body: '{"n":2}' });
+      const updated = await client.request('PUT', '/docs/hello', {
+        headers: json,
+        body: '{"n":2}',
+      });
       assert.equal(updated.status, 204);
       const [n] = await waitNotifications(s, 1);
       assert.equal(n!.method, 'PUT');

@@ -3,7 +3,12 @@
  * and with `http2: true` (h2c). Fastify is an optional devDependency
  * (`npm install -D fastify@^5`); without it these runs are skipped.
  */
-import { buildDocs, loadFastify, type FastifyFactory, type FastifyInstance } from '../../examples/fastify.js';
+import {
+  buildDocs,
+  loadFastify,
+  type FastifyFactory,
+  type FastifyInstance,
+} from '../../examples/fastify.js';
 import { createPrep, type NodeRequest, type NodeResponse } from '../../src/server/index.js';
 import { prepBehaviour, type Start } from './behaviour.js';
 
@@ -11,7 +16,11 @@ import { prepBehaviour, type Start } from './behaviour.js';
 interface TestFastify extends FastifyInstance {
   addHook(
     name: 'onSend',
-    hook: (request: { raw: NodeRequest }, reply: { raw: NodeResponse }, payload: unknown) => Promise<unknown>,
+    hook: (
+      request: { raw: NodeRequest },
+      reply: { raw: NodeResponse },
+      payload: unknown,
+    ) => Promise<unknown>,
   ): unknown;
 }
 

@@ -8,7 +8,15 @@
 import net from 'node:net';
 import { within } from '../server/helpers.js';
 
-export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 };
+export const FRAME = {
+  DATA: 0,
+  HEADERS: 1,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+};
 const END_STREAM = 0x1;
 const END_HEADERS = 0x4;
 const ACK = 0x1;
@@ -118,7 +126,8 @@ export class RawH2Client {
       this.frames.push(f);
       if (f.type === FRAME.SETTINGS && (f.flags & ACK) === 0)
         this.socket.write(frame(FRAME.SETTINGS, ACK, 0, Buffer.alloc(0)));
-      if (f.type === FRAME.PING && (f.flags & ACK) === 0) this.socket.write(frame(FRAME.PING, ACK, 0, f.payload));
+      if (f.type === FRAME.PING && (f.flags & ACK) === 0)
+        this.socket.write(frame(FRAME.PING, ACK, 0, f.payload));
       if (f.type === FRAME.DATA && length > 0) {
         // Give the window back at once, connection and stream.
         const inc = Buffer.alloc(4);

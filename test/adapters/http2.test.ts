@@ -37,7 +37,11 @@ import { FRAME, RawH2Client } from './h2-frames.js';
 import type { WriterHold } from './hold.js';
 import { testCertificate } from './tls.js';
 
-async function startDocs(mode: Http2Mode, options: PrepOptions, hold?: WriterHold): Promise<Started> {
+async function startDocs(
+  mode: Http2Mode,
+  options: PrepOptions,
+  hold?: WriterHold,
+): Promise<Started> {
   const prep = createPrep(options);
   const app = docsListener(prep);
   const server = createPrepHttp2Server(
@@ -105,7 +109,8 @@ test('RSP-6 on raw HTTP/2 frames: every delimiter ends a DATA frame, also for pa
     const body = (): Buffer => Buffer.concat(raw.data(1).map((f) => f.payload));
     await raw.waitFor(() => body().includes('multipart/digest'), 'the opening');
     // Four notifications in one round (published in one turn), then a DELETE that ends it.
-    for (let i = 1; i <= 4; i++) started.prep.notify({ method: 'PUT', path: '/docs/a', etag: `"v${i}"` });
+    for (let i = 1; i <= 4; i++)
+      started.prep.notify({ method: 'PUT', path: '/docs/a', etag: `"v${i}"` });
     started.prep.notify({ method: 'DELETE', path: '/docs/a' });
     await raw.waitFor(() => raw.ended(1), 'the end of the stream');
 
@@ -198,7 +203,10 @@ test('SEC-4 one HTTP/2 connection carries more notifications streams than the si
   try {
     const names = Array.from({ length: 12 }, (_, i) => `d${i}`);
     for (const n of names)
-      await client.request('PUT', `/docs/${n}`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+      await client.request('PUT', `/docs/${n}`, {
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
     const streams = await Promise.all(
       names.map(async (n) => {
         const s = await client.open(`/docs/${n}`, { 'accept-events': '"prep"' });
@@ -208,7 +216,10 @@ test('SEC-4 one HTTP/2 connection carries more notifications streams than the si
     );
     assert.equal(started.prep.engine.hub.stats.subscriptions, 12);
     for (const n of names)
-      await client.request('PUT', `/docs/${n}`, { headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
+      await client.request('PUT', `/docs/${n}`, {
+        headers: { 'content-type': 'application/json' },
+        body: '{"v":1}',
+      });
     for (const s of streams) {
       const [n] = await waitNotifications(s, 1);
       assert.equal(n!.method, 'PUT');
@@ -225,15 +236,27 @@ for (const kind of ['TLS', 'h2c'] as const) {
     await store.open();
     const mode: Http2Mode = kind === 'TLS' ? tls() : { h2c: true };
     const running = await startHttp2Server({ store, port: 0, ...mode });
-    const client = createClient(running.url, 'h2', kind === 'TLS' ? testCertificate().cert : undefined);
+    const client = createClient(
+      running.url,
+      'h2',
+      kind === 'TLS' ? testCertificate().cert : undefined,
+    );
     try {
-      assert.match(running.url, kind === 'TLS' ? /^https:\/\/127\.0\.0\.1:\d+$/ : /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(
+        running.url,
+        kind === 'TLS' ? /^https:\/\/127\.0\.0\.1:\d+$/ : /^http:\/\/127\.0\.0\.1:\d+$/,
+      );
       const json = { 'content-type': 'application/json' };
-      assert.equal((await client.request('PUT', '/doc', { headers: json, body: '{"v":0}' })).status, 201);
+      assert.equal(
+        (await client.request('PUT', '/doc', { headers: json, body: '{"v":0}' })).status,
+        201,
+      );
       const s = await client.open('/doc', { 'accept-events': '"prep"' });
       assert.equal(s.status, 200);
       assert.equal(s.headers.events, 'protocol="prep", status=200, expires=3600');
-      assert.ok(!s.fieldNames.includes('connection') && !s.fieldNames.includes('transfer-encoding'));
+      assert.ok(
+        !s.fieldNames.includes('connection') && !s.fieldNames.includes('transfer-encoding'),
+      );
       const put = await client.request('PUT', '/doc', { headers: json, body: '{"v":1}' });
       const [n] = await waitNotifications(s, 1);
       assert.equal(n!.etag, put.headers.etag);
@@ -267,7 +290,11 @@ test('RSP-1 RSP-4 RSP-6 the core stream API: engine.streamTo(createHttp2StreamTr
       stream.end('plain');
       return;
     }
-    const base = { status: 200, headers: [['Content-Type', 'text/plain']] as const, body: Buffer.from('hi') };
+    const base = {
+      status: 200,
+      headers: [['Content-Type', 'text/plain']] as const,
+      body: Buffer.from('hi'),
+    };
     void engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, {
       ...target,
       isContainer: false,
@@ -282,10 +309,31 @@ test('RSP-1 RSP-4 RSP-6 the core stream API: engine.streamTo(createHttp2StreamTr
     assert.equal(s.status, 200);
     assert.match(s.headers.date ?? '', /GMT$/); // RSP-1: respond() adds Date
     await s.waitFor(() => prepOf(s).digest !== undefined, 'the opening');
-    assert.deepEqual(prepOf(s).part1, { headers: 'Content-Type: text/plain', body: Buffer.from('hi') });
+    assert.deepEqual(prepOf(s).part1, {
+      headers: 'Content-Type: text/plain',
+      body: Buffer.from('hi'),
+    });
     engine.hub.publish([
-      { seq: 1, id: 'e1', time: Date.now(), method: 'PUT', path: '/x', parent: null, etag: '"2"', parentEtag: null },
-      { seq: 2, id: 'e2', time: Date.now(), method: 'DELETE', path: '/x', parent: null, etag: null, parentEtag: null },
+      {
+        seq: 1,
+        id: 'e1',
+        time: Date.now(),
+        method: 'PUT',
+        path: '/x',
+        parent: null,
+        etag: '"2"',
+        parentEtag: null,
+      },
+      {
+        seq: 2,
+        id: 'e2',
+        time: Date.now(),
+        method: 'DELETE',
+        path: '/x',
+        parent: null,
+        etag: null,
+        parentEtag: null,
+      },
     ]);
     await s.waitFor(() => s.complete, 'the end of the stream');
     const body = prepOf(s);

@@ -52,7 +52,8 @@ export function createHttp2Server(
   listener: Http2Listener,
   options: Http2ServerOptions,
 ): Http2Server | Http2SecureServer {
-  const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse): void => void listener(req, res);
+  const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse): void =>
+    void listener(req, res);
   const server =
     'h2c' in options
       ? http2.createServer(options.settings ? { settings: options.settings } : {}, onRequest)

@@ -116,7 +116,9 @@ export class Announcer {
       res.off('finish', ready);
       res.off('close', ready);
       socket?.off('close', ready);
-      this.#release();
+      // After every other 'finish' listener (a framework's own bookkeeping included): the
+      // response is out before anything is announced (N822-3).
+      setImmediate(() => this.#release());
     };
     res.once('finish', ready);
     res.once('close', ready);
@@ -127,7 +129,7 @@ export class Announcer {
   /** Publishes every ready change that no earlier, unannounced one to the same paths holds. */
   #release(): void {
     const blocked = new Map<string, HeldWrite>();
-    for (let i = 0; i < this.#held.length; ) {
+    for (let i = 0; i < this.#held.length;) {
       const w = this.#held[i]!;
       const by = w.paths.map((p) => blocked.get(p)).find((b) => b !== undefined);
       if (w.ready && !by) {

@@ -85,7 +85,8 @@ export function captureResponse(
     end(this: unknown, chunk?: unknown, encoding?: unknown, cb?: unknown) {
       if (!active) return original.end.call(res, chunk, encoding, cb);
       const callback = [chunk, encoding, cb].find((a) => typeof a === 'function');
-      if (typeof chunk !== 'function') push(chunk, typeof encoding === 'string' ? encoding : undefined);
+      if (typeof chunk !== 'function')
+        push(chunk, typeof encoding === 'string' ? encoding : undefined);
       if (typeof callback === 'function') res.once('finish', callback as () => void);
       release();
       handlers.onEnd({

@@ -422,7 +422,8 @@ export class Hub {
     const raws = round.map((r) => r[1]);
     // RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks
     // still leave in one socket write. Raw sinks get the parts one write each.
-    const framed = raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r)));
+    const framed =
+      raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r)));
     const closes = round.some((r) => r[2]);
     let minSeq = Infinity;
     for (const r of round) minSeq = Math.min(minSeq, r[0]);

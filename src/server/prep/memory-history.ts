@@ -83,16 +83,22 @@ export class MemoryHistory implements EventHistory {
     return Promise.resolve(this.#seq);
   }
 
-  latestEventId(path: string): Promise<string | undefined> {
+  latestEventId(path: string, _isContainer?: boolean): Promise<string | undefined> {
     return Promise.resolve(this.#rings.get(path)?.events.at(-1)?.id);
   }
 
   /**
    * The held events that reach `path`'s subscribers (its own, and those naming it as the
-   * container of the changed resource) after `afterSeq`; undefined when some may be gone.
-   * Containers need no flag here: an event lists its container itself.
+   * container of the changed resource) after `afterSeq`, with their representations;
+   * undefined when some may be gone. Containers need no flag here: an event lists its
+   * container itself.
    */
-  eventsAfter(path: string, _isContainer: boolean, afterSeq: number): Promise<HubEvent[] | undefined> {
+  eventsAfter(
+    path: string,
+    _isContainer: boolean,
+    afterSeq: number,
+    _withStates?: boolean,
+  ): Promise<HubEvent[] | undefined> {
     const ring = this.#rings.get(path);
     const floor = ring?.floor ?? this.#floor;
     if (afterSeq < floor) return Promise.resolve(undefined);

@@ -184,7 +184,8 @@ export function createPrep(options: PrepOptions = {}): Prep {
   const watch = options.watch ?? (() => true);
   const containerOf = options.isContainer ?? ((path: string) => path.endsWith('/'));
   const maxBase = options.maxBaseBytes ?? 8 * 1024 * 1024;
-  const clientOf = options.clientOf ?? ((req: NodeRequest) => req.socket?.remoteAddress ?? 'unknown');
+  const clientOf =
+    options.clientOf ?? ((req: NodeRequest) => req.socket?.remoteAddress ?? 'unknown');
   const releases = new WeakMap<object, () => void>();
 
   // The engine's view of the history: committed changes still waiting for their writers'
@@ -202,17 +203,23 @@ export function createPrep(options: PrepOptions = {}): Prep {
   function eventsOf(change: NotifyChange): HubEvent[] {
     if ('events' in change && Array.isArray(change.events)) {
       if (!(history instanceof StoreHistory))
-        throw new TypeError('notify(writeResult) takes the result of a store write: use history: new StoreHistory(store)');
+        throw new TypeError(
+          'notify(writeResult) takes the result of a store write: use history: new StoreHistory(store)',
+        );
       const events = change.events.map((e) => history.toHubEvent(e));
       const own = events.at(-1);
       if (own && !containerOf(own.path)) {
-        if (change.before) own.before = { contentType: change.before.contentType, body: change.before.body };
-        if (change.after) own.after = { contentType: change.after.contentType, body: change.after.body };
+        if (change.before)
+          own.before = { contentType: change.before.contentType, body: change.before.body };
+        if (change.after)
+          own.after = { contentType: change.after.contentType, body: change.after.body };
       }
       return events;
     }
     if (!('record' in history))
-      throw new TypeError('notify(change) needs a recording history (MemoryHistory); a StoreHistory takes write results');
+      throw new TypeError(
+        'notify(change) needs a recording history (MemoryHistory); a StoreHistory takes write results',
+      );
     return [history.record(change as ResourceChange)];
   }
 
@@ -285,7 +292,8 @@ export function createPrep(options: PrepOptions = {}): Prep {
       releases.get(res)?.();
       const path = serveOptions.path ?? pathOf(req);
       const afterSeq = await view.lastSeq();
-      const base = typeof serveOptions.base === 'function' ? await serveOptions.base() : serveOptions.base;
+      const base =
+        typeof serveOptions.base === 'function' ? await serveOptions.base() : serveOptions.base;
       return respond(req, res, {
         path,
         isContainer: serveOptions.isContainer ?? containerOf(path),
@@ -428,7 +436,10 @@ const SPELLING: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WW
 
 /** A field name as usually written (`content-type` → `Content-Type`), for what `getHeaders` lower-cased. */
 function fieldName(lower: string): string {
-  return SPELLING[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  return (
+    SPELLING[lower] ??
+    lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())
+  );
 }
 
 /** Sets a field, keeping earlier values of the same name (Set-Cookie, Vary, ...). */
