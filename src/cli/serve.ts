@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { startHttp2Server } from '../server/http2.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/web-page.js';
 import { startServer } from '../server/index.js';
@@ -27,6 +29,9 @@ Options:
   --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
   --history-days N    and for at most this many days (default 7)
   --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
+  --http2             HTTP/2 over TLS (HTTP/1.1 clients are served on the same port);
+                      needs --cert FILE and --key FILE (PEM)
+  --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy
   --quiet             no request log
   -h, --help          show this help
 `;
@@ -80,6 +85,10 @@ export async function serve(argv: string[]): Promise<void> {
         'history-days': { type: 'string' },
         cors: { type: 'string' },
         quiet: { type: 'boolean' },
+        http2: { type: 'boolean' },
+        h2c: { type: 'boolean' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -158,16 +167,36 @@ export async function serve(argv: string[]): Promise<void> {
       `prep serve: the web page could not be built, serving without it: ${(e as Error).message.split('\n')[0]}\n`,
     );
   }
+  if (v.h2c && (v.http2 || v.cert || v.key)) {
+    process.stderr.write(
+      'prep serve: --h2c is HTTP/2 without TLS: it takes no --http2, --cert or --key\n',
+    );
+    process.exit(2);
+  }
+  if (v.http2 && (!v.cert || !v.key)) {
+    process.stderr.write('prep serve: --http2 needs --cert FILE and --key FILE (PEM)\n');
+    process.exit(2);
+  }
   let running;
   try {
-    running = await startServer({
+    const common = {
       store,
       ...options,
       ...(webPage ? { preHandlers: [webPage] } : {}),
       // Several nodes on one PostgreSQL database: each follows the shared log (README).
       ...(databaseUrl !== undefined ? { follow: true } : {}),
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
-    });
+    };
+    // SEC-4: HTTP/2 lets browsers open many streams over one connection.
+    running = v.h2c
+      ? await startHttp2Server({ ...common, h2c: true })
+      : v.http2 && v.cert && v.key
+        ? await startHttp2Server({
+            ...common,
+            cert: readFileSync(v.cert),
+            key: readFileSync(v.key),
+          })
+        : await startServer(common);
   } catch (e) {
     await store.close();
     process.stderr.write(`prep serve: cannot listen: ${(e as Error).message}\n`);
