@@ -66,6 +66,9 @@ export interface HubOptions {
   now?: () => number;
 }
 
+/** node:net's default writableHighWaterMark. */
+const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 const ROLE_SELF = 0;
 const ROLE_MEMBER = 1;
 
@@ -434,6 +437,7 @@ export class Hub {
   #runJobs(jobs: BroadcastJob[], index: number): void {
     let budget = this.#options.writesPerTurn;
     const maxQueue = this.#options.maxQueueBytes;
+    const checkAlways = maxQueue < SOCKET_HIGH_WATER_MARK;
     while (index < jobs.length) {
       const job = jobs[index]!;
       for (;;) {
@@ -456,11 +460,17 @@ export class Hub {
           continue;
         }
         let closes = job.closes;
+        // socket.write() says false once its buffer passes the high-water mark (16 KiB): only
+        // then can a subscriber be over a larger queue bound, so only then is it worth asking.
+        let full = checkAlways;
         if (job.minSeq > sub.afterSeq) {
           if (sink.framing === 'chunked') {
-            sink.write(job.framed);
+            full = !sink.write(job.framed) || full;
             this.stats.writes++;
-          } else this.stats.writes += this.#writeParts(sink, job.raws);
+          } else {
+            this.stats.writes += this.#writeParts(sink, job.raws);
+            full = true;
+          }
           this.stats.deliveries += job.round.length;
         } else {
           // Its base already reflects some of these events (their writers' responses were
@@ -473,9 +483,10 @@ export class Hub {
           );
           this.stats.deliveries += fresh.length;
           closes = fresh.some((r) => r[2]);
+          full = true;
         }
         if (closes) this.close(sub, 'deleted');
-        else if (sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
+        else if (full && sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
       }
       index++;
     }

@@ -51,28 +51,50 @@ export function createHttp1Sink(req: IncomingMessage, res: ServerResponse): Stre
   // A response owns `res.socket` only while it is the one being sent (no pipelining ahead
   // of it), and `chunkedEncoding` says Node frames the body: then the framing is ours.
   const socket: Socket | null = res.chunkedEncoding && res.socket ? res.socket : null;
-  if (socket && req.httpVersionMajor === 1) {
-    return {
-      framing: 'chunked',
-      write: (bytes) => socket.write(bytes),
-      get bufferedBytes() {
-        return socket.writableLength;
-      },
-      end(last) {
-        if (socket.destroyed) return;
-        if (last.length > 0) socket.write(last);
-        res.end();
-      },
-      destroy: () => socket.destroy(),
-      get closed() {
-        return socket.destroyed || res.destroyed;
-      },
-      get finished() {
-        return res.writableFinished;
-      },
-    };
-  }
+  if (socket && req.httpVersionMajor === 1) return new Http1Sink(socket, res);
   return createResponseSink(res);
+}
+
+/**
+ * The HTTP/1.1 sink: a class, so its methods live once on the prototype. Thousands of idle
+ * streams each holding an object of closures cost about 1 KB more per subscriber (measured
+ * with heap snapshots in bench/heap-diff.ts).
+ */
+class Http1Sink implements StreamSink {
+  readonly framing = 'chunked' as const;
+  readonly #socket: Socket;
+  readonly #res: ServerResponse;
+
+  constructor(socket: Socket, res: ServerResponse) {
+    this.#socket = socket;
+    this.#res = res;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.#socket.write(bytes);
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  end(last: Uint8Array): void {
+    if (this.#socket.destroyed) return;
+    if (last.length > 0) this.#socket.write(last);
+    this.#res.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  get closed(): boolean {
+    return this.#socket.destroyed || this.#res.destroyed;
+  }
+
+  get finished(): boolean {
+    return this.#res.writableFinished;
+  }
 }
 
 /** A sink that writes through the response object (HTTP/2, or no socket of its own). */
