@@ -1,3 +1,4 @@
+import { toEvent, toResource, type EventRow, type ResourceRow } from './rows.js';
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { isContainerPath, assertValidPath } from './paths.js';
@@ -6,7 +7,6 @@ import { PostgresListener } from './postgres-listener.js';
 import { migratePostgres } from './postgres-schema.js';
 import type {
   Change,
-  EventMethod,
   EventQuery,
   PruneOptions,
   Resource,
@@ -62,27 +62,6 @@ const TYPES = {
 
 type Sql = postgres.Sql<{ int8: number }>;
 type Tx = postgres.TransactionSql<{ int8: number }>;
-
-interface ResourceRow {
-  path: string;
-  content_type: string;
-  body: Uint8Array;
-  etag: string;
-  last_modified: number;
-}
-
-interface EventRow {
-  seq: number;
-  time: number;
-  method: string;
-  status: number;
-  path: string;
-  parent: string | null;
-  etag: string | null;
-  parent_etag: string | null;
-  content_type: string | null;
-  body: Uint8Array | null;
-}
 
 interface StateRow {
   store_id: string;
@@ -628,34 +607,4 @@ function lockRows(tx: Tx, paths: string[]) {
   return tx<ResourceRow[]>`
     SELECT ${tx.unsafe(RESOURCE_COLUMNS)} FROM resources
     WHERE path IN ${tx(paths)} ORDER BY path FOR UPDATE`;
-}
-
-/** A plain Uint8Array over the driver's Buffer, as the other stores return. */
-function bytes(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function toResource(r: ResourceRow): Resource {
-  return {
-    path: r.path,
-    contentType: r.content_type,
-    body: bytes(r.body),
-    etag: r.etag,
-    lastModified: r.last_modified,
-  };
-}
-
-function toEvent(r: EventRow): StoredEvent {
-  return {
-    seq: r.seq,
-    time: r.time,
-    method: r.method as EventMethod,
-    status: r.status,
-    path: r.path,
-    parent: r.parent,
-    etag: r.etag,
-    parentEtag: r.parent_etag,
-    contentType: r.content_type,
-    body: r.body && bytes(r.body),
-  };
 }

@@ -1,3 +1,4 @@
+import { toEvent, toResource, type EventRow, type ResourceRow } from './rows.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -7,7 +8,6 @@ import { StoreError } from './errors.js';
 import { CONTAINER_TYPE, planWrite, type PlanReader, type WritePlan } from './plan-write.js';
 import { ROOT, assertValidPath } from './paths.js';
 import type {
-  EventMethod,
   EventQuery,
   PruneOptions,
   Resource,
@@ -79,27 +79,6 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_parent ON events (parent, seq);
   `,
 ];
-
-interface ResourceRow {
-  path: string;
-  content_type: string;
-  body: Uint8Array;
-  etag: string;
-  last_modified: number;
-}
-
-interface EventRow {
-  seq: number;
-  time: number;
-  method: string;
-  status: number;
-  path: string;
-  parent: string | null;
-  etag: string | null;
-  parent_etag: string | null;
-  content_type: string | null;
-  body: Uint8Array | null;
-}
 
 interface StateRow {
   store_id: string;
@@ -470,34 +449,4 @@ function pruneInTx(st: Statements, options: PruneOptions, now: () => number): nu
     removed += st.pruneAge.run((options.now ?? now()) - options.maxAgeMs).changes;
   }
   return removed;
-}
-
-/** A zero-copy view: better-sqlite3 gives each BLOB its own Buffer; callers get a plain Uint8Array. */
-function bytes(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function toResource(r: ResourceRow): Resource {
-  return {
-    path: r.path,
-    contentType: r.content_type,
-    body: bytes(r.body),
-    etag: r.etag,
-    lastModified: r.last_modified,
-  };
-}
-
-function toEvent(r: EventRow): StoredEvent {
-  return {
-    seq: r.seq,
-    time: r.time,
-    method: r.method as EventMethod,
-    status: r.status,
-    path: r.path,
-    parent: r.parent,
-    etag: r.etag,
-    parentEtag: r.parent_etag,
-    contentType: r.content_type,
-    body: r.body && bytes(r.body),
-  };
 }
