@@ -1,3 +1,4 @@
+import { INTRODUCTION, wire } from './draft-examples.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -25,7 +26,6 @@ const utf8 = new TextEncoder();
 const bytes = (s: string): Uint8Array => utf8.encode(s);
 /** Latin-1 bytes, so tests can write any octet with \xNN. */
 const octets = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const wire = (figure: string): string => figure.replace(/\n/g, '\r\n');
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -171,33 +171,6 @@ async function decodePrep(chunks: readonly Uint8Array[], mixed: string): Promise
 
 // ---------------------------------------------------------------------------------------
 // Draft and RFC examples
-
-const INTRODUCTION = wire(`--MAIN-SEPARATOR
-Content-Type: text/plain
-
-Hello World!
-
---MAIN-SEPARATOR
-Content-Type: multipart/digest; boundary="MESSAGE-SEPARATOR"
-
---MESSAGE-SEPARATOR
-
-Method: PUT
-Date: Sat, 1 April 2023 10:11:12 GMT
-Event-ID: 456
-E-tag: 6789wxyz
-
-
---MESSAGE-SEPARATOR
-
-Method: DELETE
-Date: Sat, 1 April 2023 10:11:12 GMT
-Event-ID: 789
-
-
---MESSAGE-SEPARATOR--
---MAIN-SEPARATOR--
-`);
 
 test('RSP-4 decodes the introduction example of draft -03 (digest note §2.7), CRLF and bare LF', async () => {
   for (const body of [INTRODUCTION, INTRODUCTION.replace(/\r\n/g, '\n')]) {

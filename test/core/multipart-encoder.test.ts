@@ -1,3 +1,4 @@
+import { INTRODUCTION, wire } from './draft-examples.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -20,7 +21,6 @@ const utf8 = new TextDecoder();
 const text = (bytes: Uint8Array): string => utf8.decode(bytes);
 const joined = (writes: readonly Uint8Array[]): string => writes.map(text).join('');
 /** A figure from the draft, written with LF line ends, as wire bytes (CRLF). */
-const wire = (figure: string): string => figure.replace(/\n/g, '\r\n');
 
 function throwsCode(fn: () => unknown, code: MultipartErrorCode): void {
   assert.throws(fn, (err: unknown) => {
@@ -58,32 +58,7 @@ test('RSP-4 the introduction example of draft -03, byte for byte', () => {
   // draft-gupta-httpbis-per-resource-events-03, examples/introduction (the "--MAIN SEPARATOR"
   // typo fixed). Part bodies and messages are the bytes between the part header block
   // and the CRLF of the next delimiter.
-  const figure = wire(`--MAIN-SEPARATOR
-Content-Type: text/plain
-
-Hello World!
-
---MAIN-SEPARATOR
-Content-Type: multipart/digest; boundary="MESSAGE-SEPARATOR"
-
---MESSAGE-SEPARATOR
-
-Method: PUT
-Date: Sat, 1 April 2023 10:11:12 GMT
-Event-ID: 456
-E-tag: 6789wxyz
-
-
---MESSAGE-SEPARATOR
-
-Method: DELETE
-Date: Sat, 1 April 2023 10:11:12 GMT
-Event-ID: 789
-
-
---MESSAGE-SEPARATOR--
---MAIN-SEPARATOR--
-`);
+  const figure = INTRODUCTION;
   const b = { mixed: 'MAIN-SEPARATOR', digest: 'MESSAGE-SEPARATOR' };
   const writes = [
     encodePrepHead(b, [['Content-Type', 'text/plain']], 'Hello World!\r\n'),
