@@ -427,7 +427,7 @@ export class Hub {
     // still leave in one socket write. Raw sinks get the parts one write each.
     const framed =
       raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r)));
-    const closes = round.some((r) => r[2]);
+    const closes = cut >= 0;
     let minSeq = Infinity;
     for (const r of round) minSeq = Math.min(minSeq, r[0]);
     ch.lastSentAt = this.#options.now();
