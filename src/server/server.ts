@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../store/index.js';
+import { HttpError, sendProblem } from './http-error.js';
 import { createResourceServer, type ResourceServerOptions } from './resources.js';
 
 /** Options of {@link startServer}. */
@@ -56,6 +57,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // default; sweep often enough that a slow-loris client is cut near the limit it was given.
       connectionsCheckingInterval: sweepInterval(headersTimeout, requestTimeout),
       keepAliveTimeout: 5_000,
+      // Checked below, so that the 400 carries a problem+json body like every other error.
+      requireHostHeader: false,
     },
     (req, res) => {
       if (log) {
@@ -71,6 +74,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           );
         });
       }
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+      if (
+        req.headers.host === undefined &&
+        req.httpVersionMajor === 1 &&
+        req.httpVersionMinor >= 1
+      ) {
+        sendProblem(
+          req,
+          res,
+          new HttpError(400, 'HOST_REQUIRED', 'An HTTP/1.1 request needs a Host header.'),
+          [['Connection', 'close']],
+        );
+        return;
+      }
       app.handle(req, res);
     },
   );
@@ -79,6 +96,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!(Number(req.headers['content-length']) > app.maxBodyBytes)) res.writeContinue();
     server.emit('request', req, res);
+  });
+  // RFC 9110 §10.1.1: an expectation other than 100-continue cannot be met (417); node would
+  // answer it with an empty body.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    sendProblem(
+      req,
+      res,
+      new HttpError(
+        417,
+        'EXPECTATION_FAILED',
+        `Expect: ${String(req.headers.expect).slice(0, 100)} cannot be met; only 100-continue is.`,
+      ),
+      [['Connection', 'close']],
+    );
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(err, socket),

@@ -374,3 +374,35 @@ test('the server keeps serving after every kind of refusal', async (t) => {
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { a: 1 });
 });
+
+test('an HTTP/1.1 request without Host is 400 problem+json, and writes nothing', async (t) => {
+  const { port, store } = await fixture(t);
+  const seq = await store.lastSeq();
+  const res = await rawRequest(
+    port,
+    'PUT /doc HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":2}',
+  );
+  assert.equal(res.status, 400, res.head);
+  assert.match(res.head, /Content-Type: application\/problem\+json/);
+  assert.equal((JSON.parse(res.body) as Problem).code, 'HOST_REQUIRED');
+  assert.equal(await store.lastSeq(), seq);
+  // HTTP/1.0 has no Host requirement.
+  const old = await rawRequest(port, 'GET /doc HTTP/1.0\r\n\r\n');
+  assert.equal(old.status, 200, old.head);
+});
+
+test('an Expect other than 100-continue is 417 problem+json, and writes nothing', async (t) => {
+  const { port, store } = await fixture(t);
+  const seq = await store.lastSeq();
+  const res = await rawRequest(
+    port,
+    'PUT /doc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n' +
+      'Expect: teapot\r\n\r\n',
+  );
+  assert.equal(res.status, 417, res.head);
+  assert.match(res.head, /Content-Type: application\/problem\+json/);
+  const problem = JSON.parse(res.body) as Problem;
+  assert.equal(problem.code, 'EXPECTATION_FAILED');
+  assert.match(problem.detail ?? '', /teapot/);
+  assert.equal(await store.lastSeq(), seq);
+});
