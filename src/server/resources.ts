@@ -655,7 +655,8 @@ export function targetPath(url: string): string {
   try {
     // Appended, not resolved against a base: `//host/x` is a path here, not a network-path
     // reference to another authority (which would quietly serve `/x`).
-    path = new URL(`http://localhost${url}`).pathname;
+    // WHATWG URL reads `\` as `/` in http URLs; on the wire it is just a byte of the path.
+    path = new URL(`http://localhost${url.replaceAll('\\', '%5C')}`).pathname;
   } catch {
     throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
   }

@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { STORE_KINDS, expectProblem, put, startTestServer, utf8 } from './http-helpers.js';
+import {
+  STORE_KINDS,
+  expectProblem,
+  put,
+  rawRequest,
+  startTestServer,
+  utf8,
+} from './http-helpers.js';
 
 const STRONG_ETAG = /^"[\x21\x23-\x7e]+"$/;
 
@@ -275,6 +282,19 @@ for (const kind of STORE_KINDS) {
       assert.equal(await (await fetch(`${url}/enc/a%20b?query=ignored`)).text(), '"sp"');
       const listing = (await (await fetch(`${url}/enc/`)).json()) as { members: string[] };
       assert.deepEqual(listing.members, ['/enc/a%20b']);
+    });
+
+    test('a backslash is a byte of the path, never a separator', async (t) => {
+      const { url, port } = await startTestServer(t, { kind });
+      assert.equal((await put(`${url}/bs/a%5Cb`, '"one"')).status, 201);
+      // Sent raw (fetch would percent-encode it): the same resource, not /bs/a/b.
+      const raw = await rawRequest(
+        port,
+        'GET /bs/a\\b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      assert.equal(raw.status, 200, raw.head);
+      assert.equal(raw.body, '"one"');
+      assert.equal((await fetch(`${url}/bs/a/b`)).status, 404);
     });
 
     test('DSC-1 GET and HEAD advertise PREP with a media type in accept', async (t) => {
