@@ -29,8 +29,9 @@ export const WEB_PAGE_PREFIX = '/.well-known/prep/web/';
  */
 export interface WebPageOptions {
   /**
-   * The page's folder: `app.ts` (or `app.js`) and `static/index.html`, `static/style.css`.
-   * Default: `src/web` beside this module (in a checkout, also when running from `dist/`).
+   * The page's folder: `app.bundle.js` (built) or `app.ts` / `app.js` (bundled on start), and
+   * `static/index.html`, `static/style.css`. Default: `web` beside this module's folder
+   * (`src/web` in a checkout, `dist/web` in a built package).
    */
   root?: string;
   /** Minify the bundle. Default true. */
@@ -103,12 +104,15 @@ const FOREVER = 'public, max-age=31536000, immutable';
  */
 export async function createWebPage(options: WebPageOptions = {}): Promise<WebPage> {
   const root = options.root ?? findWebRoot();
+  // A built package carries the bundle (scripts/build.mjs): no esbuild needed at run time.
+  const prebuilt = join(root, 'app.bundle.js');
   const entry = ['app.ts', 'app.js'].map((f) => join(root, f)).find((f) => existsSync(f));
-  if (entry === undefined) throw new Error(`the web page has no app.ts or app.js in ${root}`);
+  if (entry === undefined && !existsSync(prebuilt))
+    throw new Error(`the web page has no app.ts, app.js or app.bundle.js in ${root}`);
   const [shell, css, js] = await Promise.all([
     readFile(join(root, 'static', 'index.html'), 'utf8'),
     readFile(join(root, 'static', 'style.css')),
-    bundle(entry, options.minify ?? true),
+    existsSync(prebuilt) ? readFile(prebuilt) : bundle(entry!, options.minify ?? true),
   ]);
   const assets = new Map<string, Asset>([
     ['app.js', asset(js, 'text/javascript; charset=utf-8')],
@@ -153,7 +157,7 @@ export async function createWebPage(options: WebPageOptions = {}): Promise<WebPa
   };
 }
 
-/** `src/web` beside this module: `src/server/` → `src/web/`; `dist/server/` → `src/web/`. */
+/** `web` beside this module's folder: `src/server/` → `src/web/`, `dist/server/` → `dist/web/`. */
 function findWebRoot(): string {
   const candidates = ['../web/', '../../src/web/'].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
