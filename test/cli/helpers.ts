@@ -4,7 +4,6 @@
  * through tsx, as `node --import tsx src/cli/watch-main.ts` runs it), and plain writes.
  * Everything a helper starts is stopped when the test ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { spawnNode, within as withinMs, type Child } from '../helpers/child.js';
 
 const root = join(import.meta.dirname, '..', '..');
 export const WATCH_MAIN = join(root, 'src', 'cli', 'watch-main.ts');
@@ -41,17 +41,7 @@ export function watchBinary(): Promise<string> {
   return bundled;
 }
 
-export interface Watch {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first match of `pattern` on stdout; fails if the process ends first. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The exit, or a failure after `ms`. */
-  exit(ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type Watch = Child;
 
 /**
  * Runs `prep watch ...args` as a child process; `tsx: true` runs the TypeScript entry point
@@ -66,60 +56,7 @@ export async function runWatch(
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (options.env?.FORCE_COLOR === undefined) delete env.FORCE_COLOR;
   if (options.env?.NO_COLOR === undefined) delete env.NO_COLOR;
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    exit: (ms = WAIT_MS) =>
-      within(exited, `prep watch ${args.join(' ')} to exit (stdout: ${out}; stderr: ${err})`, ms),
-    waitFor(pattern, ms = WAIT_MS) {
-      return new Promise((resolve, reject) => {
-        const check = (): boolean => {
-          const m = pattern.exec(out);
-          if (!m) return false;
-          cleanup();
-          resolve(m);
-          return true;
-        };
-        const onExit = (): void => {
-          if (check()) return;
-          cleanup();
-          reject(new Error(`prep watch exited before ${pattern}: ${out}${err}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no ${pattern} within ${ms} ms: ${out}${err}`));
-        }, ms);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          child.off('close', onExit);
-        };
-        if (check()) return;
-        child.stdout.on('data', check);
-        child.once('close', onExit);
-      });
-    },
-  };
+  return spawnNode(t, [...entry, ...args], { cwd: root, env, waitMs: WAIT_MS });
 }
 
 /** Our server on 127.0.0.1:0 over a fresh in-memory store; stopped when the test ends. */
@@ -180,17 +117,9 @@ export async function send(
   return res.status;
 }
 
-/** Resolves `promise`, or rejects after `ms` saying what was awaited. */
-export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Resolves `promise`, or rejects after `ms` (default WAIT_MS) saying what was awaited. */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return withinMs(promise, what, ms);
 }
 
 /** Polls `check` until it returns something other than undefined/false. */

@@ -2,10 +2,10 @@
  * The `prep serve` command as a child process on a temporary database, port 0, loopback.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { spawnNode, type Child } from '../helpers/child.js';
 import { boundaryOf, defer, put, tempDir } from './http-helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -13,14 +13,7 @@ const bin = join(root, 'bin', 'prep.js');
 /** Generous: the first start compiles the TypeScript sources through tsx. */
 const START_MS = 30_000;
 
-interface Cli {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first match of `pattern` on stdout; fails if the process ends first. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Cli = Child;
 
 function run(t: TestContext, args: string[]): Cli {
   // The flags alone decide: none of the environment's defaults leak in.
@@ -28,57 +21,7 @@ function run(t: TestContext, args: string[]): Cli {
   delete env.PORT;
   delete env.HOST;
   delete env.PREP_DATA;
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  defer(t, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor(pattern, ms = START_MS) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = pattern.exec(out);
-          if (!m) return false;
-          cleanup();
-          resolve(m);
-          return true;
-        };
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`exited before ${pattern}: ${out}${err}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no ${pattern} within ${ms} ms: ${out}${err}`));
-        }, ms);
-        const cleanup = () => {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          child.off('exit', onExit);
-        };
-        if (check()) return;
-        child.stdout.on('data', check);
-        child.once('exit', onExit);
-      });
-    },
-  };
+  return spawnNode(t, [bin, ...args], { cwd: root, env, waitMs: START_MS });
 }
 
 /** Starts `prep serve --port 0` on a fresh database; resolves with its URL. */
