@@ -8,6 +8,8 @@
  * frames through a node:http2 client session (see `clients.ts`).
  */
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { applyDelta } from '../../src/core/delta/index.js';
 import type { Notification } from '../../src/core/notification.js';
@@ -39,6 +41,25 @@ export interface StartOptions {
 }
 
 export type Start = (options: StartOptions) => Promise<Started>;
+
+/** A started node:http server (plain or under a framework) on 127.0.0.1:0, as a `Started`. */
+export async function listening(server: Server, prep: Prep): Promise<Started> {
+  if (!server.listening)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kind: 'http1',
+    prep,
+    async close() {
+      prep.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
 
 /** The examples' app watches its documents. */
 export const WATCH = (path: string): boolean => path.startsWith('/docs/');

@@ -5,10 +5,9 @@
  */
 import express from 'express';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mountDocs, type ExpressModule } from '../../examples/express.js';
 import { createPrep } from '../../src/server/index.js';
-import { prepBehaviour, type Start } from './behaviour.js';
+import { listening, prepBehaviour, type Start } from './behaviour.js';
 
 /** Express 5 as `express5`, or undefined when it is not installed. */
 async function loadExpress5(): Promise<ExpressModule | undefined> {
@@ -33,19 +32,7 @@ function startWith(lib: ExpressModule): Start {
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      kind: 'http1',
-      prep,
-      async close() {
-        prep.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      },
-    };
+    return listening(server, prep);
   };
 }
 
