@@ -13,6 +13,8 @@ Options:
   --once          catch up, then exit
   --interval MS   how often to poll the feed (default 2000)
   --no-prep       do not subscribe with PREP; poll only
+  --header 'N: v' an extra request header (repeatable), sent to the collection's
+                  origin only, e.g. 'Authorization: Bearer x'
   --quiet         no progress bar, no messages (the summary still goes to stdout)
   -h, --help      show this help
 `;
@@ -37,6 +39,7 @@ export async function replicate(argv: string[]): Promise<number> {
         once: { type: 'boolean' },
         interval: { type: 'string' },
         'no-prep': { type: 'boolean' },
+        header: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -78,6 +81,25 @@ export async function replicate(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const sendHeaders = new Headers();
+  for (const line of v.header ?? []) {
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? '' : line.slice(0, colon).trim();
+    let ok = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name);
+    if (ok)
+      try {
+        sendHeaders.append(name, line.slice(colon + 1).trim());
+      } catch {
+        ok = false;
+      }
+    if (!ok) {
+      process.stderr.write(
+        `prep replicate: --header expects 'Name: value', got ${JSON.stringify(line)}\n`,
+      );
+      return 2;
+    }
+  }
+
   const quiet = v.quiet === true;
   const bar = new ProgressBar(!quiet && process.stderr.isTTY === true);
   const say = (message: string) => {
@@ -89,6 +111,7 @@ export async function replicate(argv: string[]): Promise<number> {
   const replica = createReplicator({
     url: container.href,
     storage,
+    ...(v.header ? { fetch: withHeaders(sendHeaders, container.origin) } : {}),
     onProgress: (p) => bar.update(p),
     log: say,
   });
@@ -133,6 +156,20 @@ export async function replicate(argv: string[]): Promise<number> {
   replica.stats.entities = Object.keys(replica.state?.entities ?? {}).length;
   summary(' (stopped)');
   return 0;
+}
+
+/**
+ * `fetch` that adds `extra` to every request to `origin` (snapshot, feed, entities, PREP), and
+ * to no other: credentials do not follow links elsewhere.
+ */
+function withHeaders(extra: Headers, origin: string): typeof fetch {
+  return (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (new URL(url).origin !== origin) return fetch(input, init);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
+    for (const [name, value] of extra) if (!headers.has(name)) headers.set(name, value);
+    return fetch(input, { ...init, headers });
+  };
 }
 
 /** A one-line progress bar on stderr, redrawn in place; a no-op off a TTY. */

@@ -4,6 +4,7 @@ import { startHttp2Server } from '../server/http2.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/web-page.js';
 import { startServer } from '../server/index.js';
+import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
 
 const HELP = `Usage: prep serve [options]
 
@@ -26,6 +27,17 @@ Options:
   --max-subscriptions N          open streams in total (default 100000)
   --max-subscriptions-per-client N  per client address (default 1000)
   --max-subscriptions-per-resource N  per resource (default 50000)
+  --max-subscriptions-per-token N  per bearer token (default 1000; a token's
+                      "maxSubscriptions" in the --auth file overrides it)
+  --max-identical-subscriptions N  same token, address, resource and format
+                      (default 8; anonymous clients: only the per-client bound)
+  --write-rate N      writes (PUT, PATCH, POST, DELETE) per second per client: the
+                      token, else the address (default 100; "off" disables; a token's
+                      "writesPerMinute" overrides it); beyond it 429 + Retry-After
+  --write-burst N     writes a client may make at once before the rate applies
+                      (default 200)
+  --auth FILE         bearer tokens and their rights, JSON (env PREP_AUTH_FILE; see
+                      docs/auth.md); re-read when it changes and on SIGHUP
   --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
   --history-days N    and for at most this many days (default 7)
   --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
@@ -81,6 +93,11 @@ export async function serve(argv: string[]): Promise<void> {
         'max-subscriptions': { type: 'string' },
         'max-subscriptions-per-client': { type: 'string' },
         'max-subscriptions-per-resource': { type: 'string' },
+        'max-subscriptions-per-token': { type: 'string' },
+        'max-identical-subscriptions': { type: 'string' },
+        'write-rate': { type: 'string' },
+        'write-burst': { type: 'string' },
+        auth: { type: 'string' },
         'history-events': { type: 'string' },
         'history-days': { type: 'string' },
         cors: { type: 'string' },
@@ -133,7 +150,27 @@ export async function serve(argv: string[]): Promise<void> {
         v['max-subscriptions-per-resource'],
         50_000,
       ),
+      maxPerPrincipal: numberOption(
+        'max-subscriptions-per-token',
+        v['max-subscriptions-per-token'],
+        1000,
+      ),
+      maxIdentical: numberOption(
+        'max-identical-subscriptions',
+        v['max-identical-subscriptions'],
+        8,
+      ),
     },
+    // SEC-2: on by default here, with or without --auth (a public server takes writes).
+    writeRate:
+      v['write-rate']?.trim() === 'off'
+        ? (false as const)
+        : {
+            perSecond: numberOption('write-rate', v['write-rate']?.replace(/\/s$/, ''), 100, {
+              integer: false,
+            }),
+            burst: Math.max(1, numberOption('write-burst', v['write-burst'], 200)),
+          },
     history: {
       maxEvents: numberOption('history-events', v['history-events'], 100_000),
       maxAgeMs:
@@ -144,6 +181,19 @@ export async function serve(argv: string[]): Promise<void> {
   if (options.requestTimeoutMs > 0 && options.headersTimeoutMs > options.requestTimeoutMs) {
     process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
     process.exit(2);
+  }
+  // A broken policy file stops the start, in one line that names the field.
+  const authFile = v.auth ?? env('PREP_AUTH_FILE');
+  let auth: TokenPolicyFile | undefined;
+  if (authFile !== undefined) {
+    try {
+      auth = loadTokenPolicyFile(authFile, {
+        log: (line) => process.stderr.write(`prep serve: ${line}\n`),
+      });
+    } catch (e) {
+      process.stderr.write(`prep serve: --auth ${(e as Error).message.replace(/\s+/g, ' ')}\n`);
+      process.exit(2);
+    }
   }
   const store: Store =
     databaseUrl !== undefined
@@ -185,6 +235,7 @@ export async function serve(argv: string[]): Promise<void> {
       ...(webPage ? { preHandlers: [webPage] } : {}),
       // Several nodes on one PostgreSQL database: each follows the shared log (README).
       ...(databaseUrl !== undefined ? { follow: true } : {}),
+      ...(auth ? { access: auth.policy } : {}),
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
     };
     // SEC-4: HTTP/2 lets browsers open many streams over one connection.
@@ -227,6 +278,13 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (auth) {
+    const file = auth;
+    process.on('SIGHUP', () => file.reload());
+    process.stdout.write(
+      `  access: bearer tokens from ${authFile} (reloaded on change and SIGHUP)\n`,
+    );
+  }
 }
 
 /** A database URL without its password, for messages. */

@@ -71,3 +71,4 @@ export {
 } from './adapters/http2.js';
 export { startHttp2Server, type Http2StartOptions, type RunningHttp2Server } from './http2.js';
 export { createWebPage, type WebPage, type WebPageOptions } from './web-page.js';
+export * from './auth/index.js';

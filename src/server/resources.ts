@@ -13,7 +13,15 @@ import {
   type WriteResult,
 } from '../store/index.js';
 import { HttpError, readBody, sendProblem } from './http-error.js';
-import { PrepEngine, type BaseResponse, type EngineOptions } from './prep/engine.js';
+import { authorize, type AccessPolicy } from './auth/access.js';
+import { WriteRateLimiter, type WriteRate } from './auth/write-rate.js';
+import { Announcer, withoutHeld } from './prep/announcer.js';
+import {
+  PrepEngine,
+  type BaseResponse,
+  type EngineOptions,
+  type EventHistory,
+} from './prep/engine.js';
 import type { HubEvent } from './prep/hub.js';
 import { LogFollower, canListen } from './log-follower.js';
 import { StoreHistory } from './store-history.js';
@@ -59,19 +67,24 @@ export interface ResourceServerOptions extends EngineOptions {
    * with `listen`.
    */
   follow?: boolean | { pollIntervalMs?: number; pageSize?: number };
+  /**
+   * Write rate limit (SEC-2): a token bucket per client (the principal when authenticated,
+   * else the address) for PUT, PATCH, POST and DELETE; the excess gets 429 with Retry-After
+   * and changes nothing. A policy's `limitsOf(principal).writesPerMinute` overrides it per
+   * principal. Default `{ perSecond: 100, burst: 200 }` with an access policy, off (`false`)
+   * without one.
+   */
+  writeRate?: WriteRate | false;
 }
 
-/** A committed write waiting to be announced. */
-interface HeldWrite {
-  seq: number;
-  /** The resources it changed: a later write to one of them waits for this one. */
-  paths: string[];
+/** The default write rate when an access policy is set (docs/auth.md). */
+export const DEFAULT_WRITE_RATE: WriteRate = { perSecond: 100, burst: 200 };
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'POST', 'DELETE']);
+
+/** One of this node's committed writes, waiting for the log follower to read it (scale-out). */
+interface LocalWrite {
+  res: ServerResponse;
   events: HubEvent[];
-  /** The writer's response was sent, or the writer is gone. */
-  ready: boolean;
-  /** The writer's response; absent for another node's write (always ready). */
-  res?: ServerResponse;
-  stall?: NodeJS.Timeout;
 }
 
 /** Paths the store never holds: the server's own resources (WES feeds, the web page's assets). */
@@ -103,6 +116,11 @@ export function createResourceServer(options: ResourceServerOptions) {
     throw new TypeError('follow needs a store that can listen (PostgresStore)');
   const engine = new PrepEngine(options);
   const history = new StoreHistory(store);
+  const access = options.access;
+  const writeRate = options.writeRate ?? (access ? DEFAULT_WRITE_RATE : false);
+  if (writeRate && !(writeRate.perSecond >= 0 && writeRate.burst >= 1))
+    throw new RangeError('writeRate needs perSecond >= 0 and burst >= 1');
+  const limiter = writeRate ? new WriteRateLimiter() : undefined;
   const wes =
     options.wes === false
       ? undefined
@@ -110,6 +128,7 @@ export function createResourceServer(options: ResourceServerOptions) {
           ...(options.wes ?? {}),
           store,
           ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
+          ...(access ? { access } : {}),
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
@@ -123,7 +142,8 @@ export function createResourceServer(options: ResourceServerOptions) {
           // SEC-4: scripts on other origins may read the PREP fields and validators.
           [
             'Access-Control-Expose-Headers',
-            'Events, Accept-Events, ETag, Last-Modified, Location, Content-Location, Accept-Patch, Link',
+            // SEC-1, SEC-2: a page can tell a missing token (401) and when to retry a 429.
+            'Events, Accept-Events, ETag, Last-Modified, Location, Content-Location, Accept-Patch, Link, Retry-After, WWW-Authenticate',
           ],
         ];
 
@@ -139,17 +159,22 @@ export function createResourceServer(options: ResourceServerOptions) {
   }, pruneEvery);
   pruneTimer.unref();
 
-  // Committed writes not yet announced, in commit order.
-  const held: HeldWrite[] = [];
-  const writerStallMs = options.writerStallMs ?? 10_000;
+  // Committed writes go out once their writers' responses are sent (N822-3), in commit order
+  // per subscriber: the same Announcer as createPrep's.
+  // Held per resource only: one writer that does not take its response must not hold up its
+  // whole container (the root: every resource) for writerStallMs.
+  const announcer = new Announcer(engine.hub, {
+    writerStallMs: options.writerStallMs ?? 10_000,
+    holdsContainers: false,
+  });
 
   // Scale-out: every event comes from the log. This node's writes wait in `local` (by the seq
   // of each of their events) until the follower reads them; writes still committing are in
   // `inflight`, which the follower awaits before delivering a page, so none is mistaken for
   // another node's.
-  const local = new Map<number, HeldWrite>();
+  const local = new Map<number, LocalWrite>();
   const inflight = new Set<Promise<unknown>>();
-  const delivered = new WeakSet<HeldWrite>();
+  const delivered = new WeakSet<LocalWrite>();
   const follow = options.follow === true ? {} : options.follow || undefined;
   const follower =
     follow && canListen(store)
@@ -161,37 +186,47 @@ export function createResourceServer(options: ResourceServerOptions) {
         })
       : undefined;
 
-  /** The follower's pages: this node's writes join `held` as they were announced, others ready. */
+  // What the engine replays: never a write not announced yet, which goes out live (N822-3):
+  // one held for its writer, or (scale-out) one the follower has not delivered yet.
+  const unannounced = (seq: number): boolean =>
+    announcer.isHeld(seq) || (follower !== undefined && seq > (follower.mark ?? 0));
+  const view: EventHistory = {
+    lastSeq: () => history.lastSeq(),
+    latestEventId: (path, isContainer) => history.latestEventId(path, isContainer),
+    seqOf: (id) => history.seqOf(id),
+    async eventsAfter(path, isContainer, afterSeq, withStates) {
+      const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
+      return events && withoutHeld(events, unannounced);
+    },
+    oldestHeld() {
+      const held = announcer.oldestHeld();
+      const next = follower ? (follower.mark ?? 0) + 1 : undefined;
+      if (held === undefined) return next;
+      return next === undefined ? held : Math.min(held, next);
+    },
+  };
+
+  /** The follower's pages: this node's writes wait for their writers, others' go out. */
   function deliver(events: StoredEvent[]): void {
     for (const e of events) {
       const mine = local.get(e.seq);
       if (!mine) {
-        insertHeld({ seq: e.seq, paths: [e.path], events: [history.toHubEvent(e)], ready: true });
+        announcer.after(undefined, [history.toHubEvent(e)]);
         continue;
       }
-      // A write's events may span pages: it joins `held` with its first one.
+      // A write's events may span pages: it is announced with its first one.
       local.delete(e.seq);
       if (!delivered.has(mine)) {
         delivered.add(mine);
-        insertHeld(mine);
+        announcer.after(mine.res, mine.events);
       }
     }
-    release();
-  }
-
-  function insertHeld(write: HeldWrite): void {
-    // Writes resolve in commit order, so this is an append but for an unusual backend.
-    let at = held.length;
-    while (at > 0 && held[at - 1]!.seq > write.seq) at--;
-    held.splice(at, 0, write);
   }
 
   /**
-   * Publishes a committed write once the writer's response has been sent ('finish': its last
-   * byte was handed to the OS; N822-3), or once the writer has gone ('close' without 'finish'):
-   * nothing committed goes unannounced (N822-2). Writes to the same resource are announced in
-   * commit order, so its subscribers see Event-IDs in order even when an earlier writer is slow
-   * to take its response; writes to other resources are not held up by it.
+   * Publishes a committed write once the writer's response has been sent, or once the writer
+   * has gone: nothing committed goes unannounced (N822-2). In scale-out, once the follower has
+   * read it from the log too.
    */
   function announce(res: ServerResponse, result: WriteResult, patch?: Representation): void {
     const events: HubEvent[] = result.events.map((e) => history.toHubEvent(e));
@@ -202,57 +237,24 @@ export function createResourceServer(options: ResourceServerOptions) {
     if (result.after && !isContainerPath(own.path))
       own.after = { contentType: result.after.contentType, body: result.after.body };
     if (patch) own.patch = patch;
-    const write: HeldWrite = {
-      seq: own.seq,
-      paths: events.map((e) => e.path),
-      events,
-      ready: false,
-      res,
-    };
-    if (follower) for (const e of events) local.set(e.seq, write);
-    else insertHeld(write);
-    // The writer's connection: a pipelined response waiting behind another has no socket of
-    // its own yet, and never emits 'close' if the connection goes.
-    const socket = res.req.socket;
-    const ready = () => {
-      if (write.ready) return;
-      write.ready = true;
-      clearTimeout(write.stall);
-      res.off('finish', ready);
-      res.off('close', ready);
-      socket.off('close', ready);
-      release();
-    };
-    res.once('finish', ready);
-    res.once('close', ready);
-    if (socket.destroyed) ready();
-    else socket.once('close', ready);
-  }
-
-  /** Publishes every ready write that no earlier, unannounced write to the same resource holds. */
-  function release(): void {
-    const blocked = new Map<string, HeldWrite>();
-    for (let i = 0; i < held.length;) {
-      const w = held[i]!;
-      const by = w.paths.map((p) => blocked.get(p)).find((b) => b !== undefined);
-      if (w.ready && !by) {
-        held.splice(i, 1);
-        engine.hub.publish(w.events);
-        continue;
-      }
-      // A writer that does not take its response holds up others only so long.
-      if (w.ready && by && !by.stall) {
-        by.stall = setTimeout(() => by.res?.req.socket.destroy(), writerStallMs);
-        by.stall.unref();
-      }
-      for (const p of w.paths) if (!blocked.has(p)) blocked.set(p, by ?? w);
-      i++;
+    if (!follower) {
+      announcer.after(res, events);
+      return;
     }
+    const write: LocalWrite = { res, events };
+    for (const e of events) local.set(e.seq, write);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    for (const [n, v] of corsHeaders) res.setHeader(n, v);
+    // A GET that may become a stream gets CORS in its head (`target.headers`), not through
+    // setHeader, so node never builds a header dictionary per subscriber (~1 KB each). Its
+    // other answers get them in get() or, for errors, in the catch below.
+    const mayStream =
+      method === 'GET' &&
+      req.headers['accept-events'] !== undefined &&
+      !req.url?.startsWith(RESERVED);
+    if (!mayStream) for (const [n, v] of corsHeaders) res.setHeader(n, v);
     for (const pre of preHandlers) if (await pre.handle(req, res)) return;
     if (req.url?.startsWith(RESERVED))
       throw new HttpError(
@@ -269,10 +271,12 @@ export function createResourceServer(options: ResourceServerOptions) {
         `The request target is longer than ${maxUrl} characters.`,
       );
     const path = targetPath(url);
+    const principal = access ? authorizeRequest(access, req, method, path) : null;
+    if (limiter && WRITE_METHODS.has(method)) limitWrites(limiter, req, principal);
     switch (method) {
       case 'GET':
       case 'HEAD':
-        return get(req, res, path, method);
+        return get(req, res, path, method, principal);
       case 'PUT':
         return put(req, res, path);
       case 'PATCH':
@@ -290,13 +294,77 @@ export function createResourceServer(options: ResourceServerOptions) {
     }
   }
 
+  /**
+   * SEC-1: the right a method needs, checked before the store is read, so that a 404 tells
+   * nothing to whom may not know. Returns the principal.
+   */
+  function authorizeRequest(
+    policy: AccessPolicy,
+    req: IncomingMessage,
+    method: string,
+    path: string,
+  ): string | null {
+    const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
+    try {
+      const principal = policy.identify(req.headers);
+      if (method === 'GET' || method === 'HEAD') authorize(policy, principal, 'read', path);
+      // POST writes on the container (path); the others on the path itself.
+      else if (WRITE_METHODS.has(method)) authorize(policy, principal, 'write', path);
+      return principal;
+    } catch (e) {
+      // ERR-2: no notifications on a base that is an error, said as for a 404.
+      if (!(e instanceof HttpError) || !wantsEvents) throw e;
+      const n = engine.negotiate(method, req.headers, e.status, {
+        path,
+        client: req.socket.remoteAddress ?? 'unknown',
+      });
+      if (n.kind === 'ignore') throw e;
+      throw new HttpErrorWithHeaders(
+        e.status,
+        e.code,
+        e.message,
+        [
+          ['Events', engine.eventsHeader(412)],
+          ['Vary', 'Accept-Events, Authorization'],
+        ],
+        e.headers,
+      );
+    }
+  }
+
+  /** SEC-2: one write from the client's bucket, or 429 with Retry-After before anything is read. */
+  function limitWrites(
+    bucket: WriteRateLimiter,
+    req: IncomingMessage,
+    principal: string | null,
+  ): void {
+    let rate = writeRate as WriteRate;
+    const perMinute =
+      principal !== null ? access?.limitsOf?.(principal)?.writesPerMinute : undefined;
+    if (perMinute !== undefined) rate = { perSecond: perMinute / 60, burst: perMinute };
+    // Addresses and principals apart: `\0` starts no principal id a policy would make up.
+    const key = principal ?? `\0${req.socket.remoteAddress ?? 'unknown'}`;
+    const waitMs = bucket.take(key, rate);
+    if (waitMs === 0) return;
+    const seconds = Math.min(3600, Math.max(1, Math.ceil(waitMs / 1000)));
+    throw new HttpError(
+      429,
+      'TOO_MANY_WRITES',
+      `Too many writes from this client; retry in ${seconds} s.`,
+      { 'Retry-After': String(seconds) },
+    );
+  }
+
   async function representation(
     path: string,
+    principal: string | null,
   ): Promise<{ resource: Resource; body: Uint8Array } | undefined> {
     const resource = await store.get(path);
     if (!resource) return undefined;
     if (!isContainerPath(path)) return { resource, body: resource.body };
-    const members = (await store.members(path)) ?? [];
+    let members = (await store.members(path)) ?? [];
+    // SEC-1: a listing names only the members its reader may read.
+    if (access) members = members.filter((m) => access.allows(principal, 'read', m.path));
     const listing = { path, members: members.map((m) => m.path) };
     return { resource, body: Buffer.from(JSON.stringify(listing)) };
   }
@@ -306,6 +374,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     res: ServerResponse,
     path: string,
     method: string,
+    principal: string | null,
   ): Promise<void> {
     const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
     // Read the log position before the representation: events after it are sent, so none
@@ -314,7 +383,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     let found;
     try {
       afterSeq = wantsEvents ? await history.lastSeq() : 0;
-      found = await representation(path);
+      found = await representation(path, principal);
     } catch (e) {
       // The database is down: no base, so no stream either (ERR-2 style `Events` status).
       if (wantsEvents && e instanceof StoreError && e.code === 'STORE_UNAVAILABLE')
@@ -326,7 +395,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     }
     const client = req.socket.remoteAddress ?? 'unknown';
     if (!found) {
-      const n = engine.negotiate(method, req.headers, 404, { path, client });
+      const n = engine.negotiate(method, req.headers, 404, { path, client, principal });
       const extra: Array<[string, string]> = [];
       if (n.kind !== 'ignore')
         extra.push(['Events', engine.eventsHeader(412)], ['Vary', 'Accept-Events']);
@@ -341,24 +410,28 @@ export function createResourceServer(options: ResourceServerOptions) {
       ['Last-Modified', lastModified],
     ];
     const status = notModified(req, resource) ? 304 : 200;
-    const negotiation = engine.negotiate(method, req.headers, status, { path, client });
+    const negotiation = engine.negotiate(method, req.headers, status, { path, client, principal });
     if (negotiation.kind === 'stream') {
       const base: BaseResponse = { status, headers, body };
       await engine.stream(req, res, base, negotiation, {
         path,
         isContainer: isContainerPath(path),
         client,
+        principal,
         afterSeq,
-        history,
+        history: view,
+        headers: corsHeaders,
       });
       return;
     }
+    if (wantsEvents) for (const [n, v] of corsHeaders) res.setHeader(n, v);
     res.statusCode = status;
     for (const [n, v] of headers) res.setHeader(n, v);
     // DSC-1: advertise notifications on HEAD and GET; Vary, since Accept-Events changes the answer.
     res.setHeader('Accept-Events', engine.advertisement);
-    res.setHeader('Vary', 'Accept-Events');
-    res.setHeader('Cache-Control', 'no-cache');
+    // With a policy, the answer depends on who asks (SEC-1): no shared cache may reuse it.
+    res.setHeader('Vary', access ? 'Accept-Events, Authorization' : 'Accept-Events');
+    res.setHeader('Cache-Control', access ? 'private, no-cache' : 'no-cache');
     res.setHeader('Allow', allowed(path));
     // WES discovery: a container advertises its change feed and snapshot.
     if (wes && isContainerPath(path)) res.setHeader('Link', wesLinks(path));
@@ -612,6 +685,9 @@ export function createResourceServer(options: ResourceServerOptions) {
     handle(req: IncomingMessage, res: ServerResponse): void {
       handle(req, res).catch((err: unknown) => {
         const extra = err instanceof HttpErrorWithHeaders ? [...err.extra] : [];
+        // A would-be stream has no CORS headers set yet (see handle()).
+        if (!res.headersSent && !res.hasHeader('access-control-allow-origin'))
+          extra.unshift(...corsHeaders);
         // The database is down (PostgreSQL): it comes back by itself; ask to retry.
         if (err instanceof StoreError ? err.code === 'STORE_UNAVAILABLE' : isUnavailable(err))
           extra.push(['Retry-After', '5']);
@@ -629,8 +705,8 @@ export function createResourceServer(options: ResourceServerOptions) {
       void follower?.close();
       wes?.close();
       clearInterval(pruneTimer);
-      for (const w of held) clearTimeout(w.stall);
-      engine.hub.closeAll();
+      announcer.close();
+      engine.close();
     },
   };
 }
@@ -642,8 +718,9 @@ class HttpErrorWithHeaders extends HttpError {
     code: string,
     message: string,
     readonly extra: Array<[string, string]>,
+    headers: Record<string, string> = {},
   ) {
-    super(status, code, message);
+    super(status, code, message, headers);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   MemoryHistory,
   prepListener,
   StoreHistory,
+  type AccessPolicy,
   type Prep,
   type WriterResponse,
 } from '../../src/server/index.js';
@@ -176,6 +177,54 @@ test('N822-6 a POST to a container: its subscribers get Content-Location and its
       assert.equal(own!.method, 'POST');
       assert.equal(own!.contentLocation, undefined);
       assert.equal(own!.eventId, n!.eventId);
+    },
+  );
+  prep.close();
+});
+
+test('SEC-1 createPrep({ access }): the subscribe right and a container’s members are the principal’s', async () => {
+  // Bearer "alice" may subscribe anywhere but not hear of /c/secret; anonymous may not subscribe.
+  const access: AccessPolicy = {
+    identify: (headers) => {
+      const auth = headers.authorization;
+      if (auth === undefined) return null;
+      if (auth === 'Bearer alice') return 'alice';
+      throw new Error('unknown token');
+    },
+    allows: (principal, right, path) =>
+      principal === 'alice' && !(right === 'read' && path.startsWith('/c/secret')),
+  };
+  const prep = createPrep({ access });
+  await withHttp(
+    (req, res) =>
+      prep.serve(req, res, {
+        base: { headers: { 'Content-Type': 'application/json' }, body: '[]' },
+      }),
+    async (port, clients) => {
+      const c = await connect(port, clients);
+      c.send(
+        { method: 'GET', path: '/c/', headers: { 'Accept-Events': '"prep"' } },
+        {
+          method: 'GET',
+          path: '/c/',
+          headers: { 'Accept-Events': '"prep"', Authorization: 'Bearer mallory' },
+        },
+      );
+      // The app served the base; the stream is refused to anonymous and unknown credentials.
+      for (const i of [0, 1]) {
+        const r = await c.response(i);
+        assert.equal(r.status, 200);
+        assert.equal(r.get('events'), 'protocol="prep", status=403');
+      }
+      const alice = await rawStream(port, clients, '/c/', {
+        'Accept-Events': '"prep"',
+        Authorization: 'Bearer alice',
+      });
+      prep.notify({ method: 'POST', path: '/c/', contentLocation: '/c/secret', etag: '"c1"' });
+      prep.notify({ method: 'POST', path: '/c/', contentLocation: '/c/open', etag: '"c2"' });
+      const [n] = (await waitForNotifications(alice.client, 1)).notifications;
+      assert.equal(n!.contentLocation, '/c/open');
+      assert.equal(prep.engine.hub.stats.subscriptions, 1);
     },
   );
   prep.close();

@@ -64,6 +64,17 @@ test('SEC-4 CORS responses expose Events, Accept-Events and ETag, on streams and
   expectExposed(missing, 'a 404');
   const sub = await subscribe(t, `${url}/doc`, { Origin: ORIGIN });
   expectExposed(sub.response, 'the notifications response');
+  // A GET asking for notifications that does not become a stream still gets them.
+  for (const [path, acceptEvents] of [
+    ['/missing', '"prep"'],
+    ['/doc', '"not-prep"'],
+  ] as const) {
+    const res = await fetch(`${url}${path}`, {
+      headers: { Origin: ORIGIN, 'Accept-Events': acceptEvents },
+    });
+    await res.arrayBuffer();
+    expectExposed(res, `GET ${path} with Accept-Events: ${acceptEvents} (${res.status})`);
+  }
   assert.match(sub.response.headers.get('events') ?? '', /protocol="prep"/);
 });
 

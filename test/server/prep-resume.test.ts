@@ -161,9 +161,10 @@ test('EXT-1 a resume racing with writes gets every event exactly once, in order'
   });
 });
 
-test("EXT-1 an event replayed from the log is not sent again when its writer's response completes later", async () => {
+test("N822-3 EXT-1 a write still held for its writer is not replayed: it goes out live, once, after the writer's response", async () => {
   await withServer({}, async (srv) => {
     await srv.put('/doc', bigDoc(20, { v: 0 }));
+    await srv.put('/other', { v: 0 });
     const from = await latestId(srv, '/doc');
     // Committed, not yet announced.
     const { writer } = await stuckWriter(srv, '/doc', JSON.stringify(bigDoc(20, { v: 1 })));
@@ -171,16 +172,51 @@ test("EXT-1 an event replayed from the log is not sent again when its writer's r
       'Accept-Events': withDelta('application/merge-patch+json'),
       'Last-Event-ID': from,
     });
-    await client.waitFor(() => prepOf(response).notifications.length === 1, 'the replay');
+    // A write elsewhere makes its round trip and reaches its subscriber meanwhile.
+    const marker = await rawSubscribe(srv, '/other');
+    await srv.put('/other', { v: 1 });
+    await marker.client.waitFor(() => prepOf(marker.response).notifications.length === 1, 'marker');
+    assert.equal(prepOf(response).part1!.body.length, 0, 'EXT-1: no body');
+    assert.equal(prepOf(response).notifications.length, 0, 'not before its response');
     writer.resume();
-    await writer.response(1);
+    const put = await writer.response(1);
     await srv.request('/doc', { method: 'DELETE' });
     await client.response(0);
+    const got = prepOf(response).notifications;
     assert.deepEqual(
-      prepOf(response).notifications.map((n) => n.method),
+      got.map((n) => n.method),
       ['PUT', 'DELETE'],
     );
-    assert.deepEqual(JSON.parse(text(prepOf(response).notifications[0]!.delta!.body)), { v: 1 });
+    assert.equal(got[0]!.etag, put.get('etag'));
+    assert.deepEqual(JSON.parse(text(got[0]!.delta!.body)), { v: 1 });
+  });
+});
+
+test("N822-3 EXT-1 a container resumes past a member's held write: the later member's change is replayed, the held one goes out live, each once", async () => {
+  await withServer({}, async (srv) => {
+    await srv.request('/c/', { method: 'PUT' });
+    await srv.put('/c/a', { v: 0 });
+    const from = await latestId(srv, '/c/', true);
+    // /c/a committed, held for its writer; then /c/b committed and announced.
+    const { writer } = await stuckWriter(srv, '/c/a', '{"v":1}');
+    await srv.put('/c/b', { v: 0 });
+    const { client, response } = await rawSubscribe(srv, '/c/', {
+      'Accept-Events': withDelta(),
+      'Last-Event-ID': from,
+    });
+    await client.waitFor(() => prepOf(response).notifications.length === 1, 'the replay');
+    assert.equal(prepOf(response).notifications[0]!.contentLocation, '/c/b');
+    writer.resume();
+    await writer.response(1);
+    // A last write: once it is in, anything sent twice would be before it.
+    await srv.put('/c/b', { v: 1 });
+    await client.waitFor(() => prepOf(response).notifications.length >= 3, 'three notifications');
+    const got = prepOf(response).notifications;
+    assert.deepEqual(
+      got.map((n) => `${n.method} ${n.contentLocation}`),
+      ['PUT /c/b', 'PUT /c/a', 'PUT /c/b'],
+    );
+    assert.equal(new Set(got.map((n) => n.eventId)).size, 3);
   });
 });
 

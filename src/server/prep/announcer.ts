@@ -32,6 +32,14 @@ export interface AnnouncerOptions {
    * is disconnected. Default 10 000 ms.
    */
   writerStallMs?: number;
+  /**
+   * Whether a held change also holds later changes to other members of its container, so
+   * the container's subscribers get them in commit order. Default true. Off, a writer that
+   * does not take its response holds up only its own resource's notifications, not its
+   * whole container's (the root's: everyone's) for `writerStallMs`; a container's streams may
+   * then get a member's notification before an older one of another member.
+   */
+  holdsContainers?: boolean;
 }
 
 /**
@@ -51,6 +59,7 @@ export interface AnnouncerOptions {
 export class Announcer {
   readonly #hub: Hub;
   readonly #stallMs: number;
+  readonly #containers: boolean;
   /** Changes not yet announced, in commit order. */
   readonly #held: HeldWrite[] = [];
   readonly #heldSeqs = new Set<number>();
@@ -58,11 +67,17 @@ export class Announcer {
   constructor(hub: Hub, options: AnnouncerOptions = {}) {
     this.#hub = hub;
     this.#stallMs = options.writerStallMs ?? 10_000;
+    this.#containers = options.holdsContainers ?? true;
   }
 
   /** Whether the event of this seq is committed but not announced yet. */
   isHeld(seq: number): boolean {
     return this.#heldSeqs.has(seq);
+  }
+
+  /** The seq of the oldest change not announced yet, if any. */
+  oldestHeld(): number | undefined {
+    return this.#held[0]?.events[0]?.seq;
   }
 
   /** Changes waiting for their writers' responses. */
@@ -80,7 +95,7 @@ export class Announcer {
     const paths = new Set<string>();
     for (const e of events) {
       paths.add(e.path);
-      if (e.parent !== null) paths.add(e.parent);
+      if (e.parent !== null && this.#containers) paths.add(e.parent);
       this.#heldSeqs.add(e.seq);
     }
     const write: HeldWrite = {
@@ -174,4 +189,14 @@ function disconnect(res: WriterResponse): void {
   const socket = http1Socket(res);
   if (socket) socket.destroy();
   else res.destroy();
+}
+
+/**
+ * The events a replay may send (RSP-5, EXT-1, and the gap between reading a base and
+ * subscribing): not those still held for their writers' responses (N822-3), which go out
+ * live. A replay then counts as sent only below the oldest held one (`oldestHeld` of
+ * `EventHistory`), so that live one is not taken for a repeat.
+ */
+export function withoutHeld(events: HubEvent[], isHeld: (seq: number) => boolean): HubEvent[] {
+  return events.some((e) => isHeld(e.seq)) ? events.filter((e) => !isHeld(e.seq)) : events;
 }

@@ -11,7 +11,14 @@ import {
   serializePrepAdvertisement,
   type NotificationOffer,
 } from '../../core/events/index.js';
-import { Hub, type HubEvent, type HubOptions, type NotificationFormat } from './hub.js';
+import type { AccessPolicy } from '../auth/access.js';
+import {
+  Hub,
+  type HubEvent,
+  type HubOptions,
+  type NotificationFormat,
+  type Subscription,
+} from './hub.js';
 import type { StreamSink } from './sink.js';
 import {
   createNodeTransport,
@@ -44,6 +51,12 @@ export interface EventHistory {
     afterSeq: number,
     withStates: boolean,
   ): Promise<HubEvent[] | undefined>;
+  /**
+   * The seq of the oldest committed event not announced yet (N822-3: its writer's response is
+   * not sent), which `eventsAfter` leaves out. A replay counts as sent only below it, so the
+   * live notification is not taken for a repeat. Absent: none is ever held back.
+   */
+  oldestHeld?(): number | undefined;
 }
 
 /** Subscription limits (SEC-2), each answered with an `Events` status, never a crash. */
@@ -54,6 +67,18 @@ export interface SubscriptionLimits {
   maxPerClient?: number;
   /** Open streams per resource. Default 50 000; beyond it, status 503. */
   maxPerResource?: number;
+  /**
+   * Open streams per authenticated principal (token), on top of the per-address bound; an
+   * access policy may set it per principal (`limitsOf`). Default 1000; beyond it, status 429.
+   */
+  maxPerPrincipal?: number;
+  /**
+   * Identical streams (same address, principal, resource and format) of an authenticated
+   * principal: a few tabs are fine, a reconnect loop that never closes is not. Anonymous
+   * clients are not told apart behind one address (NAT), so for them only `maxPerClient`
+   * applies. Default 8; beyond it, status 429.
+   */
+  maxIdentical?: number;
   /** The `Retry-After` seconds sent with 429 and 503. Default 5. */
   retryAfter?: number;
 }
@@ -62,6 +87,12 @@ export interface EngineOptions extends HubOptions {
   /** The notification formats offered; default `message/rfc822` with every delta type. */
   formats?: readonly NotificationOffer[];
   limits?: SubscriptionLimits;
+  /**
+   * Who may subscribe to what (SEC-1). Default none: everyone may. With one, a stream needs
+   * the `subscribe` right, a container's stream hears only of members its principal may
+   * read, and streams whose rights are revoked (`onChange`) are closed.
+   */
+  access?: AccessPolicy;
 }
 
 /** The base response: what the same GET would return without notifications. */
@@ -80,6 +111,8 @@ export interface StreamTarget {
   isContainer: boolean;
   /** The client, for the per-client limit (SEC-2). */
   client: string;
+  /** Who is asking (the access policy's `identify`); null or absent: anonymous. */
+  principal?: string | null;
   /** The history's `lastSeq()`, read before the base representation was. */
   afterSeq: number;
   history: EventHistory;
@@ -108,7 +141,13 @@ export class PrepEngine {
   readonly formats: readonly NotificationOffer[];
   readonly limits: Required<SubscriptionLimits>;
   readonly advertisement: string;
+  readonly access: AccessPolicy | undefined;
   readonly #perClient = new Map<string, number>();
+  readonly #perPrincipal = new Map<string, number>();
+  readonly #identical = new Map<string, number>();
+  /** With an access policy: every open stream's principal, re-checked when rights change. */
+  readonly #principals = new Map<Subscription, string | null>();
+  readonly #unwatch: (() => void) | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.hub = new Hub(options);
@@ -117,10 +156,34 @@ export class PrepEngine {
       maxSubscriptions: options.limits?.maxSubscriptions ?? 100_000,
       maxPerClient: options.limits?.maxPerClient ?? 1000,
       maxPerResource: options.limits?.maxPerResource ?? 50_000,
+      maxPerPrincipal: options.limits?.maxPerPrincipal ?? 1000,
+      maxIdentical: options.limits?.maxIdentical ?? 8,
       retryAfter: options.limits?.retryAfter ?? 5,
     };
+    this.access = options.access;
+    this.#unwatch = this.access?.onChange?.(() => this.recheck());
     // DSC-1: advertise what we can send; computed once.
     this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
+  }
+
+  /**
+   * SEC-1: closes, cleanly (both close delimiters, RSP-7), every open stream whose principal
+   * may no longer read or subscribe to its resource. Called when the policy's rights change.
+   */
+  recheck(): void {
+    const access = this.access;
+    if (!access) return;
+    for (const [sub, principal] of [...this.#principals]) {
+      const path = sub.channel.path;
+      if (!access.allows(principal, 'read', path) || !access.allows(principal, 'subscribe', path))
+        this.hub.close(sub, 'revoked');
+    }
+  }
+
+  /** Stops listening to the policy and closes every stream (RSP-7). */
+  close(): void {
+    this.#unwatch?.();
+    this.hub.closeAll();
   }
 
   /**
@@ -136,7 +199,7 @@ export class PrepEngine {
     method: string,
     headers: IncomingHttpHeaders,
     baseStatus: number,
-    target: { path: string; client: string },
+    target: { path: string; client: string; principal?: string | null },
   ): Negotiation {
     // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
     if (method !== 'GET') return { kind: 'ignore' };
@@ -145,6 +208,10 @@ export class PrepEngine {
     const prep = selectProtocol(entries, ['prep']);
     if (!prep) return { kind: 'ignore' }; // REQ-4: prep absent or q=0; HDR-4: unknown ones
     if (!STREAMABLE.has(baseStatus)) return { kind: 'refuse', status: 412 }; // ERR-2
+    const principal = target.principal ?? null;
+    // SEC-1, ERR-3: may read (the base is served) but not subscribe.
+    if (this.access && !this.access.allows(principal, 'subscribe', target.path))
+      return { kind: 'refuse', status: 403 };
     // REQ-3: event fields we do not know are ignored; only `accept` matters here.
     const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
     if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
@@ -153,10 +220,21 @@ export class PrepEngine {
       return { kind: 'refuse', status: 503, retryAfter };
     if ((this.#perClient.get(target.client) ?? 0) >= this.limits.maxPerClient)
       return { kind: 'refuse', status: 429, retryAfter };
-    if (this.hub.subscriberCount(target.path) >= this.limits.maxPerResource)
-      return { kind: 'refuse', status: 503, retryAfter };
     const format: NotificationFormat = { type: choice.type };
     if (choice.delta !== undefined) format.delta = choice.delta;
+    if (principal !== null) {
+      const max =
+        this.access?.limitsOf?.(principal)?.maxSubscriptions ?? this.limits.maxPerPrincipal;
+      if ((this.#perPrincipal.get(principal) ?? 0) >= max)
+        return { kind: 'refuse', status: 429, retryAfter };
+      // SEC-2 "coalesce or refuse repeats": we refuse; a stream cannot be shared between two
+      // responses, and a client that needs more of the same is looping.
+      const key = identicalKey(target.client, principal, target.path, format);
+      if ((this.#identical.get(key) ?? 0) >= this.limits.maxIdentical)
+        return { kind: 'refuse', status: 429, retryAfter };
+    }
+    if (this.hub.subscriberCount(target.path) >= this.limits.maxPerResource)
+      return { kind: 'refuse', status: 503, retryAfter };
     return { kind: 'stream', format, varyAccept: choice.varyAccept };
   }
 
@@ -233,7 +311,12 @@ export class PrepEngine {
     const head: Array<[string, string]> = [
       ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
       ['Events', events],
-      ['Vary', lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events'],
+      // With a policy, what a stream holds depends on who asks (SEC-1).
+      [
+        'Vary',
+        (lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events') +
+          (this.access ? ', Authorization' : ''),
+      ],
       ['Accept-Events', this.advertisement],
       ['Cache-Control', 'no-store'],
       // Reverse proxies (nginx) must not buffer a stream.
@@ -247,7 +330,12 @@ export class PrepEngine {
     // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
     const sink: StreamSink = transport.open(head);
 
-    this.#perClient.set(target.client, (this.#perClient.get(target.client) ?? 0) + 1);
+    const principal = target.principal ?? null;
+    const identical =
+      principal !== null ? identicalKey(target.client, principal, path, format) : undefined;
+    count(this.#perClient, target.client, 1);
+    if (principal !== null) count(this.#perPrincipal, principal, 1);
+    if (identical !== undefined) count(this.#identical, identical, 1);
     const sub = this.hub.subscribe({
       path,
       isContainer,
@@ -256,10 +344,17 @@ export class PrepEngine {
       afterSeq: resumeFrom,
       mixed,
     });
+    const access = this.access;
+    if (access) {
+      this.#principals.set(sub, principal);
+      // SEC-1: a container's stream never tells of a member its principal may not read.
+      if (isContainer) sub.canSee = (member) => access.allows(principal, 'read', member);
+    }
     sub.onClose = () => {
-      const n = (this.#perClient.get(target.client) ?? 1) - 1;
-      if (n <= 0) this.#perClient.delete(target.client);
-      else this.#perClient.set(target.client, n);
+      count(this.#perClient, target.client, -1);
+      if (principal !== null) count(this.#perPrincipal, principal, -1);
+      if (identical !== undefined) count(this.#identical, identical, -1);
+      this.#principals.delete(sub);
     };
     // RSP-8: a client that goes away frees everything held for it.
     transport.onClose(() => this.hub.close(sub, 'client'));
@@ -280,7 +375,11 @@ export class PrepEngine {
         resumeFrom,
         format.delta !== undefined,
       );
-      if (missed && missed.length > 0 && sub.state === 'pending') this.hub.queueFor(sub, missed);
+      if (missed && missed.length > 0 && sub.state === 'pending') {
+        this.hub.queueFor(sub, missed);
+        const held = history.oldestHeld?.();
+        if (held !== undefined) sub.replayedTo = Math.min(sub.replayedTo, held - 1);
+      }
     } finally {
       this.hub.activate(sub);
     }
@@ -300,6 +399,22 @@ function splitAfterDelimiters(opening: Uint8Array, mixed: string): Uint8Array[] 
   if (at < first) return [bytes];
   const second = at + 4 + mixed.length;
   return [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+}
+
+/** Adds `delta` to a counter, forgetting it at zero (bounded maps). */
+function count(map: Map<string, number>, key: string, delta: number): void {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+}
+
+function identicalKey(
+  client: string,
+  principal: string,
+  path: string,
+  format: NotificationFormat,
+): string {
+  return `${client}\0${principal}\0${path}\0${format.type}\0${format.delta ?? ''}`;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

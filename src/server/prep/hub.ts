@@ -106,6 +106,14 @@ export class Subscription {
   replayedTo = 0;
   /** Called once when the subscription ends, whatever the reason. */
   onClose: ((reason: CloseReason) => void) | undefined;
+  /**
+   * SEC-1: which members this container subscriber may hear of; unset, all (and it keeps the
+   * shared pre-framed writes). Asked only for member parts.
+   */
+  canSee: ((member: string) => boolean) | undefined = undefined;
+  /** The broadcast that last reached it, and how many of its parts it got (each once). */
+  job: BroadcastJob | undefined = undefined;
+  sent = 0;
 
   constructor(
     readonly channel: Channel,
@@ -118,10 +126,11 @@ export class Subscription {
   }
 }
 
-type PendingPart = [seq: number, raw: Uint8Array, closes: boolean];
+/** `member`: the member a container's part is about (N822-6), for `canSee`; else null. */
+type PendingPart = [seq: number, raw: Uint8Array, closes: boolean, member: string | null];
 
 /** Why a subscription ended. */
-export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown';
+export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown' | 'revoked';
 
 /**
  * The subscribers of one resource in one negotiated format. Every notification is rendered
@@ -133,7 +142,9 @@ export class Channel {
   readonly digest: string;
   lastSentAt: number;
   #keepAlive: [Uint8Array, Buffer] | undefined;
-  /** Parts rendered in the current round. */
+  /** The broadcast under way; parts that arrive meanwhile join it. */
+  job: BroadcastJob | undefined = undefined;
+  /** Parts waiting behind a broadcast that ends the streams (RSP-7): the next one. */
   round: PendingPart[] = [];
 
   constructor(
@@ -159,7 +170,8 @@ export class Channel {
 /**
  * The fan-out hub (DESIGN.md, "Fan-out: what makes it fast"):
  * - each event is rendered once per channel (resource × format × delta type);
- * - all parts a channel gets in one turn are coalesced into one write per subscriber;
+ * - all parts a channel gets in one turn are coalesced into one write per subscriber, and
+ *   parts that arrive while its broadcast runs join it for the subscribers not reached yet;
  * - every subscriber has a bounded queue; one that falls behind is closed cleanly;
  * - broadcast loops yield to the event loop every `writesPerTurn` writes;
  * - keep-alive is an empty digest part sent on one timer, reset by real traffic;
@@ -167,11 +179,12 @@ export class Channel {
  */
 export class Hub {
   readonly #channels = new Map<string, Map<string, Channel>>();
-  readonly #queue: HubEvent[] = [];
+  /** Broadcast passes to run, in order (a job comes back for another pass when it grew). */
+  readonly #passes: Array<BroadcastJob | undefined> = [];
+  #passHead = 0;
+  #running = false;
   readonly #expiry: Subscription[] = [];
   #expiryHead = 0;
-  #scheduled = false;
-  #broadcasting = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
     deltaLimits: HubOptions['deltaLimits'] | undefined;
@@ -254,7 +267,12 @@ export class Hub {
     for (const e of events) {
       sub.replayedTo = Math.max(sub.replayedTo, e.seq);
       const role = e.path === sub.channel.path ? ROLE_SELF : ROLE_MEMBER;
-      sub.pending.push([e.seq, this.#render(sub.channel, e, role), closesStream(e, role)]);
+      sub.pending.push([
+        e.seq,
+        this.#render(sub.channel, e, role),
+        closesStream(e, role),
+        role === ROLE_MEMBER ? e.path : null,
+      ]);
     }
   }
 
@@ -279,8 +297,8 @@ export class Hub {
     let last = sub.afterSeq;
     let closing = false;
     const parts: Uint8Array[] = [];
-    for (const [seq, raw, closes] of pending) {
-      if (seq <= last) continue;
+    for (const [seq, raw, closes, member] of pending) {
+      if (seq <= last || !visible(sub, member)) continue;
       last = seq;
       parts.push(raw);
       if (closes) {
@@ -313,10 +331,17 @@ export class Hub {
     return parts.length;
   }
 
-  /** Queues committed events; they go out on the next turn, coalesced per channel. */
+  /**
+   * Renders committed events once per channel and queues them; they go out from the next
+   * turn on, coalesced per channel: a channel's broadcast under way takes them along for the
+   * subscribers it has not reached yet (the others get them in its next pass).
+   */
   publish(events: readonly HubEvent[]): void {
     if (events.length === 0) return;
-    for (const e of events) this.#queue.push(e);
+    for (const e of events) {
+      this.#collect(e.path, e, ROLE_SELF);
+      if (e.parent !== null) this.#collect(e.parent, e, ROLE_MEMBER);
+    }
     this.#schedule();
   }
 
@@ -383,115 +408,178 @@ export class Hub {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#broadcasting) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#round();
-    });
+    if (this.#running) return;
+    this.#running = true;
+    // One more turn before starting: writes of a burst that reached the socket just after
+    // this one was read join the round (a poll without waiting; microseconds when idle).
+    setImmediate(() => setImmediate(() => this.#round()));
   }
 
-  /** One round: render the queued events per channel, then broadcast, yielding as needed. */
+  /**
+   * Runs the queued broadcast passes, yielding every `writesPerTurn` subscribers. A pass
+   * takes every part its job holds when it reaches a subscriber; a job that grew during its
+   * pass runs another one for the subscribers reached before (each gets only what it lacks).
+   */
   #round(): void {
-    const events = this.#queue.splice(0);
-    if (events.length === 0) return;
-    const touched: Channel[] = [];
-    for (const e of events) {
-      this.#collect(e.path, e, ROLE_SELF, touched);
-      if (e.parent !== null) this.#collect(e.parent, e, ROLE_MEMBER, touched);
-    }
-    if (touched.length === 0) return;
-    this.#broadcasting = true;
-    const jobs = touched.map((ch) => this.#job(ch));
-    this.#runJobs(jobs, 0);
-  }
-
-  #collect(path: string, e: HubEvent, role: number, touched: Channel[]): void {
-    const byFormat = this.#channels.get(path);
-    if (!byFormat) return;
-    for (const ch of byFormat.values()) {
-      if (ch.round.length === 0) touched.push(ch);
-      ch.round.push([e.seq, this.#render(ch, e, role), closesStream(e, role)]);
-    }
-  }
-
-  #job(ch: Channel): BroadcastJob {
-    let round = ch.round;
-    ch.round = [];
-    // RSP-7: the stream ends right after a DELETE's notification; later parts of the same
-    // round (the resource created again) are not for these subscribers.
-    const cut = round.findIndex((r) => r[2]);
-    if (cut >= 0 && cut < round.length - 1) round = round.slice(0, cut + 1);
-    const raws = round.map((r) => r[1]);
-    // RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks
-    // still leave in one socket write. Raw sinks get the parts one write each.
-    const framed =
-      raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r)));
-    const closes = cut >= 0;
-    let minSeq = Infinity;
-    for (const r of round) minSeq = Math.min(minSeq, r[0]);
-    ch.lastSentAt = this.#options.now();
-    return { ch, round, raws, framed, closes, minSeq, it: ch.subscribers.values() };
-  }
-
-  #runJobs(jobs: BroadcastJob[], index: number): void {
     let budget = this.#options.writesPerTurn;
     const maxQueue = this.#options.maxQueueBytes;
     const checkAlways = maxQueue < SOCKET_HIGH_WATER_MARK;
-    while (index < jobs.length) {
-      const job = jobs[index]!;
+    const passes = this.#passes;
+    while (this.#passHead < passes.length) {
+      const job = passes[this.#passHead]!;
+      if (!job.it) {
+        job.it = job.ch.subscribers.values();
+        job.ch.lastSentAt = this.#options.now();
+      }
       for (;;) {
         if (budget-- <= 0) {
-          setImmediate(() => this.#runJobs(jobs, index));
+          setImmediate(() => this.#round());
           return;
         }
         const next = job.it.next();
         if (next.done) break;
-        const sub = next.value;
-        if (sub.state === 'pending') {
-          sub.pending ??= [];
-          for (const part of job.round) sub.pending.push(part);
-          continue;
-        }
-        if (sub.state !== 'live') continue;
-        const sink = sub.sink;
-        if (sink.closed) {
-          this.close(sub, 'client');
-          continue;
-        }
-        let closes = job.closes;
-        // socket.write() says false once its buffer passes the high-water mark (16 KiB): only
-        // then can a subscriber be over a larger queue bound, so only then is it worth asking.
-        let full = checkAlways;
-        if (job.minSeq > sub.afterSeq) {
-          if (sink.framing === 'chunked') {
-            full = !sink.write(job.framed) || full;
-            this.stats.writes++;
-          } else {
-            this.stats.writes += this.#writeParts(sink, job.raws);
-            full = true;
-          }
-          this.stats.deliveries += job.round.length;
-        } else {
-          // Its base already reflects some of these events (their writers' responses were
-          // still on their way when it read the representation): those are not news.
-          const fresh = job.round.filter((r) => r[0] > sub.afterSeq);
-          if (fresh.length === 0) continue;
-          this.stats.writes += this.#writeParts(
-            sink,
-            fresh.map((r) => r[1]),
-          );
-          this.stats.deliveries += fresh.length;
-          closes = fresh.some((r) => r[2]);
-          full = true;
-        }
-        if (closes) this.close(sub, 'deleted');
-        else if (full && sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
+        this.#deliver(job, next.value, maxQueue, checkAlways);
       }
-      index++;
+      job.it = undefined;
+      passes[this.#passHead++] = undefined;
+      if (job.again) {
+        job.again = false;
+        passes.push(job);
+      } else this.#finish(job);
+      // Under steady traffic the list never drains: drop the consumed head now and then.
+      if (this.#passHead > 1024 && this.#passHead * 2 > passes.length) {
+        passes.splice(0, this.#passHead);
+        this.#passHead = 0;
+      }
     }
-    this.#broadcasting = false;
-    if (this.#queue.length > 0) this.#schedule();
+    passes.length = 0;
+    this.#passHead = 0;
+    this.#running = false;
+  }
+
+  #collect(path: string, e: HubEvent, role: number): void {
+    const byFormat = this.#channels.get(path);
+    if (!byFormat) return;
+    for (const ch of byFormat.values())
+      this.#enqueue(ch, [
+        e.seq,
+        this.#render(ch, e, role),
+        closesStream(e, role),
+        role === ROLE_MEMBER ? e.path : null,
+      ]);
+  }
+
+  /** Adds a part to the channel's broadcast, starting one if none is under way. */
+  #enqueue(ch: Channel, part: PendingPart): void {
+    const job = ch.job;
+    if (!job) {
+      ch.job = {
+        ch,
+        parts: [part],
+        closes: part[2],
+        it: undefined,
+        again: false,
+        from: new Map(),
+      };
+      this.#passes.push(ch.job);
+    } else if (job.closes) {
+      // RSP-7: its streams end with that DELETE; later parts (the resource created again)
+      // are for whoever subscribes after, in the next broadcast.
+      ch.round.push(part);
+    } else {
+      job.parts.push(part);
+      job.closes = part[2];
+      // Subscribers this pass already reached need another pass for it.
+      if (job.it) job.again = true;
+    }
+  }
+
+  /** A channel's broadcast reached everyone: the parts waiting behind it start the next. */
+  #finish(job: BroadcastJob): void {
+    const ch = job.ch;
+    ch.job = undefined;
+    // Subscribers still point at it (`sub.job`), but it never runs again: free its bytes.
+    job.from.clear();
+    job.parts = [];
+    if (ch.round.length === 0) return;
+    const waiting = ch.round;
+    ch.round = [];
+    for (const part of waiting) this.#enqueue(ch, part);
+  }
+
+  /** Sends one subscriber the parts of `job` it has not had yet. */
+  #deliver(job: BroadcastJob, sub: Subscription, maxQueue: number, checkAlways: boolean): void {
+    const len = job.parts.length;
+    const from = sub.job === job ? sub.sent : 0;
+    if (from >= len) return;
+    sub.job = job;
+    sub.sent = len;
+    if (sub.state === 'pending') {
+      sub.pending ??= [];
+      for (let i = from; i < len; i++) sub.pending.push(job.parts[i]!);
+      return;
+    }
+    if (sub.state !== 'live') return;
+    const sink = sub.sink;
+    if (sink.closed) {
+      this.close(sub, 'client');
+      return;
+    }
+    const tail = this.#tail(job, from);
+    // A part that ends the streams is always a job's last (nothing joins after it).
+    let closes = job.closes;
+    // socket.write() says false once its buffer passes the high-water mark (16 KiB): only
+    // then can a subscriber be over a larger queue bound, so only then is it worth asking.
+    let full = checkAlways;
+    if (tail.minSeq > sub.afterSeq && sub.canSee === undefined) {
+      if (sink.framing === 'chunked') {
+        full = !sink.write(tail.framed) || full;
+        this.stats.writes++;
+      } else {
+        this.stats.writes += this.#writeParts(sink, tail.raws);
+        full = true;
+      }
+      this.stats.deliveries += tail.raws.length;
+    } else {
+      // Its base already reflects some of these events (their writers' responses were
+      // still on their way when it read the representation): those are not news. Nor are
+      // members it may not read (SEC-1).
+      const fresh = job.parts.slice(from).filter((r) => r[0] > sub.afterSeq && visible(sub, r[3]));
+      if (fresh.length === 0) return;
+      this.stats.writes += this.#writeParts(
+        sink,
+        fresh.map((r) => r[1]),
+      );
+      this.stats.deliveries += fresh.length;
+      closes = fresh.some((r) => r[2]);
+      full = true;
+    }
+    if (closes) this.close(sub, 'deleted');
+    else if (full && sink.bufferedBytes > maxQueue) this.close(sub, 'slow');
+  }
+
+  /**
+   * The parts of `job` from index `from` on, framed once for everyone who lacks just those.
+   * RSP-6: each part is its own chunk, so every delimiter ends a chunk; several chunks still
+   * leave in one socket write. Raw sinks get the parts one write each.
+   */
+  #tail(job: BroadcastJob, from: number): JobTail {
+    const len = job.parts.length;
+    let tail = job.from.get(from);
+    if (tail?.len === len) return tail;
+    const parts = job.parts.slice(from);
+    const raws = parts.map((r) => r[1]);
+    let minSeq = Infinity;
+    for (const r of parts) minSeq = Math.min(minSeq, r[0]);
+    tail = {
+      len,
+      raws,
+      framed:
+        raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r))),
+      minSeq,
+    };
+    job.from.set(from, tail);
+    return tail;
   }
 
   /** Renders one event for one channel: the notification message in a digest part. */
@@ -578,17 +666,35 @@ export class Hub {
   }
 }
 
+/** One channel's broadcast: its parts, which grow until the last subscriber is reached. */
 interface BroadcastJob {
   ch: Channel;
-  round: PendingPart[];
-  /** The round's parts, for raw sinks (one write each). */
-  raws: Uint8Array[];
-  /** The round's parts as HTTP/1.1 chunks, for chunked sinks (one write). */
-  framed: Buffer;
+  /** In the order published; a part that ends the streams (RSP-7) is the last one. */
+  parts: PendingPart[];
   closes: boolean;
-  /** The oldest event of the round: subscribers whose base is older get it all. */
+  /** The pass under way. */
+  it: Iterator<Subscription> | undefined;
+  /** Parts arrived during the pass: those it reached before need another. */
+  again: boolean;
+  /** Framed tails by start index: everyone reached at the same point shares one buffer. */
+  from: Map<number, JobTail>;
+}
+
+/** The parts of a job from some index on, as one write. */
+interface JobTail {
+  /** The job's part count when it was built. */
+  len: number;
+  /** The parts, for raw sinks (one write each). */
+  raws: Uint8Array[];
+  /** The parts as HTTP/1.1 chunks, for chunked sinks (one write). */
+  framed: Buffer;
+  /** The oldest event of these: subscribers whose base is older get them all. */
   minSeq: number;
-  it: Iterator<Subscription>;
+}
+
+/** SEC-1: whether a part may go to `sub` (only member parts are filtered, and only if asked). */
+function visible(sub: Subscription, member: string | null): boolean {
+  return member === null || sub.canSee === undefined || sub.canSee(member);
 }
 
 /** RSP-7: a DELETE of the resource itself ends its streams right after its notification. */

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { AccessPolicy } from '../auth/access.js';
 import type { WriteResult } from '../../store/index.js';
 import { StoreHistory } from '../store-history.js';
-import { Announcer, type AnnouncerOptions, type WriterResponse } from './announcer.js';
+import { Announcer, withoutHeld, type AnnouncerOptions, type WriterResponse } from './announcer.js';
 import { beforeHead, captureResponse, type CapturedResponse } from './capture.js';
 import type { ResourceChange } from './change.js';
 import {
@@ -196,7 +197,10 @@ export function createPrep(options: PrepOptions = {}): Prep {
     seqOf: (id) => history.seqOf(id),
     async eventsAfter(path, isContainer, afterSeq, withStates) {
       const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
-      return events?.filter((e) => !announcer.isHeld(e.seq));
+      return events && withoutHeld(events, (seq) => announcer.isHeld(seq));
+    },
+    oldestHeld() {
+      return announcer.oldestHeld();
     },
   };
 
@@ -242,8 +246,12 @@ export function createPrep(options: PrepOptions = {}): Prep {
     const fields = entries(init.base.headers);
     const watched = watch(path);
     const client = clientOf(req);
+    // SEC-1: with an access policy, the subscribe right and a container's visible members
+    // are the principal's. The app answered the base itself; a credential the policy does not
+    // know only ever gets anonymous rights here.
+    const principal = principalOf(options.access, req.headers);
     const n: Negotiation = watched
-      ? engine.negotiate(method, req.headers, status, { path, client })
+      ? engine.negotiate(method, req.headers, status, { path, client, principal })
       : { kind: 'ignore' };
     if (n.kind === 'stream') {
       const part1: Array<[string, string]> = [];
@@ -257,6 +265,7 @@ export function createPrep(options: PrepOptions = {}): Prep {
         path,
         isContainer: init.isContainer,
         client,
+        principal,
         afterSeq: await init.afterSeq,
         history: view,
         headers: extra,
@@ -460,4 +469,16 @@ function addVary(res: NodeResponse, member: string): void {
   if (list.some((m) => m === '*' || m.toLowerCase() === member.toLowerCase())) return;
   list.push(member);
   res.setHeader('Vary', list.join(', '));
+}
+
+function principalOf(
+  access: AccessPolicy | undefined,
+  headers: IncomingHttpHeaders,
+): string | null {
+  if (!access) return null;
+  try {
+    return access.identify(headers);
+  } catch {
+    return null;
+  }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatHttpDate } from '../../core/http-date.js';
 import { isContainerPath, type Store } from '../../store/index.js';
 import { HttpError, problemOf } from '../http-error.js';
+import { authorize, type AccessPolicy } from '../auth/access.js';
 import { StoreHistory } from '../store-history.js';
 import { FeedIndex } from './feed-index.js';
 import { encodeDeterministic, entryPart, readEntries, type EntryNaming } from './feed-page.js';
@@ -62,6 +63,12 @@ export interface WesPublisherOptions {
   now?: () => number;
   /** `Access-Control-Allow-Origin`; `false` turns CORS off. Default `*`. */
   corsOrigin?: string | false;
+  /**
+   * Who may replicate what (SEC-1): a container's snapshot and feed reveal all its members,
+   * so they need the `replicate` right on it. With a policy every answer is
+   * `Cache-Control: private` and varies on `Authorization`. Default none: all public.
+   */
+  access?: AccessPolicy;
 }
 
 /**
@@ -123,6 +130,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   const url = (path: string): string => `${base}${path}`;
   const host = options.contentIdHost ?? (base ? new URL(base).host : 'localhost');
   const cors = options.corsOrigin ?? '*';
+  const access = options.access;
   const history = new StoreHistory(store);
   const naming: EntryNaming = {
     id: (seq) => history.eventId(seq),
@@ -216,6 +224,12 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     method: string,
   ): Promise<void> {
     const head = method === 'HEAD';
+    const principal = access ? access.identify(req.headers) : null;
+    /** SEC-1: the container's snapshot and feed need `replicate` on it. */
+    const guard = (container: string): void => {
+      if (access) authorize(access, principal, 'replicate', container);
+    };
+    if (r.kind === 'feed' || r.kind === 'archive' || r.kind === 'snapshot') guard(r.container);
     if (method === 'POST' && r.kind === 'snapshot') return postSnapshot(res, r.container);
     if (method !== 'GET' && method !== 'HEAD')
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
@@ -227,18 +241,20 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       case 'archive':
         return archive(req, res, r.container, r.epoch, r.k, head);
       case 'change':
-        return change(res, r.id);
+        return change(res, r.id, guard);
       case 'snapshot':
         return latestSnapshot(req, res, r.container, head);
       case 'snapshot-index': {
         const s = snapshots.byId(r.id);
         if (!s) throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
+        guard(s.container);
         return send(req, res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
         const part = s?.parts[r.n];
         if (!s || !part) throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
+        guard(s.container);
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
         return send(
@@ -346,7 +362,11 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   }
 
   /** WES-7: an entry's self link redirects to the page that holds it. */
-  async function change(res: ServerResponse, id: string): Promise<void> {
+  async function change(
+    res: ServerResponse,
+    id: string,
+    guard: (container: string) => void,
+  ): Promise<void> {
     const seq = history.seqOf(id);
     if (seq === undefined) throw notFound(`No entry ${id} here.`);
     const event = await store.eventBySeq(seq);
@@ -358,6 +378,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (event.parent === null || isContainerPath(event.path))
       throw notFound(`Event ${id} is about a container, not an entity: it is in no feed.`);
     const container = event.parent;
+    guard(container);
     const index = await indexFor(container);
     const k = index.pageOf(seq);
     if (k === undefined)
@@ -367,9 +388,10 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         'Location',
         `${url(archivePath(container, index.epoch, k))}#${id}`,
         'Cache-Control',
-        ARCHIVE_CACHE,
+        cacheControl(ARCHIVE_CACHE),
         'Content-Length',
         '0',
+        ...(access ? ['Vary', 'Authorization'] : []),
         ...corsFlat(),
       ]);
     } else {
@@ -377,9 +399,10 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         'Location',
         `${url(feedPath(container))}#${id}`,
         'Cache-Control',
-        'no-cache',
+        cacheControl('no-cache'),
         'Content-Length',
         '0',
+        ...(access ? ['Vary', 'Authorization'] : []),
         ...corsFlat(),
       ]);
     }
@@ -420,6 +443,12 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     writeWithCors(res, 201, headers, s.index);
   }
 
+  /** With a policy, what one principal may see is no shared cache's business (SEC-1). */
+  function cacheControl(value: string): string {
+    if (!access || value === 'no-store') return value;
+    return value.startsWith('public, ') ? `private, ${value.slice(8)}` : `private, ${value}`;
+  }
+
   function corsFlat(): string[] {
     return cors === false
       ? []
@@ -439,7 +468,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     head = false,
   ): void {
     const flat: string[] = [];
-    for (const [n, v] of headers) flat.push(n, v);
+    for (const [n, v] of headers) flat.push(n, n === 'Cache-Control' ? cacheControl(v) : v);
+    if (access) flat.push('Vary', 'Authorization');
     if (body !== undefined) flat.push('Content-Length', String(body.length));
     flat.push(...corsFlat());
     res.writeHead(status, flat);
@@ -523,6 +553,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   410: 'Gone',

@@ -1,0 +1,303 @@
+/**
+ * Authorization on the wire (SEC-1): the resource server, the PREP engine and the WES
+ * publisher behind the built-in bearer token policy, on a real server on port 0.
+ */
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { TokenPolicy, loadTokenPolicyFile } from '../../src/server/auth/index.js';
+import { feedPath, snapshotPath } from '../../src/server/wes/urls.js';
+import {
+  NotAStream,
+  prepOf,
+  rawSubscribe,
+  tempDir,
+  waitForNotifications,
+  withServer,
+  type FetchedResponse,
+  type TestServer,
+} from './helpers.js';
+
+const ALICE = { Authorization: 'Bearer alice-token' };
+const BOB = { Authorization: 'Bearer bob-token' };
+
+/** alice reads and writes everything but /secret/; bob reads everything; anonymous /public/. */
+const config = {
+  anonymous: [{ prefix: '/public/', read: true }],
+  tokens: [
+    {
+      name: 'alice',
+      token: 'alice-token',
+      rules: [
+        { prefix: '/', read: true, write: true },
+        { prefix: '/secret/', read: false, write: true },
+        { prefix: '/notes/locked', read: true },
+        { prefix: '/box/hidden', read: false, write: true },
+        { prefix: '/feeds/', read: true, write: true, subscribe: false },
+      ],
+    },
+    { name: 'bob', token: 'bob-token', rules: [{ prefix: '/', read: true }] },
+  ],
+};
+
+function problem(r: FetchedResponse, status: number, code: string): void {
+  assert.equal(r.status, status, r.text);
+  assert.equal(r.headers.get('content-type'), 'application/problem+json');
+  const doc = JSON.parse(r.text) as { status: number; code: string; detail: string };
+  assert.equal(doc.status, status);
+  assert.equal(doc.code, code);
+  assert.ok(doc.detail.length > 0);
+}
+
+function json(
+  srv: TestServer,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = ALICE,
+) {
+  return srv.request(path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+test('SEC-1 reads and writes need the rights of their path: 401 anonymous, 403 authenticated, 2xx allowed; the longest prefix wins', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    assert.equal((await srv.put('/notes/a', { v: 1 }, { headers: ALICE })).status, 201);
+    assert.equal((await srv.put('/public/p', { v: 1 }, { headers: ALICE })).status, 201);
+    assert.equal((await srv.put('/secret/s', { v: 1 }, { headers: ALICE })).status, 201);
+
+    // Anonymous: only /public/ is readable; the rest asks for credentials.
+    const anonymous = await srv.request('/notes/a');
+    problem(anonymous, 401, 'UNAUTHORIZED');
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer /);
+    assert.equal((await srv.request('/public/p')).status, 200);
+    problem(await json(srv, 'PUT', '/public/p', { v: 2 }, {}), 401, 'UNAUTHORIZED');
+
+    // bob may read, not write: 403 (credentials would not help), and nothing changes.
+    const read = await srv.request('/notes/a', { headers: BOB });
+    assert.equal(read.status, 200);
+    assert.deepEqual(JSON.parse(read.text), { v: 1 });
+    assert.match(read.headers.get('vary') ?? '', /Authorization/);
+    assert.match(read.headers.get('cache-control') ?? '', /private/);
+    const denied = await json(srv, 'PUT', '/notes/a', { v: 2 }, BOB);
+    problem(denied, 403, 'FORBIDDEN');
+    assert.equal(denied.headers.get('www-authenticate'), null);
+    problem(await json(srv, 'POST', '/notes/', { v: 3 }, BOB), 403, 'FORBIDDEN');
+    problem(await srv.request('/notes/a', { method: 'DELETE', headers: BOB }), 403, 'FORBIDDEN');
+    const patch = await srv.request('/notes/a', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json', ...BOB },
+      body: '{"v":4}',
+    });
+    problem(patch, 403, 'FORBIDDEN');
+    assert.deepEqual(JSON.parse((await srv.request('/notes/a', { headers: ALICE })).text), {
+      v: 1,
+    });
+
+    // alice: everything but /secret/, where the longer prefix denies the read; a missing
+    // resource there is a 403 too (a 404 would tell that it does not exist).
+    assert.equal((await json(srv, 'POST', '/notes/', { v: 5 })).status, 201);
+    problem(await json(srv, 'PUT', '/notes/locked', { v: 5 }), 403, 'FORBIDDEN');
+    assert.equal((await srv.request('/notes/locked', { headers: ALICE })).status, 404);
+    problem(await srv.request('/secret/s', { headers: ALICE }), 403, 'FORBIDDEN');
+    problem(await srv.request('/secret/none', { headers: ALICE }), 403, 'FORBIDDEN');
+    assert.equal((await srv.request('/notes/none', { headers: ALICE })).status, 404);
+
+    // An unknown token, or another scheme: 401, whatever the path.
+    for (const authorization of ['Bearer nobody', 'Basic YWxpY2U6eA==']) {
+      const r = await srv.request('/public/p', { headers: { Authorization: authorization } });
+      problem(r, 401, 'INVALID_TOKEN');
+      assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_/);
+    }
+    // A CORS preflight carries no credentials and needs none.
+    const preflight = await srv.request('/notes/a', { method: 'OPTIONS' });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+  });
+});
+
+test('SEC-1 ERR-3 a principal that may read but not subscribe gets the base response with Events status=403', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    assert.equal((await srv.put('/feeds/f', { v: 1 }, { headers: ALICE })).status, 201);
+    const r = await srv.request('/feeds/f', {
+      headers: { 'Accept-Events': '"prep"', ...ALICE },
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.text), { v: 1 });
+    assert.equal(r.headers.get('events'), 'protocol="prep", status=403');
+    // bob may subscribe there: a stream.
+    const s = await srv.subscribe('/feeds/f', { headers: { 'Accept-Events': '"prep"', ...BOB } });
+    assert.equal(s.events.status, 200);
+    // Not even a base for one who may not read: 401, with ERR-2's Events status.
+    const anonymous = await srv.request('/feeds/f', { headers: { 'Accept-Events': '"prep"' } });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('events'), 'protocol="prep", status=412');
+    await assert.rejects(
+      srv.subscribe('/feeds/f', { headers: { 'Accept-Events': '"prep"' } }),
+      (e: unknown) => e instanceof NotAStream && e.status === 401,
+    );
+  });
+});
+
+test('SEC-1 a container listing leaves out the members its reader may not read', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    for (const p of ['/box/a', '/box/hidden', '/box/hidden-too', '/box/b'])
+      assert.equal((await srv.put(p, { p }, { headers: ALICE })).status, 201);
+    const alice = JSON.parse((await srv.request('/box/', { headers: ALICE })).text) as {
+      members: string[];
+    };
+    assert.deepEqual(alice.members.sort(), ['/box/a', '/box/b']);
+    const bob = JSON.parse((await srv.request('/box/', { headers: BOB })).text) as {
+      members: string[];
+    };
+    assert.deepEqual(bob.members.sort(), ['/box/a', '/box/b', '/box/hidden', '/box/hidden-too']);
+  });
+});
+
+test('SEC-1 N822-6 a container subscriber is told of the members it may read, never of one it cannot', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    assert.equal((await json(srv, 'PUT', '/box/', undefined)).status, 201);
+    const ask = { 'Accept-Events': '"prep"' };
+    const watcher = await rawSubscribe(srv, '/box/', { ...ask, ...ALICE });
+    const all = await rawSubscribe(srv, '/box/', { ...ask, ...BOB });
+    for (const p of ['/box/a', '/box/hidden', '/box/b'])
+      assert.equal((await srv.put(p, { p }, { headers: ALICE })).status, 201);
+    // bob may read all three: his stream is the witness that all three were announced.
+    const seen = await waitForNotifications(all.client, 3);
+    assert.deepEqual(
+      seen.notifications.map((n) => n.contentLocation),
+      ['/box/a', '/box/hidden', '/box/b'],
+    );
+    const got = await waitForNotifications(watcher.client, 2);
+    assert.deepEqual(
+      got.notifications.map((n) => n.contentLocation),
+      ['/box/a', '/box/b'],
+    );
+    // Nothing about /box/hidden arrived, in any form.
+    assert.equal(watcher.client.responses[0]!.body.includes('/box/hidden'), false);
+
+    // EXT-1: a resumed stream replays only what its principal may read.
+    const events = await srv.store.events({ path: '/box/' });
+    const resumeFrom = srv.app.history.eventId(events[0]!.seq);
+    const resumed = await rawSubscribe(srv, '/box/', {
+      'Accept-Events': '"prep";accept=("message/rfc822";delta="application/merge-patch+json")',
+      'Last-Event-ID': resumeFrom,
+      ...ALICE,
+    });
+    const replay = await waitForNotifications(resumed.client, 2);
+    assert.deepEqual(
+      replay.notifications.map((n) => n.contentLocation),
+      ['/box/a', '/box/b'],
+    );
+    assert.equal(resumed.client.responses[0]!.body.includes('/box/hidden'), false);
+  });
+});
+
+test('SEC-1 RSP-7 a reload that revokes a token closes its open stream with both close delimiters; another stream stays open', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'auth.json');
+  writeFileSync(file, JSON.stringify(config));
+  const lines: string[] = [];
+  const auth = loadTokenPolicyFile(file, { debounceMs: 20, log: (l) => lines.push(l) });
+  try {
+    await withServer({ access: auth.policy }, async (srv) => {
+      assert.equal((await srv.put('/notes/a', { v: 1 }, { headers: ALICE })).status, 201);
+      const ask = { 'Accept-Events': '"prep"' };
+      const bobs = await rawSubscribe(srv, '/notes/a', { ...ask, ...BOB });
+      const alices = await rawSubscribe(srv, '/notes/a', { ...ask, ...ALICE });
+      // bob's token is revoked: the file changes and is re-read.
+      writeFileSync(file, JSON.stringify({ ...config, tokens: [config.tokens[0]] }));
+      const closed = await bobs.client.response(0);
+      assert.equal(prepOf(closed).closed, true);
+      assert.ok(
+        lines.some((l) => l.includes('reloaded')),
+        lines.join('\n'),
+      );
+      // alice's stream goes on.
+      assert.equal((await srv.put('/notes/a', { v: 2 }, { headers: ALICE })).status, 204);
+      const body = await waitForNotifications(alices.client, 1);
+      assert.equal(body.closed, false);
+      problem(await srv.request('/notes/a', { headers: BOB }), 401, 'INVALID_TOKEN');
+    });
+  } finally {
+    auth.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SEC-1 a reload of a broken policy file keeps the old policy and logs one line', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'auth.json');
+  writeFileSync(file, JSON.stringify(config));
+  const lines: string[] = [];
+  const auth = loadTokenPolicyFile(file, { watch: false, log: (l) => lines.push(l) });
+  try {
+    await withServer({ access: auth.policy }, async (srv) => {
+      assert.equal((await srv.put('/notes/a', { v: 1 }, { headers: ALICE })).status, 201);
+      const stream = await rawSubscribe(srv, '/notes/a', { 'Accept-Events': '"prep"', ...BOB });
+      writeFileSync(file, JSON.stringify({ tokens: [{ name: 'bob', token: 'x', rules: [{}] }] }));
+      assert.equal(auth.reload(), false);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /tokens\[0\]\.rules\[0\]\.prefix: .*keeping the previous policy/);
+      assert.equal(lines[0]!.includes('\n'), false);
+      // The old rules still hold, and bob's stream is still open.
+      assert.equal((await srv.request('/notes/a', { headers: BOB })).status, 200);
+      assert.equal((await srv.put('/notes/a', { v: 2 }, { headers: ALICE })).status, 204);
+      assert.equal((await waitForNotifications(stream.client, 1)).closed, false);
+      writeFileSync(file, 'not json');
+      assert.equal(auth.reload(), false);
+      assert.match(lines[1]!, /not valid JSON/);
+      assert.equal((await srv.request('/notes/a', { headers: BOB })).status, 200);
+    });
+  } finally {
+    auth.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SEC-1 WES: a snapshot or feed needs the replicate right on its container; with a policy, answers are private', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    for (const p of ['/notes/a', '/box/a', '/box/hidden'])
+      assert.equal((await srv.put(p, { p }, { headers: ALICE })).status, 201);
+    const feed = (c: string, headers: Record<string, string> = {}) =>
+      srv.request(feedPath(c), { headers });
+    problem(await feed('/notes/'), 401, 'UNAUTHORIZED');
+    // alice may read /box/ but not all of it: its feed would tell of /box/hidden.
+    problem(await feed('/box/', ALICE), 403, 'FORBIDDEN');
+    problem(await srv.request(snapshotPath('/box/'), { headers: ALICE }), 403, 'FORBIDDEN');
+    const ok = await feed('/notes/', ALICE);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get('cache-control') ?? '', /^private\b/);
+    assert.match(ok.headers.get('vary') ?? '', /Authorization/);
+    const snapshot = await srv.request(snapshotPath('/box/'), { headers: BOB });
+    assert.equal(snapshot.status, 200);
+    assert.match(snapshot.headers.get('cache-control') ?? '', /^private\b/);
+    const index = JSON.parse(snapshot.text) as { uris: string[] };
+    const part = await srv.request(new URL(index.uris[0]!, srv.url).pathname, { headers: BOB });
+    assert.equal(part.status, 200);
+    assert.match(part.headers.get('cache-control') ?? '', /^private, max-age/);
+    problem(
+      await srv.request(new URL(index.uris[0]!, srv.url).pathname, { headers: ALICE }),
+      403,
+      'FORBIDDEN',
+    );
+  });
+});
+
+test('SEC-1 without a policy nothing changes: no Vary on Authorization, WES pages public', async () => {
+  await withServer({}, async (srv) => {
+    assert.equal((await srv.put('/notes/a', { v: 1 })).status, 201);
+    const r = await srv.request('/notes/a', { headers: { Authorization: 'Bearer anything' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('vary'), 'Accept-Events');
+    assert.equal(r.headers.get('cache-control'), 'no-cache');
+    const feed = await srv.request(feedPath('/notes/'));
+    assert.equal(feed.headers.get('cache-control'), 'no-cache');
+    const s = await srv.subscribe('/notes/a');
+    assert.equal(s.response.headers.get('vary'), 'Accept-Events');
+  });
+});
