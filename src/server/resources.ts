@@ -161,12 +161,7 @@ export function createResourceServer(options: ResourceServerOptions) {
 
   // Committed writes go out once their writers' responses are sent (N822-3), in commit order
   // per subscriber: the same Announcer as createPrep's.
-  // Held per resource only: one writer that does not take its response must not hold up its
-  // whole container (the root: every resource) for writerStallMs.
-  const announcer = new Announcer(engine.hub, {
-    writerStallMs: options.writerStallMs ?? 10_000,
-    holdsContainers: false,
-  });
+  const announcer = new Announcer(engine.hub, { writerStallMs: options.writerStallMs ?? 10_000 });
 
   // Scale-out: every event comes from the log. This node's writes wait in `local` (by the seq
   // of each of their events) until the follower reads them; writes still committing are in
@@ -188,18 +183,18 @@ export function createResourceServer(options: ResourceServerOptions) {
 
   // What the engine replays: never a write not announced yet, which goes out live (N822-3):
   // one held for its writer, or (scale-out) one the follower has not delivered yet.
-  const unannounced = (seq: number): boolean =>
-    announcer.isHeld(seq) || (follower !== undefined && seq > (follower.mark ?? 0));
+  const unannounced = (seq: number, path: string): boolean =>
+    announcer.isHeld(seq, path) || (follower !== undefined && seq > (follower.mark ?? 0));
   const view: EventHistory = {
     lastSeq: () => history.lastSeq(),
     latestEventId: (path, isContainer) => history.latestEventId(path, isContainer),
     seqOf: (id) => history.seqOf(id),
     async eventsAfter(path, isContainer, afterSeq, withStates) {
       const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
-      return events && withoutHeld(events, unannounced);
+      return events && withoutHeld(events, (seq) => unannounced(seq, path));
     },
-    oldestHeld() {
-      const held = announcer.oldestHeld();
+    oldestHeld(path) {
+      const held = announcer.oldestHeld(path);
       const next = follower ? (follower.mark ?? 0) + 1 : undefined;
       if (held === undefined) return next;
       return next === undefined ? held : Math.min(held, next);

@@ -12,12 +12,22 @@ export interface WriterResponse {
   destroy(): unknown;
 }
 
+/**
+ * What one event is to one channel path: to its resource's subscribers (`self`), or to its
+ * container's (`member`, N822-6). Each goes out on its own, in commit order per channel.
+ */
+interface HeldPart {
+  /** The channel path it goes to: the resource, or its container. */
+  key: string;
+  event: HubEvent;
+  only: 'self' | 'member';
+}
+
 /** A committed change waiting to be announced. */
 interface HeldWrite {
   seq: number;
-  /** The paths whose subscribers hear of it: a later write to one of them waits for this one. */
-  paths: string[];
-  events: HubEvent[];
+  /** Its parts not announced yet. */
+  parts: HeldPart[];
   /** The writer's response was sent, or the writer is gone. */
   ready: boolean;
   res: WriterResponse | undefined;
@@ -32,23 +42,16 @@ export interface AnnouncerOptions {
    * is disconnected. Default 10 000 ms.
    */
   writerStallMs?: number;
-  /**
-   * Whether a held change also holds later changes to other members of its container, so
-   * the container's subscribers get them in commit order. Default true. Off, a writer that
-   * does not take its response holds up only its own resource's notifications, not its
-   * whole container's (the root's: everyone's) for `writerStallMs`; a container's streams may
-   * then get a member's notification before an older one of another member.
-   */
-  holdsContainers?: boolean;
 }
 
 /**
  * Publishes changes to the hub in the order N822-3 asks: a change goes out only once the
  * response to the request that made it has been sent ('finish': its last byte was handed to
  * the OS), or once that writer has gone ('close' without 'finish': nothing committed goes
- * unannounced, N822-2). Changes that reach the same subscribers go out in commit order, so
- * Event-IDs arrive in order even when an earlier writer is slow to take its response;
- * changes elsewhere are not held up by it.
+ * unannounced, N822-2). Changes go out in commit order per channel (a resource's
+ * subscribers, a container's), so Event-IDs arrive in order even when an earlier writer is
+ * slow to take its response, and a client that resumes after the last one it got misses
+ * nothing (EXT-1). A held change to `/c/a` holds up `/c/`'s subscribers, not `/c/b`'s.
  *
  * @example
  * ```ts
@@ -59,25 +62,27 @@ export interface AnnouncerOptions {
 export class Announcer {
   readonly #hub: Hub;
   readonly #stallMs: number;
-  readonly #containers: boolean;
   /** Changes not yet announced, in commit order. */
   readonly #held: HeldWrite[] = [];
-  readonly #heldSeqs = new Set<number>();
+  /** Per channel path, the seqs of its parts not announced yet. */
+  readonly #heldKeys = new Map<string, Set<number>>();
 
   constructor(hub: Hub, options: AnnouncerOptions = {}) {
     this.#hub = hub;
     this.#stallMs = options.writerStallMs ?? 10_000;
-    this.#containers = options.holdsContainers ?? true;
   }
 
-  /** Whether the event of this seq is committed but not announced yet. */
-  isHeld(seq: number): boolean {
-    return this.#heldSeqs.has(seq);
+  /** Whether the event of this seq is committed but not announced yet to `path`'s channel. */
+  isHeld(seq: number, path: string): boolean {
+    return this.#heldKeys.get(path)?.has(seq) ?? false;
   }
 
-  /** The seq of the oldest change not announced yet, if any. */
-  oldestHeld(): number | undefined {
-    return this.#held[0]?.events[0]?.seq;
+  /** The seq of the oldest change not announced yet to `path`'s channel, if any. */
+  oldestHeld(path: string): number | undefined {
+    let oldest: number | undefined;
+    for (const seq of this.#heldKeys.get(path) ?? [])
+      if (oldest === undefined || seq < oldest) oldest = seq;
+    return oldest;
   }
 
   /** Changes waiting for their writers' responses. */
@@ -92,16 +97,19 @@ export class Announcer {
   after(res: WriterResponse | undefined, events: readonly HubEvent[]): void {
     const own = events.at(-1);
     if (!own) return;
-    const paths = new Set<string>();
+    const parts: HeldPart[] = [];
     for (const e of events) {
-      paths.add(e.path);
-      if (e.parent !== null && this.#containers) paths.add(e.parent);
-      this.#heldSeqs.add(e.seq);
+      parts.push({ key: e.path, event: e, only: 'self' });
+      if (e.parent !== null) parts.push({ key: e.parent, event: e, only: 'member' });
+    }
+    for (const p of parts) {
+      let seqs = this.#heldKeys.get(p.key);
+      if (!seqs) this.#heldKeys.set(p.key, (seqs = new Set()));
+      seqs.add(p.event.seq);
     }
     const write: HeldWrite = {
       seq: own.seq,
-      paths: [...paths],
-      events: [...events],
+      parts,
       ready: res === undefined,
       res,
     };
@@ -117,7 +125,7 @@ export class Announcer {
   close(): void {
     for (const w of this.#held) clearTimeout(w.stall);
     this.#held.length = 0;
-    this.#heldSeqs.clear();
+    this.#heldKeys.clear();
   }
 
   #watch(res: WriterResponse, write: HeldWrite): void {
@@ -141,27 +149,48 @@ export class Announcer {
     if (res.writableFinished === true || isGone(res) || socket?.destroyed === true) ready();
   }
 
-  /** Publishes every ready change that no earlier, unannounced one to the same paths holds. */
+  /**
+   * Publishes every part of a ready change that no earlier, unannounced part to the same
+   * channel holds.
+   */
   #release(): void {
     const blocked = new Map<string, HeldWrite>();
     for (let i = 0; i < this.#held.length;) {
       const w = this.#held[i]!;
-      const by = w.paths.map((p) => blocked.get(p)).find((b) => b !== undefined);
-      if (w.ready && !by) {
-        this.#held.splice(i, 1);
-        for (const e of w.events) this.#heldSeqs.delete(e.seq);
-        this.#hub.publish(w.events);
-        continue;
+      let by: HeldWrite | undefined;
+      if (w.ready) {
+        const left: HeldPart[] = [];
+        for (const p of w.parts) {
+          const b = blocked.get(p.key);
+          if (b) {
+            by ??= b;
+            left.push(p);
+            continue;
+          }
+          this.#forget(p);
+          this.#hub.publish([p.event], p.only);
+        }
+        w.parts = left;
+        if (left.length === 0) {
+          this.#held.splice(i, 1);
+          continue;
+        }
+        // A writer that does not take its response holds up others only so long.
+        if (by && !by.stall && by.res) {
+          const stalled = by.res;
+          by.stall = setTimeout(() => disconnect(stalled), this.#stallMs);
+          by.stall.unref();
+        }
       }
-      // A writer that does not take its response holds up others only so long.
-      if (w.ready && by && !by.stall && by.res) {
-        const stalled = by.res;
-        by.stall = setTimeout(() => disconnect(stalled), this.#stallMs);
-        by.stall.unref();
-      }
-      for (const p of w.paths) if (!blocked.has(p)) blocked.set(p, by ?? w);
+      for (const p of w.parts) if (!blocked.has(p.key)) blocked.set(p.key, by ?? w);
       i++;
     }
+  }
+
+  #forget(p: HeldPart): void {
+    const seqs = this.#heldKeys.get(p.key);
+    seqs?.delete(p.event.seq);
+    if (seqs?.size === 0) this.#heldKeys.delete(p.key);
   }
 }
 

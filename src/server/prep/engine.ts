@@ -52,11 +52,11 @@ export interface EventHistory {
     withStates: boolean,
   ): Promise<HubEvent[] | undefined>;
   /**
-   * The seq of the oldest committed event not announced yet (N822-3: its writer's response is
-   * not sent), which `eventsAfter` leaves out. A replay counts as sent only below it, so the
+   * The seq of the oldest committed event not announced yet to `path`'s subscribers (N822-3:
+   * its writer's response is not sent, or an older one's), which `eventsAfter` leaves out. A replay counts as sent only below it, so the
    * live notification is not taken for a repeat. Absent: none is ever held back.
    */
-  oldestHeld?(): number | undefined;
+  oldestHeld?(path: string): number | undefined;
 }
 
 /** Subscription limits (SEC-2), each answered with an `Events` status, never a crash. */
@@ -377,7 +377,7 @@ export class PrepEngine {
       );
       if (missed && missed.length > 0 && sub.state === 'pending') {
         this.hub.queueFor(sub, missed);
-        const held = history.oldestHeld?.();
+        const held = history.oldestHeld?.(path);
         if (held !== undefined) sub.replayedTo = Math.min(sub.replayedTo, held - 1);
       }
     } finally {

@@ -185,6 +185,8 @@ export class Hub {
   #running = false;
   readonly #expiry: Subscription[] = [];
   #expiryHead = 0;
+  /** Subscriptions closed since the last compaction: still in `#expiry` until then. */
+  #expiryClosed = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
     deltaLimits: HubOptions['deltaLimits'] | undefined;
@@ -334,13 +336,14 @@ export class Hub {
   /**
    * Renders committed events once per channel and queues them; they go out from the next
    * turn on, coalesced per channel: a channel's broadcast under way takes them along for the
-   * subscribers it has not reached yet (the others get them in its next pass).
+   * subscribers it has not reached yet (the others get them in its next pass). `only` sends
+   * them to the resources' own subscribers, or to their containers' (N822-6), alone.
    */
-  publish(events: readonly HubEvent[]): void {
+  publish(events: readonly HubEvent[], only?: 'self' | 'member'): void {
     if (events.length === 0) return;
     for (const e of events) {
-      this.#collect(e.path, e, ROLE_SELF);
-      if (e.parent !== null) this.#collect(e.parent, e, ROLE_MEMBER);
+      if (only !== 'member') this.#collect(e.path, e, ROLE_SELF);
+      if (e.parent !== null && only !== 'self') this.#collect(e.parent, e, ROLE_MEMBER);
     }
     this.#schedule();
   }
@@ -404,7 +407,15 @@ export class Hub {
       if (byFormat && byFormat.size === 0) this.#channels.delete(ch.path);
       this.stats.channels--;
     }
-    if (this.stats.subscriptions === 0) this.#stopTimer();
+    // A closed stream must not stay reachable (its socket, its response) from the expiry
+    // queue until it would have expired: an hour of them is a leak.
+    this.#expiryClosed++;
+    if (this.stats.subscriptions === 0) {
+      this.#expiry.length = 0;
+      this.#expiryHead = 0;
+      this.#expiryClosed = 0;
+      this.#stopTimer();
+    }
   }
 
   #schedule(): void {
@@ -642,12 +653,14 @@ export class Hub {
         this.close(sub, 'expired');
       }
     }
-    // Drop the consumed head (and closed subscriptions) once it is worth the copy.
-    if (this.#expiryHead > 1024 && this.#expiryHead * 2 > q.length) {
+    // Drop the consumed head and closed subscriptions once it is worth the copy.
+    const dead = this.#expiryHead + this.#expiryClosed;
+    if (dead > 1024 && dead * 2 > q.length - this.#expiryHead) {
       const rest = q.slice(this.#expiryHead).filter((s) => s.state !== 'closed');
       q.length = 0;
-      q.push(...rest);
+      for (const sub of rest) q.push(sub);
       this.#expiryHead = 0;
+      this.#expiryClosed = 0;
     }
     const idle = now - this.#options.keepAliveMs;
     for (const byFormat of this.#channels.values()) {

@@ -197,10 +197,10 @@ export function createPrep(options: PrepOptions = {}): Prep {
     seqOf: (id) => history.seqOf(id),
     async eventsAfter(path, isContainer, afterSeq, withStates) {
       const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
-      return events && withoutHeld(events, (seq) => announcer.isHeld(seq));
+      return events && withoutHeld(events, (seq) => announcer.isHeld(seq, path));
     },
-    oldestHeld() {
-      return announcer.oldestHeld();
+    oldestHeld(path) {
+      return announcer.oldestHeld(path);
     },
   };
 
