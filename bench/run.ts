@@ -5,8 +5,9 @@
  *
  *   npm run bench                          every group but `profile`
  *   npm run bench -- --quick               small counts (keeps the harness working; a test runs it)
- *   npm run bench -- fanout latency        only the named group(s):
- *                                          codec fanout latency memory capacity resources profile
+ *   npm run bench -- fanout latency        only the named group(s): codec fanout latency
+ *                                          memory capacity resources cluster profile
+ *                                          (--quick leaves cluster out unless named)
  *   npm run bench -- --servers ours,naive  only these servers (ours express-prep naive net-floor)
  *   npm run bench -- --sizes 1000,5000     fan-out subscriber counts
  *   npm run bench -- --json out.json       where to write the JSON (the SVG goes beside it)
@@ -20,13 +21,23 @@ import { killChildren } from './load/processes.js';
 import { runProfile, type ProfileResult } from './profile.js';
 import { fanoutSvg } from './report/svg.js';
 import { serverTable } from './report/table.js';
+import { clusterPlan, clusterTable, runCluster, type ClusterRow } from './scenarios/cluster.js';
 import { runOneResource } from './scenarios/one-resource.js';
 import { makePlan } from './scenarios/plan.js';
 import { runResources } from './scenarios/resources.js';
 import type { ServerRow } from './scenarios/types.js';
 import { SERVERS, type ServerKind } from './servers/spawn.js';
 
-const GROUPS = ['codec', 'fanout', 'latency', 'memory', 'capacity', 'resources', 'profile'];
+const GROUPS = [
+  'codec',
+  'fanout',
+  'latency',
+  'memory',
+  'capacity',
+  'resources',
+  'cluster',
+  'profile',
+];
 const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'profile');
 
 const args = process.argv.slice(2);
@@ -42,7 +53,11 @@ for (const g of only)
     console.error(`Unknown group ${g}; groups: ${GROUPS.join(' ')}`);
     process.exit(2);
   }
-const want = (group: string) => (only.length === 0 ? DEFAULT_GROUPS : only).includes(group);
+// Starting PostgreSQL and five `prep serve` processes takes longer than a quick run may.
+const want = (group: string) =>
+  (only.length === 0 ? DEFAULT_GROUPS.filter((g) => !(quick && g === 'cluster')) : only).includes(
+    group,
+  );
 const servers = (option('--servers')?.split(',') ?? SERVERS) as ServerKind[];
 for (const s of servers)
   if (!SERVERS.includes(s)) {
@@ -92,6 +107,10 @@ const requested = (n: number): number | undefined => plan.cappedFrom[n];
 
 const codecRows: CodecRow[] = [];
 const rows: ServerRow[] = [];
+const cluster: { plan: ReturnType<typeof clusterPlan>; rows: ClusterRow[]; skip?: string } = {
+  plan: clusterPlan(quick),
+  rows: [],
+};
 let profile: ProfileResult[] | undefined;
 // latest.json always holds a full run; a run of some groups only gets its own file.
 const full = only.length === 0;
@@ -122,6 +141,14 @@ try {
     );
   if (want('resources'))
     rows.push(...(await runResources(plan, servers, log, requested(plan.resources.subscribers))));
+  if (want('cluster')) {
+    log('cluster');
+    const r = await runCluster(cluster.plan, log);
+    if ('skip' in r) {
+      cluster.skip = r.skip;
+      log(`cluster: skipped: ${r.skip}`);
+    } else cluster.rows = r.rows;
+  }
   if (want('profile')) {
     pool = await LoadPool.start(plan.loadProcesses);
     log(`load generator: ${pool.size} subscriber processes`);
@@ -155,6 +182,7 @@ const parameters = {
   memory: plan.memory,
   capacity: plan.capacity,
   resources: plan.resources,
+  ...(want('cluster') ? { cluster: cluster.plan } : {}),
 };
 
 if (codecRows.length > 0) console.log('\n' + codecTable(codecRows));
@@ -163,6 +191,13 @@ if (rows.length > 0) {
     `\nServers side by side. Ratios: how many times better ours is (>1× = ours better). Parameters: ${JSON.stringify({ ...parameters, fanout: { sizes: plan.fanout.sizes, burst: plan.fanout.burst } })}`,
   );
   console.log(serverTable(rows));
+}
+if (cluster.skip) console.log(`\nCluster: skipped (${cluster.skip})`);
+if (cluster.rows.length > 0) {
+  console.log(
+    `\nSeveral nodes on one PostgreSQL (prep serve --database; the throwaway cluster runs with fsync off), beside one node. Parameters: ${JSON.stringify(cluster.plan)}`,
+  );
+  console.log(clusterTable(cluster.rows));
 }
 for (const p of profile ?? []) {
   console.log(
@@ -182,6 +217,7 @@ const result = {
   parameters,
   rows: codecRows,
   servers: rows,
+  ...(want('cluster') ? { cluster: cluster.skip ? { skip: cluster.skip } : cluster.rows } : {}),
   ...(profile ? { profile } : {}),
 };
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

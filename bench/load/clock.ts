@@ -1,8 +1,2 @@
-/**
- * Milliseconds on CLOCK_MONOTONIC (`process.hrtime`): one clock for every process on the
- * machine, so a time taken by the writer and one taken by a subscriber process compare
- * directly (same machine only).
- */
-export function nowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
+/** The load generator's clock (CLOCK_MONOTONIC, ms): it lives with `prep bench` in src/cli. */
+export { nowMs } from '../../src/cli/bench-writer.js';

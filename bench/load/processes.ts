@@ -31,7 +31,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
  *
  * @example
  * ```ts
- * const child = spawnNode('bench/load/worker.ts', { serialization: 'advanced' });
+ * const child = spawnNode('bench/servers/ours.ts', { nodeArgs: ['--expose-gc'] });
  * ```
  */
 export function spawnNode(

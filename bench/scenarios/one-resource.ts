@@ -253,6 +253,7 @@ async function fanout(
     const rounds = plan.fanout.rounds(n);
     const cost: PhaseCost = await s.measure(async () => {
       for (let r = 0; r < rounds && !timedOut; r++) {
+        await s.ready(burst);
         const from = s.writes[PATH] ?? 0;
         // Concurrent writes to one path: the server decides their order; no latency here.
         await Promise.all(Array.from({ length: burst }, (_, k) => s.write(PATH, k + 1)));

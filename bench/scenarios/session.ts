@@ -85,6 +85,14 @@ export class Session {
     return this.#writers[i]!;
   }
 
+  /**
+   * Opens writer connections 0..count-1 now (or keeps them open): a burst then measures the
+   * server, not TCP set-up (a connection idle for a second is replaced, see HttpWriter).
+   */
+  async ready(count: number): Promise<void> {
+    await Promise.all(Array.from({ length: count }, (_, i) => this.writer(i).ready()));
+  }
+
   /** Creates the resources (before any subscription: not counted as writes). */
   async setup(paths: string[]): Promise<void> {
     for (const p of paths) {
@@ -117,7 +125,7 @@ export class Session {
     });
     if (r.status >= 300) throw new Error(`${this.kind}: PUT ${path} answered ${r.status}`);
     // Writes to one path that do not overlap commit in the order they were made, so the
-    // n-th Event-ID a subscriber sees for the path is the n-th write (see load/worker.ts).
+    // n-th Event-ID a subscriber sees for the path is the n-th write (see src/cli/bench-worker.ts).
     (this.responseTimes[path] ??= [])[seq - 1] = r.at;
     (this.sentTimes[path] ??= [])[seq - 1] = r.sentAt;
     this.pool.noteWrite(path);

@@ -1,4 +1,5 @@
 /** The `prep` command line: maps flags to options and renders output, nothing more. */
+import { bench } from './bench.js';
 import { replicate } from './replicate.js';
 import { serve } from './serve.js';
 import { watch } from './watch.js';
@@ -11,6 +12,7 @@ Commands:
   serve                run the PREP resource server (embedded SQLite store, web page)
   watch URL            print a resource, then every change to it, as it happens
   replicate URL DIR    mirror a collection into DIR (Web Event Sourcing), then keep it live
+  bench URL            load-test a server on this machine: subscribers, writes, latency
   help                 show this help
 
 Run 'prep <command> --help' for a command's options.
@@ -25,6 +27,9 @@ switch (command) {
     break;
   case 'replicate':
     process.exitCode = await replicate(rest);
+    break;
+  case 'bench':
+    process.exitCode = await bench(rest);
     break;
   case undefined:
   case 'help':

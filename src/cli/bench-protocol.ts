@@ -1,6 +1,7 @@
 /**
- * Messages between the coordinator (pool.ts) and a subscriber process (worker.ts), sent
- * over IPC with the `advanced` serialization (typed arrays travel as such).
+ * Messages between the coordinator (bench-pool.ts) and a subscriber process
+ * (bench-worker.ts), sent over IPC with the `advanced` serialization (typed arrays travel as
+ * such).
  */
 
 /** Opens `count` more subscriptions, path `paths[(offset + i) % paths.length]` for the i-th. */

@@ -10,12 +10,13 @@
  * writes to one resource are made one after the other, ordinal k is the k-th write, whose
  * response time the coordinator knows: that gives the latency.
  *
- * Run by pool.ts: `node --import tsx bench/load/worker.ts` with an IPC channel.
+ * Started by bench-pool.ts as a child process with an IPC channel (`prep bench`, and the
+ * benchmarks of bench/ in a checkout).
  */
 import net from 'node:net';
-import { nowMs } from './clock.js';
-import type { CheckReply, ConnectRequest, WorkerReply, WorkerRequest } from './protocol.js';
-import { ResponseScanner } from './stream-parser.js';
+import { ResponseScanner } from './bench-parser.js';
+import type { CheckReply, ConnectRequest, WorkerReply, WorkerRequest } from './bench-protocol.js';
+import { nowMs } from './bench-writer.js';
 
 const SAMPLE_CAP = 3_000_000;
 const ORD_SPAN = 2 ** 24;
@@ -161,7 +162,8 @@ function settle(sub: Sub): void {
 function connect(m: ConnectRequest): void {
   const started = nowMs();
   const u = new URL(m.url);
-  const host = u.hostname;
+  // An IPv6 literal comes bracketed: net.connect wants it bare, Host keeps the brackets.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(u.port || 80);
   let extra = '';
   for (const [k, v] of Object.entries(m.headers ?? {})) extra += `${k}: ${v}\r\n`;
@@ -252,7 +254,7 @@ function connect(m: ConnectRequest): void {
     socket.setNoDelay(true);
     socket.once('connect', () => {
       socket.write(
-        `GET ${path.name} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept-Events: ${m.acceptEvents ?? '"prep"'}\r\n${extra}\r\n`,
+        `GET ${path.name} HTTP/1.1\r\nHost: ${u.host}\r\nAccept-Events: ${m.acceptEvents ?? '"prep"'}\r\n${extra}\r\n`,
       );
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
