@@ -10,18 +10,7 @@ import type { ServerKind } from '../servers/spawn.js';
 import type { Plan } from './plan.js';
 import { Session, clean, percentiles, perDelivery } from './session.js';
 import type { ServerRow } from './types.js';
-
-/** A small deterministic PRNG (mulberry32), so every server gets the same writes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random as prng } from '../../test/helpers/random.js';
 
 export async function runResources(
   plan: Plan,

@@ -1,6 +1,7 @@
 // Test helpers for the client: a fake fetch over byte streams we control, chunkings of a
 // recorded body, and a plain form of subscription items for deepEqual.
 import type { FetchFunction, SubscriptionItem } from '../../src/client/index.js';
+import { random as prng } from '../helpers/random.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -221,14 +222,4 @@ export async function eventually(
   }
 }
 
-/** A seeded PRNG (mulberry32), so a failing random run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { boundaryOf, readPrepBody, within, type PrepBody } from '../server/helpers.js';
+import { random } from '../helpers/random.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** The `prep` command line's entry point (what `bin/prep.js` runs). */
@@ -203,17 +204,7 @@ export async function startStatsServer(options: Record<string, unknown>): Promis
   };
 }
 
-/** A seeded random source (mulberry32): the same seed gives the same run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random };
 
 /** The seed of a run: `PREP_SEED` when set (to replay a failure), else a fresh one. */
 export function seedOf(): number {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createResourceServer } from '../../src/server/index.js';
 import { createWesPublisher, type WesPublisherOptions } from '../../src/server/wes/index.js';
 import type { Store } from '../../src/store/index.js';
+import { random } from '../helpers/random.js';
 
 /** A running composition of the resource server and the WES publisher on node:http. */
 export interface TestServer {
@@ -164,17 +165,7 @@ export async function replicaDiff(
   return problems;
 }
 
-/** A seeded pseudo-random generator (mulberry32), so a failing workload can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random };
 
 /**
  * A random workload on the members of `container`: PUT, PATCH (JSON Patch appends and merge
