@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { benchUrl, type PhaseResult, type UrlBenchResult } from './bench-load.js';
+import { parseHeaderOptions } from './header-option.js';
 
 const HELP = `Usage: prep bench URL [options]
 
@@ -109,12 +110,9 @@ export async function bench(argv: string[]): Promise<number> {
       return fail(`--${name} expects ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${raw}`);
     numbers[name] = n;
   }
-  const headers: Record<string, string> = {};
-  for (const h of v.header ?? []) {
-    const colon = h.indexOf(':');
-    if (colon <= 0) return fail(`--header expects 'Name: value', got ${JSON.stringify(h)}`);
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-  }
+  const parsedHeaders = parseHeaderOptions(v.header);
+  if (typeof parsedHeaders === 'string') return fail(parsedHeaders);
+  const headers: Record<string, string> = Object.fromEntries(parsedHeaders);
 
   // Loopback only: a load test is not something to aim at someone else's server.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');

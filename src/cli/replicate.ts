@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createReplicator, type ReplicaProgress } from '../client/wes/index.js';
 import { DirectoryStorage } from './replicate-storage.js';
+import { parseHeaderOptions } from './header-option.js';
 
 const HELP = `Usage: prep replicate URL DIR [options]
 
@@ -81,23 +82,10 @@ export async function replicate(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const sendHeaders = new Headers();
-  for (const line of v.header ?? []) {
-    const colon = line.indexOf(':');
-    const name = colon < 0 ? '' : line.slice(0, colon).trim();
-    let ok = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name);
-    if (ok)
-      try {
-        sendHeaders.append(name, line.slice(colon + 1).trim());
-      } catch {
-        ok = false;
-      }
-    if (!ok) {
-      process.stderr.write(
-        `prep replicate: --header expects 'Name: value', got ${JSON.stringify(line)}\n`,
-      );
-      return 2;
-    }
+  const sendHeaders = parseHeaderOptions(v.header);
+  if (typeof sendHeaders === 'string') {
+    process.stderr.write(`prep replicate: ${sendHeaders}\n`);
+    return 2;
   }
 
   const quiet = v.quiet === true;

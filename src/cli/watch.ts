@@ -21,6 +21,7 @@ import {
   type RepresentationItem,
   type SubscribeOptions,
 } from '../client/index.js';
+import { parseHeaderOptions } from './header-option.js';
 
 /**
  * The exit statuses of `prep watch` (also in its `--help`).
@@ -295,18 +296,8 @@ function parseOptions(argv: string[]): WatchOptions | number {
   if (target.protocol !== 'http:' && target.protocol !== 'https:')
     return usage(`${JSON.stringify(url)} is not an http(s) URL`);
 
-  const headers = new Headers();
-  for (const line of v.header ?? []) {
-    const colon = line.indexOf(':');
-    const name = colon < 0 ? '' : line.slice(0, colon).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
-      return usage(`--header expects 'Name: value', got ${JSON.stringify(line)}`);
-    try {
-      headers.append(name, line.slice(colon + 1).trim());
-    } catch {
-      return usage(`--header ${JSON.stringify(line)} is not a valid header field`);
-    }
-  }
+  const headers = parseHeaderOptions(v.header);
+  if (typeof headers === 'string') return usage(headers);
   for (const type of [...(v.accept ?? []), ...(v.delta === undefined ? [] : [v.delta])]) {
     try {
       parseMediaType(type);
