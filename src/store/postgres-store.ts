@@ -2,11 +2,11 @@ import { toEvent, toResource, type EventRow, type ResourceRow } from './rows.js'
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { isContainerPath, assertValidPath } from './paths.js';
-import { pathsToRead, planWrite, type PlanReader, type WritePlan } from './plan-write.js';
 import { PostgresListener } from './postgres-listener.js';
 import { migratePostgres } from './postgres-schema.js';
+import type { PlannedRow } from './plan-write.js';
+import { firstPaths, planBatch, type WriteOutcome } from './write-batch.js';
 import type {
-  Change,
   EventQuery,
   PruneOptions,
   Resource,
@@ -77,7 +77,24 @@ interface Connection {
   listeners: Set<{ onCommit: () => void }>;
   /** The LISTEN connection, once asked for; undefined again if starting it failed. */
   listener: Promise<PostgresListener> | undefined;
+  /** Writes waiting for the next transaction (group commit, see `write`). */
+  queue: Queued[];
+  /** The write transaction running, if any; it never rejects. */
+  writing: Promise<void> | undefined;
 }
+
+/** A write waiting for its transaction, and how to settle its `write()` call. */
+interface Queued {
+  request: WriteRequest;
+  resolve: (result: WriteResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The most writes one transaction takes. It holds the lock for all of them, so a bound keeps
+ * the wait of other nodes' writers (and the latency of the batch's first write) in check.
+ */
+const MAX_BATCH = 256;
 
 const EVENT_COLUMNS =
   'seq, time, method, status, path, parent, etag, parent_etag, content_type, body';
@@ -85,16 +102,25 @@ const RESOURCE_COLUMNS = 'path, content_type, body, etag, last_modified';
 
 /**
  * The scale-out {@link Store}: PostgreSQL through postgres.js, with the schema of the SQLite
- * store. Several server nodes open one database; each write is one transaction that changes
- * the resources, appends its events and NOTIFYs the other nodes.
+ * store. Several server nodes open one database; writes commit in transactions that change
+ * the resources, append their events and NOTIFY the other nodes.
  *
- * Event order is commit order (WES-4). Every write first locks the one `store_state` row
- * (`SELECT … FOR UPDATE`) and holds that lock until it commits, so writers from every node
- * queue there, one at a time: the next writer reads `last_seq` only after the previous one
- * committed, and a reader that has seen seq `n` can never later see a smaller seq appear.
- * A plain SEQUENCE would not do: a transaction could take seq 5, another seq 6 and commit
- * first, and a feed reader who read up to 6 would skip 5 forever. The price is that writes
- * to one database are serialised, as in SQLite; more nodes add read and fan-out capacity.
+ * Group commit: a store runs one write transaction at a time. Writes called while it runs
+ * queue, and the next transaction takes all of them (up to 256): one lock, one pipelined read
+ * of the rows they need, one pipelined batch of statements, one NOTIFY, one COMMIT. Each write
+ * still has its own outcome: one whose `apply` or plan fails (a precondition, a create-only
+ * path that exists) fails alone, changes nothing and takes no seq; a database error fails
+ * every write of that transaction, none of which is committed. A write with nothing queued
+ * before it starts its transaction at once (no timer waits for a batch to fill).
+ *
+ * Event order is commit order (WES-4). Every write transaction first locks the one
+ * `store_state` row (`SELECT … FOR UPDATE`) and holds that lock until it commits, so write
+ * transactions from every node queue there, one at a time: the next one reads `last_seq` only
+ * after the previous one committed, and a reader that has seen seq `n` can never later see a
+ * smaller seq appear. A plain SEQUENCE would not do: a transaction could take seq 5, another
+ * seq 6 and commit first, and a feed reader who read up to 6 would skip 5 forever. The price
+ * is that writes to one database are serialised, as in SQLite (group commit makes each turn
+ * at the lock serve many writes); more nodes add read and fan-out capacity.
  *
  * Connection errors surface as `StoreError` `STORE_UNAVAILABLE` (503) with a one-line message,
  * at `open()` and afterwards; the pool reconnects by itself once the database is back, so a
@@ -168,6 +194,8 @@ export class PostgresStore implements Store {
         storeId,
         listeners: new Set(),
         listener: undefined,
+        queue: [],
+        writing: undefined,
       };
     } catch (e) {
       await sql.end({ timeout: 0 });
@@ -182,6 +210,13 @@ export class PostgresStore implements Store {
     if (!conn) return;
     conn.listeners.clear();
     const listener = conn.listener?.catch(() => undefined);
+    // Writes called before close() run (queued ones too), for at most 5 s.
+    const drained = (async () => {
+      while (conn.writing) await conn.writing;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     // Let the calls in flight finish (for at most 5 s), then cut the connections.
     await Promise.all([conn.sql.end({ timeout: 5 }), listener?.then((l) => l?.close())]);
   }
@@ -189,102 +224,114 @@ export class PostgresStore implements Store {
   async write(request: WriteRequest): Promise<WriteResult> {
     const conn = this.#connection();
     assertValidPath(request.path);
-    // apply() throws on behalf of the server; its error must come out unchanged.
-    let applyFailed: { error: unknown } | undefined;
+    return new Promise((resolve, reject) => {
+      conn.queue.push({ request, resolve, reject });
+      if (!conn.writing) this.#nextBatch(conn);
+    });
+  }
+
+  /** Starts a transaction for the writes queued now; when it ends, for those queued meanwhile. */
+  #nextBatch(conn: Connection): void {
+    const batch = conn.queue.splice(0, MAX_BATCH);
+    conn.writing = this.#writeBatch(conn, batch).finally(() => {
+      conn.writing = undefined;
+      if (conn.queue.length > 0) this.#nextBatch(conn);
+    });
+  }
+
+  /** Runs `batch` in one transaction and settles each write's call. Never rejects. */
+  async #writeBatch(conn: Connection, batch: Queued[]): Promise<void> {
+    let outcomes: WriteOutcome[];
     try {
-      const plan = await transaction(conn.sql, (tx) =>
-        this.#writeInTx(tx, request, (current) => {
-          try {
-            return request.apply(current);
-          } catch (error) {
-            applyFailed = { error };
-            throw error;
-          }
-        }),
-      );
-      const result: WriteResult = { events: plan.events };
-      if (plan.before) result.before = plan.before;
-      if (plan.after) result.after = plan.after;
-      return result;
+      const done = await transaction(conn.sql, (tx) => this.#writeInTx(tx, batch));
+      // COMMIT went out behind the writes; had one failed, PostgreSQL would have taken the
+      // COMMIT for a ROLLBACK (without an error): the write's own rejection says so.
+      await done.written;
+      outcomes = done.outcomes;
     } catch (e) {
-      if (applyFailed && e === applyFailed.error) throw e;
-      throw this.#translate(e, conn);
+      // Nothing of the transaction was committed (or, if COMMIT was lost on the way, the log
+      // says what was): every write of it fails the same way.
+      const error = this.#translate(e, conn);
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    // apply() throws on behalf of the server; its error comes out unchanged.
+    for (const [i, q] of batch.entries()) {
+      const outcome = outcomes[i] as WriteOutcome;
+      if ('result' in outcome) q.resolve(outcome.result);
+      else q.reject(outcome.error);
     }
   }
 
+  /**
+   * Plans `batch` under the lock and sends its writes; resolves once they are sent, so that
+   * COMMIT follows them in the same round trip (the lock is held for one round trip fewer).
+   * `written` settles when the writes have run; the caller awaits it after the COMMIT.
+   */
   async #writeInTx(
     tx: Tx,
-    request: WriteRequest,
-    apply: (current: Resource | undefined) => Change,
-  ): Promise<WritePlan> {
+    batch: Queued[],
+  ): Promise<{ outcomes: WriteOutcome[]; written: Promise<unknown> }> {
     // WES-4: lock the counter row first and keep it to the commit, so seqs are handed out in
     // commit order. Every statement after it (READ COMMITTED) sees what the previous writer
-    // committed. The two statements are pipelined: one round trip.
-    const first = pathsToRead({
-      op: 'delete',
-      path: request.path,
-      event: { method: 'DELETE', status: 0 },
-    });
+    // committed. With it, the rows every write of the batch reads before its apply(); the two
+    // statements are pipelined: one round trip.
+    const requests = batch.map((q) => q.request);
+    const first = firstPaths(requests);
     const [[state], firstRows] = await Promise.all([
       tx<StateRow[]>`SELECT store_id, last_seq, last_time FROM store_state WHERE id = 1 FOR UPDATE`,
       lockRows(tx, first),
     ]);
     if (!state) throw new StoreError('STORE_SCHEMA', 'store_state is empty', { status: 500 });
-    const rows = new Map<string, Resource>();
+    const rows = new Map<string, Resource | null>();
+    for (const p of first) rows.set(p, null);
     for (const r of firstRows) rows.set(r.path, toResource(r));
 
-    const change = apply(rows.get(request.path));
-
-    // The change may name another path (a POST creates a member): read what it adds.
-    const read = new Set(first);
-    const more = pathsToRead(change).filter((p) => !read.has(p));
-    const askMembers = change.op === 'delete' && isContainerPath(change.path);
-    const [moreRows, members] = await Promise.all([
-      more.length > 0 ? lockRows(tx, more) : [],
-      askMembers
-        ? tx<{ has: boolean }[]>`
-            SELECT EXISTS (SELECT 1 FROM resources WHERE parent = ${change.path}) AS has`
-        : [],
-    ]);
-    for (const r of moreRows) rows.set(r.path, toResource(r));
-    const reader: PlanReader = {
-      get: (p) => rows.get(p),
-      hasMembers: (p) => {
-        if (p !== change.path) throw new Error(`store invariant broken: hasMembers(${p})`);
-        return members[0]?.has === true;
+    // Each write in turn against the rows as the earlier ones left them, with the next seqs.
+    // Nothing is written yet: what a write needs beyond the view (a POST's new member, whether
+    // a container to delete has members) is read as the database was before the batch.
+    const planned = await planBatch({
+      requests,
+      rows,
+      source: {
+        read: async (paths) => (await lockRows(tx, paths)).map(toResource),
+        hasMembers: async (path, exclude) => {
+          const [row] = await tx<{ has: boolean }[]>`
+            SELECT EXISTS (SELECT 1 FROM resources WHERE parent = ${path}
+              AND NOT (path = ANY (${textArray(exclude)}::text[]))) AS has`;
+          return row?.has === true;
+        },
       },
-    };
-    const plan = planWrite({
-      change,
-      reader,
       lastSeq: state.last_seq,
-      // Time never goes back along the log, even if a node's clock does (WES-8 compares times).
-      time: Math.max(Math.floor(this.#now()), state.last_time),
+      lastTime: state.last_time,
+      now: this.#now,
       storeId: state.store_id,
     });
+    const last = planned.events.at(-1);
+    // Every write failed on its own: nothing to write.
+    if (!last) return { outcomes: planned.outcomes, written: Promise.resolve() };
 
-    const last = plan.events.at(-1) as StoredEvent;
-    // One pipelined batch; the NOTIFY is delivered only if and when the transaction commits.
-    await Promise.all([
-      ...plan.upserts.map(
-        (r) => tx`
-          INSERT INTO resources (path, parent, content_type, body, etag, last_modified)
-          VALUES (${r.path}, ${r.parent}, ${r.contentType}, ${r.body}, ${r.etag}, ${r.lastModified})
-          ON CONFLICT (path) DO UPDATE SET parent = excluded.parent,
-            content_type = excluded.content_type, body = excluded.body, etag = excluded.etag,
-            last_modified = excluded.last_modified`,
-      ),
-      ...plan.deletes.map((p) => tx`DELETE FROM resources WHERE path = ${p}`),
-      ...plan.events.map(
-        (e) => tx`
-          INSERT INTO events (${tx.unsafe(EVENT_COLUMNS)})
-          VALUES (${e.seq}, ${e.time}, ${e.method}, ${e.status}, ${e.path}, ${e.parent},
-            ${e.etag}, ${e.parentEtag}, ${e.contentType}, ${e.body})`,
-      ),
-      tx`UPDATE store_state SET last_seq = ${last.seq}, last_time = ${last.time} WHERE id = 1`,
-      tx`SELECT pg_notify(${this.channel}, ${String(last.seq)})`,
+    // One pipelined batch: the net change of each row, the events in seq order, the counter
+    // and the NOTIFY, which is delivered only if and when the transaction commits.
+    const upserts: PlannedRow[] = [];
+    const deletes: string[] = [];
+    for (const [path, row] of planned.writes) {
+      if (row) upserts.push(row);
+      else deletes.push(path);
+    }
+    const written = Promise.all([
+      ...chunks(upserts).map((rs) => upsertRows(tx, rs)),
+      ...(deletes.length > 0
+        ? [tx`DELETE FROM resources WHERE path = ANY (${textArray(deletes)}::text[])`]
+        : []),
+      ...chunks(planned.events).map((es) => insertEvents(tx, es)),
+      tx`
+        UPDATE store_state SET last_seq = ${last.seq}, last_time = ${last.time} WHERE id = 1
+        RETURNING pg_notify(${this.channel}, ${String(last.seq)})`,
     ]);
-    return plan;
+    // Awaited by the caller, after the COMMIT (or never, if the transaction fails first).
+    written.catch(() => {});
+    return { outcomes: planned.outcomes, written };
   }
 
   get(path: string): Promise<Resource | undefined> {
@@ -602,9 +649,116 @@ function isConnectionLoss(e: Error): boolean {
   return e instanceof postgres.PostgresError ? isFatalState(code) : CONNECTION_CODES.has(code);
 }
 
-/** Locks and reads the rows at `paths` that exist, in path order (a fixed lock order). */
+/**
+ * Locks and reads the rows at `paths` that exist, in path order (a fixed lock order). The
+ * paths go as one array parameter, so the statement's text, prepared once per connection, is
+ * the same however many there are (a new text costs a round trip to describe it).
+ */
 function lockRows(tx: Tx, paths: string[]) {
   return tx<ResourceRow[]>`
     SELECT ${tx.unsafe(RESOURCE_COLUMNS)} FROM resources
-    WHERE path IN ${tx(paths)} ORDER BY path FOR UPDATE`;
+    WHERE path = ANY (${textArray(paths)}::text[]) ORDER BY path FOR UPDATE`;
+}
+
+/**
+ * `xs` as a PostgreSQL array literal (`{"a","b"}`), to pass as a `text[]` parameter: the
+ * store does not fetch the server's array types (`fetch_types: false`), so postgres.js would
+ * not serialise a JavaScript array.
+ */
+function textArray(xs: string[]): string {
+  return `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/*
+ * Rows are written one statement per row when there is one, else all in one statement that
+ * takes them as a JSON array (json_populate_recordset): a statement per row costs the node
+ * CPU and PostgreSQL a little each, and a text that depends on the number of rows would be
+ * prepared (a round trip) for each new number. (A multi-column unnest() costs PostgreSQL
+ * more than the statements it replaces: each array becomes a tuplestore of its own.)
+ */
+
+/** `body` as a bytea's text form, as postgres.js sends a bytea. */
+function hex(body: Uint8Array): string {
+  return `\\x${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('hex')}`;
+}
+
+/** Inserts or replaces `rows` (distinct paths) in `resources`. */
+function upsertRows(tx: Tx, rows: PlannedRow[]) {
+  const set = tx`
+    ON CONFLICT (path) DO UPDATE SET parent = excluded.parent,
+      content_type = excluded.content_type, body = excluded.body, etag = excluded.etag,
+      last_modified = excluded.last_modified`;
+  const [r] = rows;
+  if (rows.length === 1 && r) {
+    return tx`
+      INSERT INTO resources (path, parent, content_type, body, etag, last_modified)
+      VALUES (${r.path}, ${r.parent}, ${r.contentType}, ${r.body}, ${r.etag}, ${r.lastModified})
+      ${set}`;
+  }
+  const json = JSON.stringify(
+    rows.map((x) => ({
+      path: x.path,
+      parent: x.parent,
+      content_type: x.contentType,
+      body: hex(x.body),
+      etag: x.etag,
+      last_modified: x.lastModified,
+    })),
+  );
+  return tx`
+    INSERT INTO resources (path, parent, content_type, body, etag, last_modified)
+    SELECT path, parent, content_type, body, etag, last_modified
+    FROM json_populate_recordset(NULL::resources, ${json}::text::json)
+    ${set}`;
+}
+
+/** Appends `events` to the log. */
+function insertEvents(tx: Tx, events: StoredEvent[]) {
+  const [e] = events;
+  if (events.length === 1 && e) {
+    return tx`
+      INSERT INTO events (${tx.unsafe(EVENT_COLUMNS)})
+      VALUES (${e.seq}, ${e.time}, ${e.method}, ${e.status}, ${e.path}, ${e.parent},
+        ${e.etag}, ${e.parentEtag}, ${e.contentType}, ${e.body})`;
+  }
+  const json = JSON.stringify(
+    events.map((x) => ({
+      seq: x.seq,
+      time: x.time,
+      method: x.method,
+      status: x.status,
+      path: x.path,
+      parent: x.parent,
+      etag: x.etag,
+      parent_etag: x.parentEtag,
+      content_type: x.contentType,
+      body: x.body && hex(x.body),
+    })),
+  );
+  return tx`
+    INSERT INTO events (${tx.unsafe(EVENT_COLUMNS)})
+    SELECT ${tx.unsafe(EVENT_COLUMNS)}
+    FROM json_populate_recordset(NULL::events, ${json}::text::json)`;
+}
+
+/**
+ * `rows` in runs of at most 1000 rows and about 8 MB of bodies, so that no one statement
+ * grows without bound (a batch usually makes one run).
+ */
+function chunks<T extends { body: Uint8Array | null }>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = row.body?.byteLength ?? 0;
+    if (run.length > 0 && (run.length >= 1000 || bytes + size > 8 << 20)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(row);
+    bytes += size;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
 }

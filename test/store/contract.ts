@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isPrepError } from '../../src/core/errors.js';
 import type { Change, Resource, Store, StoredEvent, WriteRequest } from '../../src/store/index.js';
+import { checkConcurrentBatch } from './batch.js';
 
 /**
  * Options of {@link storeContract}.
@@ -724,4 +725,9 @@ export function storeContract(
     assert.equal((await store.events({ path: '/conc/' })).length, 1);
     assert.equal(logged.filter((e) => e.parentEtag !== null).length, 1);
   });
+
+  withStore(
+    '200 concurrent writes, some failing, some on what earlier ones wrote: each its own outcome, contiguous seqs',
+    checkConcurrentBatch,
+  );
 }

@@ -195,6 +195,90 @@ test(
 );
 
 test(
+  'postgres: concurrent writes on one node share transactions (group commit), one NOTIFY each',
+  { skip },
+  async () => {
+    const url = await freshDatabase();
+    const store = await openStore(url);
+    const raw = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const payloads: string[] = [];
+      await raw.listen(store.channel, (p) => payloads.push(p));
+      // Alone, a write commits at once and announces itself.
+      const { events } = await store.write(put('/solo', 's'));
+      await until(() => payloads.length === 1, 'the first NOTIFY');
+      assert.deepEqual(payloads, [String(events[0]?.seq)]);
+
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => store.write(put(`/many/${i}`, `${i}`))),
+      );
+      const last = await store.lastSeq();
+      assert.equal(last, 102, 'the container, 100 writes and /solo');
+      await until(() => payloads.at(-1) === String(last), 'the NOTIFY of the last commit');
+      // The first write starts a transaction; the 99 called meanwhile share the next one.
+      assert.ok(payloads.length <= 4, `${payloads.length - 1} transactions for 100 writes`);
+      assert.deepEqual(
+        results.map((r) => r.events.at(-1)?.seq),
+        Array.from({ length: 100 }, (_, i) => 3 + i),
+        'seqs in call order',
+      );
+    } finally {
+      await raw.end();
+      await store.close();
+    }
+  },
+);
+
+test(
+  'postgres: a database error fails every write of its transaction and commits none of them',
+  { skip },
+  async () => {
+    const url = await freshDatabase();
+    const store = await openStore(url);
+    try {
+      // PostgreSQL refuses a NUL in text: the statement fails in the transaction's last batch.
+      const bad: WriteRequest = {
+        path: '/bad',
+        apply: () => ({
+          op: 'put',
+          path: '/bad',
+          contentType: 'text/plain\0',
+          body: enc('x'),
+          event: { method: 'PUT', status: 201 },
+        }),
+      };
+      const [first, ...rest] = await Promise.allSettled([
+        store.write(put('/first', '1')),
+        store.write(put('/a', 'a')),
+        store.write(bad),
+        store.write(put('/b', 'b')),
+      ]);
+      assert.equal(first?.status, 'fulfilled');
+      const errors = rest.map((s): unknown => (s.status === 'rejected' ? s.reason : s.value));
+      // The database's own error, as for a write alone (a bad value: 22021 as a parameter,
+      // 22P05 inside the JSON that carries several rows); the same for every write of the batch.
+      assert.ok(errors[0] instanceof postgres.PostgresError, String(errors[0]));
+      assert.match(String((errors[0] as { code?: string }).code), /^22(021|P05)$/);
+      assert.equal(errors[1], errors[0]);
+      assert.equal(errors[2], errors[0]);
+      await assert.rejects(store.write(bad), { name: 'PostgresError', code: /^22(021|P05)$/ });
+
+      assert.equal(await store.get('/a'), undefined);
+      assert.equal(await store.get('/b'), undefined);
+      assert.equal(await store.lastSeq(), 1);
+      const { events } = await store.write(put('/c', 'c'));
+      assert.equal(events[0]?.seq, 2, 'no seq was taken by the failed transaction');
+      assert.deepEqual(
+        (await store.events()).map((e) => e.path),
+        ['/first', '/c'],
+      );
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test(
   'postgres: listen() fires after commits on any node, never for a rolled-back write',
   { skip },
   async () => {
