@@ -66,7 +66,8 @@ export function clusterPlan(quick: boolean): ClusterPlan {
           { perNode: 100, writes: 30, writesPerSec: 5 },
           { perNode: 1000, writes: 30, writesPerSec: 5 },
         ],
-        writes: { writersPerNode: 4, resources: 600, writes: 3000 },
+        // Enough concurrent writers that PostgreSQL's group commit has writes to batch.
+        writes: { writersPerNode: 16, resources: 600, writes: 6000 },
         writesWithSubs: { perNode: 1000, resources: 300, writes: 1500 },
       };
 }
