@@ -59,7 +59,7 @@ export interface ResourceServerOptions extends EngineOptions {
    */
   writerStallMs?: number;
   /**
-   * Scale-out (docs/cluster.md): follow the shared event log of a store that can `listen`
+   * Scale-out (README, "Running several nodes"): follow the shared event log of a store that can `listen`
    * (PostgresStore), so that writes made by other server nodes reach this node's subscribers.
    * Every notification then comes from the log, in seq order, this node's own writes included
    * (still only once the writer's response is sent, N822-3). Notifications of other nodes' PUTs

@@ -1,4 +1,4 @@
-// Scale-out (docs/cluster.md): three `prep serve --database` nodes on one PostgreSQL database.
+// Scale-out (README, "Running several nodes"): three `prep serve --database` nodes on one PostgreSQL database.
 // Writes on any node reach subscribers on every node, in seq order, once each; Last-Event-ID
 // resumes on another node; the WES feed is the same everywhere; a killed node's clients resume
 // elsewhere; PostgreSQL restarting is survived without restarting the nodes. Skips like the
