@@ -32,6 +32,7 @@ import {
   type ParameterValue,
   type Parameters,
 } from '../src/core/index.js';
+import { KNOWN_FIELDS } from '../src/core/notification.js';
 
 // ---------------------------------------------------------------------------------------
 // Structured edits
@@ -795,18 +796,7 @@ export const notificationModel: fc.Arbitrary<Notification> = fc.record(
     }),
     extraHeaders: fc.array(
       fc.tuple(
-        headerToken.filter(
-          (n) =>
-            ![
-              'method',
-              'date',
-              'event-id',
-              'etag',
-              'e-tag',
-              'content-location',
-              'content-type',
-            ].includes(n.toLowerCase()),
-        ),
+        headerToken.filter((n) => !KNOWN_FIELDS.has(n.toLowerCase())),
         fieldValue,
       ),
       { minLength: 1, maxLength: 3 },

@@ -16,16 +16,3 @@ export function fdLimit(pid: number | 'self' = 'self'): number | undefined {
     return undefined;
   }
 }
-
-/** The hard descriptor limit children get when it cannot be raised (bash `ulimit -Hn`). */
-export function hardFdLimit(): number | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const hard = line?.split(/\s{2,}/)[2];
-    return hard === undefined || hard === 'unlimited' ? undefined : Number(hard);
-  } catch {
-    return undefined;
-  }
-}

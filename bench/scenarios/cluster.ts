@@ -227,6 +227,25 @@ function emptyCheck(): DeliveryCheck {
   };
 }
 
+/** `check` (its connect failures) with the pools' due counts and their checks' tallies added. */
+function summed(
+  check: DeliveryCheck,
+  ps: readonly { expected: number }[],
+  checks: readonly Omit<DeliveryCheck, 'expected' | 'connectFailed'>[],
+): DeliveryCheck {
+  return checks.reduce<DeliveryCheck>(
+    (c, x) => ({
+      ...c,
+      deliveries: c.deliveries + x.deliveries,
+      lost: c.lost + x.lost,
+      duplicated: c.duplicated + x.duplicated,
+      unexpected: c.unexpected + x.unexpected,
+      closedEarly: c.closedEarly + x.closedEarly,
+    }),
+    { ...check, expected: ps.reduce((s, p) => s + p.expected, 0) },
+  );
+}
+
 function clean(c: DeliveryCheck): boolean {
   return (
     c.lost === 0 &&
@@ -297,17 +316,7 @@ async function latencyScenario(
     });
     const writeTimes = { [path]: Float64Array.from(times) };
     const checks = await Promise.all(ps.map((p) => p.check({ [path]: plan.writes }, writeTimes)));
-    check = checks.reduce(
-      (c, x) => ({
-        ...c,
-        deliveries: c.deliveries + x.deliveries,
-        lost: c.lost + x.lost,
-        duplicated: c.duplicated + x.duplicated,
-        unexpected: c.unexpected + x.unexpected,
-        closedEarly: c.closedEarly + x.closedEarly,
-      }),
-      { ...check, expected: ps.reduce((s, p) => s + p.expected, 0) },
-    );
+    check = summed(check, ps, checks);
     const multi = d.nodes.length > 1;
     const same = percentiles(multi ? checks[0]!.latencies : merge(checks.map((c) => c.latencies)));
     const cross = multi ? percentiles(merge(checks.slice(1).map((c) => c.latencies))) : {};
@@ -445,17 +454,7 @@ async function writesScenario(
           ),
         ),
       );
-      check = checks.reduce(
-        (c, x) => ({
-          ...c,
-          deliveries: c.deliveries + x.deliveries,
-          lost: c.lost + x.lost,
-          duplicated: c.duplicated + x.duplicated,
-          unexpected: c.unexpected + x.unexpected,
-          closedEarly: c.closedEarly + x.closedEarly,
-        }),
-        { ...check, expected: ps.reduce((s, p) => s + p.expected, 0) },
-      );
+      check = summed(check, ps, checks);
       const lat = percentiles(merge(checks.map((c) => c.latencies)), multi ? 'cross' : 'same');
       Object.assign(metrics, lat, {
         deliveriesPerSec: (check.deliveries / phase.wallMs) * 1000,

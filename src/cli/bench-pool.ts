@@ -148,17 +148,11 @@ export interface LoadMark {
   rss: number;
 }
 
-/** The correctness and latency of what the subscribers received. */
-export interface LoadCheck {
-  deliveries: number;
-  lost: number;
-  duplicated: number;
-  unexpected: number;
-  closedEarly: number;
-  /** ms from each write's response to each notification of it, sorted. */
-  latencies: Float64Array;
-  dropped: number;
-}
+/**
+ * The correctness and latency of what the subscribers received: the workers' replies summed,
+ * `latencies` (ms from each write's response to each notification of it) merged and sorted.
+ */
+export type LoadCheck = Omit<CheckReply, 'type' | 'id'>;
 
 /**
  * A pool of subscriber processes.

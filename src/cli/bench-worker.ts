@@ -294,7 +294,7 @@ function check(m: Extract<WorkerRequest, { type: 'check' }>): CheckReply {
     const expected = m.writes[p.name] ?? 0;
     if (seen > expected) unexpected += seen - expected;
   }
-  const latencies = new Float64Array(m.writeTimes ? samples : 0);
+  let latencies = new Float64Array(m.writeTimes ? samples : 0);
   if (m.writeTimes) {
     const byIndex = paths.map((p) => m.writeTimes?.[p.name]);
     let n = 0;
@@ -305,17 +305,7 @@ function check(m: Extract<WorkerRequest, { type: 'check' }>): CheckReply {
       const t0 = byIndex[idx]?.[ord];
       if (t0 !== undefined && !Number.isNaN(t0)) latencies[n++] = times[i]! - t0;
     }
-    return {
-      type: 'checked',
-      id: m.id,
-      deliveries,
-      lost: lost + tail,
-      duplicated,
-      unexpected,
-      closedEarly,
-      latencies: latencies.slice(0, n),
-      dropped,
-    };
+    latencies = latencies.slice(0, n);
   }
   return {
     type: 'checked',

@@ -182,6 +182,16 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
     process.exit(2);
   }
+  if (v.h2c && (v.http2 || v.cert || v.key)) {
+    process.stderr.write(
+      'prep serve: --h2c is HTTP/2 without TLS: it takes no --http2, --cert or --key\n',
+    );
+    process.exit(2);
+  }
+  if (v.http2 && (!v.cert || !v.key)) {
+    process.stderr.write('prep serve: --http2 needs --cert FILE and --key FILE (PEM)\n');
+    process.exit(2);
+  }
   // A broken policy file stops the start, in one line that names the field.
   const authFile = v.auth ?? env('PREP_AUTH_FILE');
   let auth: TokenPolicyFile | undefined;
@@ -216,16 +226,6 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write(
       `prep serve: the web page could not be built, serving without it: ${(e as Error).message.split('\n')[0]}\n`,
     );
-  }
-  if (v.h2c && (v.http2 || v.cert || v.key)) {
-    process.stderr.write(
-      'prep serve: --h2c is HTTP/2 without TLS: it takes no --http2, --cert or --key\n',
-    );
-    process.exit(2);
-  }
-  if (v.http2 && (!v.cert || !v.key)) {
-    process.stderr.write('prep serve: --http2 needs --cert FILE and --key FILE (PEM)\n');
-    process.exit(2);
   }
   let running;
   try {

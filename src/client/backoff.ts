@@ -42,11 +42,12 @@ const DEFAULTS = { retries: Infinity, minDelayMs: 500, maxDelayMs: 30_000 };
  */
 export function backoffDelay(
   attempt: number,
-  options: ReconnectOptions = {},
+  options: ReconnectOptions | false = {},
   random: () => number = Math.random,
 ): number {
-  const base = Math.max(0, options.minDelayMs ?? DEFAULTS.minDelayMs);
-  const cap = Math.max(0, options.maxDelayMs ?? DEFAULTS.maxDelayMs);
+  const o = options === false ? {} : options;
+  const base = Math.max(0, o.minDelayMs ?? DEFAULTS.minDelayMs);
+  const cap = Math.max(0, o.maxDelayMs ?? DEFAULTS.maxDelayMs);
   const exp = Math.min(cap, base * 2 ** Math.min(Math.max(0, attempt - 1), 30));
   return Math.round(random() * exp);
 }

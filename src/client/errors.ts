@@ -98,3 +98,19 @@ export class PrepSubscribeError extends PrepError {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/**
+ * Whether an HTTP status may change by asking again later (408, 429, 5xx); any other 4xx is
+ * the client's fault. Internal to the client.
+ *
+ * @example
+ * ```ts
+ * import { isRetryableStatus } from './errors.js';
+ *
+ * isRetryableStatus(503); // true
+ * isRetryableStatus(404); // false
+ * ```
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

@@ -15,9 +15,9 @@
 import { applyJsonPatch, applyMergePatch } from '../core/delta/index.js';
 import { parseMediaType } from '../core/media-type.js';
 import { backoffDelay, retriesOf, sleep } from './backoff.js';
-import { PrepSubscribeError } from './errors.js';
+import { PrepSubscribeError, isRetryableStatus } from './errors.js';
 import type { NotificationItem, ReconnectItem, RepresentationItem } from './items.js';
-import { sameResource } from './same-resource.js';
+import { isAboutResource } from './same-resource.js';
 import {
   subscribe,
   type FetchFunction,
@@ -387,7 +387,6 @@ export class LiveResource<T = unknown> extends EventTarget {
   async #run(): Promise<void> {
     const watch = this.#options.whenDeleted === 'watch';
     const reconnect = this.#options.reconnect;
-    const backoff = reconnect === false ? {} : (reconnect ?? {});
     let polls = 0;
     try {
       for (;;) {
@@ -431,7 +430,7 @@ export class LiveResource<T = unknown> extends EventTarget {
         if (ended === 'expired') return this.#finish('expired');
         if (!watch) return this.#finish('deleted');
         polls++;
-        if (!(await sleep(backoffDelay(polls, backoff), this.#controller.signal))) throw CLOSED;
+        if (!(await sleep(backoffDelay(polls, reconnect), this.#controller.signal))) throw CLOSED;
       }
     } catch (e) {
       if (e === CLOSED || this.#closed) return this.#finish('closed');
@@ -479,11 +478,8 @@ export class LiveResource<T = unknown> extends EventTarget {
 
   async #notification(n: NotificationItem): Promise<void> {
     this.#eventId = n.eventId;
-    const about =
-      n.contentLocation === undefined || sameResource(n.contentLocation, this.url)
-        ? 'self'
-        : 'other';
-    if (about === 'self' && n.method.toUpperCase() === 'DELETE') {
+    const self = isAboutResource(n.contentLocation, this.url);
+    if (self && n.method.toUpperCase() === 'DELETE') {
       this.#catchUp = undefined;
       this.#set(undefined, undefined, 'delete', true);
       return;
@@ -505,7 +501,7 @@ export class LiveResource<T = unknown> extends EventTarget {
       return;
     }
     // A member of a container changed (N822-6): the container's delta, if any, is not about it.
-    if (about === 'self' && n.delta !== undefined && !this.#deleted && this.#known) {
+    if (self && n.delta !== undefined && !this.#deleted && this.#known) {
       const next = applyLiveDelta(this.#value, n.delta);
       if (next.ok) {
         this.#set(next.value as T, etag, 'delta', false);
@@ -517,9 +513,8 @@ export class LiveResource<T = unknown> extends EventTarget {
 
   /** A plain GET (If-None-Match), retried on network errors and 5xx with the reconnect backoff. */
   async #refetch(cause: NotificationItem | undefined): Promise<void> {
-    const retries = retriesOf(this.#options.reconnect);
     const reconnect = this.#options.reconnect;
-    const backoff = reconnect === false ? {} : (reconnect ?? {});
+    const retries = retriesOf(reconnect);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#get(cause);
@@ -527,7 +522,7 @@ export class LiveResource<T = unknown> extends EventTarget {
       } catch (e) {
         if (this.#closed) throw CLOSED;
         if (!isTransient(e) || attempt > retries) throw e;
-        if (!(await sleep(backoffDelay(attempt, backoff), this.#controller.signal))) throw CLOSED;
+        if (!(await sleep(backoffDelay(attempt, reconnect), this.#controller.signal))) throw CLOSED;
       }
     }
   }
@@ -664,9 +659,7 @@ function isGone(e: unknown): boolean {
 
 /** Worth asking again: the network failed, or the server had a passing problem. */
 function isTransient(e: unknown): boolean {
-  if (e instanceof PrepSubscribeError) {
-    const status = e.status ?? 0;
-    return e.code === 'HTTP_STATUS' && (status === 408 || status === 429 || status >= 500);
-  }
+  if (e instanceof PrepSubscribeError)
+    return e.code === 'HTTP_STATUS' && isRetryableStatus(e.status ?? 0);
   return e instanceof TypeError;
 }

@@ -23,3 +23,19 @@ export function sameResource(reference: string, url: string): boolean {
     return reference === url;
   }
 }
+
+/**
+ * Whether a notification is about the resource at `url` itself (N822-6): it has no
+ * `Content-Location`, or one naming `url`. Internal to the client.
+ *
+ * @example
+ * ```ts
+ * import { isAboutResource } from './same-resource.js';
+ *
+ * isAboutResource(undefined, 'https://example.org/c/'); // true
+ * isAboutResource('/c/a', 'https://example.org/c/'); // false
+ * ```
+ */
+export function isAboutResource(contentLocation: string | undefined, url: string): boolean {
+  return contentLocation === undefined || sameResource(contentLocation, url);
+}

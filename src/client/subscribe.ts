@@ -5,13 +5,12 @@
  * reconnects on its own with `Last-Event-ID` (REQ-2, RSP-5, EXT-1) when the stream expires
  * or breaks, until the resource is deleted (RSP-7) or the caller closes it.
  */
-import { DEFAULT_NOTIFICATION_TYPE } from '../core/events/index.js';
 import { serializePrepAccept } from './accept-events.js';
 import { backoffDelay, retriesOf, sleep, type ReconnectOptions } from './backoff.js';
-import { PrepSubscribeError } from './errors.js';
+import { PrepSubscribeError, isRetryableStatus } from './errors.js';
 import type { NotificationItem, ReconnectReason, SubscriptionItem } from './items.js';
 import { readPrepResponse } from './read-response.js';
-import { sameResource } from './same-resource.js';
+import { isAboutResource } from './same-resource.js';
 
 /**
  * The `fetch` a subscription calls; `globalThis.fetch` by default.
@@ -180,7 +179,6 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
   async *#run(): AsyncGenerator<SubscriptionItem, void, undefined> {
     const reconnect = this.#options.reconnect;
     const retries = retriesOf(reconnect);
-    const backoff = reconnect === false ? {} : (reconnect ?? {});
     const signal = this.#controller.signal;
     let attempt = 0;
     let connected = false; // a representation was yielded at least once
@@ -253,7 +251,7 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
           yield { kind: 'end', reason: 'expired' };
           return;
         }
-        const delay = retryAfterMs ?? backoffDelay(attempt, backoff);
+        const delay = retryAfterMs ?? backoffDelay(attempt, reconnect);
         const report: SubscriptionItem = {
           kind: 'reconnect',
           attempt,
@@ -277,11 +275,7 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
 
   #headers(lastEventId: string | undefined): Headers {
     const headers = new Headers(this.#options.headers);
-    const ask: { accept?: string | readonly string[]; delta?: string } = {
-      accept: this.#options.accept ?? DEFAULT_NOTIFICATION_TYPE,
-    };
-    if (this.#options.delta !== undefined) ask.delta = this.#options.delta;
-    headers.set('Accept-Events', serializePrepAccept(ask));
+    headers.set('Accept-Events', serializePrepAccept(this.#options));
     if (lastEventId !== undefined) headers.set('Last-Event-ID', lastEventId);
     else headers.delete('Last-Event-ID');
     return headers;
@@ -289,9 +283,7 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
 
   /** A DELETE about this resource: no `Content-Location`, or one naming this URL. */
   #isOwnDelete(n: NotificationItem): boolean {
-    if (n.method.toUpperCase() !== 'DELETE') return false;
-    if (n.contentLocation === undefined) return true;
-    return sameResource(n.contentLocation, this.url);
+    return n.method.toUpperCase() === 'DELETE' && isAboutResource(n.contentLocation, this.url);
   }
 }
 
@@ -304,11 +296,8 @@ function classify(e: unknown): 'dropped' | 'unavailable' | 'fatal' {
   switch (e.code) {
     case 'NETWORK':
       return 'dropped';
-    case 'HTTP_STATUS': {
-      const status = e.status ?? 0;
-      // 4xx is the client's fault and will not change by asking again; these may.
-      return status === 408 || status === 429 || status >= 500 ? 'unavailable' : 'fatal';
-    }
+    case 'HTTP_STATUS':
+      return isRetryableStatus(e.status ?? 0) ? 'unavailable' : 'fatal';
     case 'EVENTS_STATUS':
       // ERR-3: over a limit, come back later (with Retry-After).
       return e.status === 429 || e.status === 503 ? 'unavailable' : 'fatal';

@@ -56,7 +56,7 @@ const MEDIA_TYPE =
   /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*;[\x20-\x7e\t]*)?$/;
 
 // Lower-case names of the fields the model has properties for; not allowed in extraHeaders.
-const KNOWN = new Set([
+export const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'method',
   'date',
   'event-id',
@@ -115,7 +115,7 @@ export function serializeNotification(n: Notification): Uint8Array {
     for (const [name, value] of n.extraHeaders) {
       if (typeof name !== 'string' || !TOKEN.test(name))
         throw headerError(`invalid header name ${JSON.stringify(name)}`);
-      if (KNOWN.has(name.toLowerCase())) {
+      if (KNOWN_FIELDS.has(name.toLowerCase())) {
         throw headerError(`${name} is a Notification property, not an extra header`);
       }
       head += name + ': ' + check(name, value, FIELD_VALUE) + '\r\n';

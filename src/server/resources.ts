@@ -385,6 +385,7 @@ export function createResourceServer(options: ResourceServerOptions) {
         throw new HttpErrorWithHeaders(503, e.code, e.message, [
           ['Events', engine.eventsHeader(503)],
           ['Vary', 'Accept-Events'],
+          ['Retry-After', '5'],
         ]);
       throw e;
     }
@@ -576,7 +577,6 @@ export function createResourceServer(options: ResourceServerOptions) {
           },
           res,
         );
-        res.setHeader('Location', member);
         respondWritten(res, result, 201, member);
         return;
       } catch (e) {
@@ -684,18 +684,16 @@ export function createResourceServer(options: ResourceServerOptions) {
         if (!res.headersSent && !res.hasHeader('access-control-allow-origin'))
           extra.unshift(...corsHeaders);
         // The database is down (PostgreSQL): it comes back by itself; ask to retry.
-        if (err instanceof StoreError ? err.code === 'STORE_UNAVAILABLE' : isUnavailable(err))
+        if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
           extra.push(['Retry-After', '5']);
-        if (err instanceof StoreError && err.code === 'STORE_NOT_EMPTY') {
-          sendProblem(req, res, new HttpError(409, err.code, err.message), extra);
-        } else sendProblem(req, res, err, extra);
+        sendProblem(req, res, err, extra);
       });
     },
-    /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     /** The Web Event Sourcing publisher, unless turned off. */
     wes,
     /** The log follower (option `follow`), if any. */
     follower,
+    /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     close(): void {
       void follower?.close();
       wes?.close();
@@ -742,16 +740,14 @@ export function targetPath(url: string): string {
   return path;
 }
 
-function isUnavailable(err: unknown): boolean {
-  return err instanceof HttpErrorWithHeaders && err.code === 'STORE_UNAVAILABLE';
-}
-
 /** The methods a path takes (`Allow`). */
 function allowed(path: string): string {
   if (path === '/') return ROOT_METHODS;
   return isContainerPath(path) ? CONTAINER_METHODS : RESOURCE_METHODS;
 }
 
+// Lenient on purpose: the essence of what a client sent, whatever its parameters (stored
+// types keep their parameters as sent; src/core/media-type.ts would refuse malformed ones).
 function mediaEssence(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const semi = value.indexOf(';');

@@ -1,7 +1,7 @@
 import { containerEtag, resourceEtag } from './etag.js';
 import { StoreError } from './errors.js';
 import { ROOT, ancestorsOf, assertValidPath, isContainerPath, parentOf, twinOf } from './paths.js';
-import type { Change, Resource, StoredEvent } from './types.js';
+import type { Change, Resource, StoredEvent, WriteResult } from './types.js';
 
 /**
  * The media type every container has. The server renders a container's representation from
@@ -72,7 +72,7 @@ export interface WritePlan {
  * // ['/a/b', '/a/b/', '/', '/a/', '/a']
  * ```
  */
-export function pathsToRead(change: Change): string[] {
+export function pathsToRead(change: Pick<Change, 'path'>): string[] {
   const out = [change.path];
   const twin = twinOf(change.path);
   if (twin !== null) out.push(twin);
@@ -82,6 +82,21 @@ export function pathsToRead(change: Change): string[] {
     if (t !== null) out.push(t);
   }
   return out;
+}
+
+/**
+ * What a caller of `write()` gets for `plan`: its events, and the rows before and after.
+ *
+ * @example
+ * ```ts
+ * const result = resultOf(planWrite({ change, reader, lastSeq, time, storeId }));
+ * ```
+ */
+export function resultOf(plan: WritePlan): WriteResult {
+  const result: WriteResult = { events: plan.events };
+  if (plan.before) result.before = plan.before;
+  if (plan.after) result.after = plan.after;
+  return result;
 }
 
 /**

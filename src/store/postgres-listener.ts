@@ -28,6 +28,19 @@ export interface PostgresListenerOptions {
 }
 
 /**
+ * postgres.js's `backoff`: the seconds before the next connection attempt after a failed one,
+ * 50 ms doubling up to `maxDelayMs`, with jitter so that nodes do not reconnect in step.
+ *
+ * @example
+ * ```ts
+ * const sql = postgres(url, { backoff: reconnectBackoff(1000) });
+ * ```
+ */
+export function reconnectBackoff(maxDelayMs: number): (attempt: number) => number {
+  return (attempt) => Math.min(0.05 * 2 ** attempt, maxDelayMs / 1000) * (0.5 + Math.random() / 2);
+}
+
+/**
  * LISTEN on one channel over a connection of its own, kept in place across lost connections.
  *
  * postgres.js has `sql.listen`, which re-LISTENs after a reconnect, but under repeated
@@ -55,7 +68,6 @@ export class PostgresListener {
 
   constructor(options: PostgresListenerOptions) {
     this.#options = options;
-    const maxDelay = (options.maxReconnectDelayMs ?? 1000) / 1000;
     const driverOptions: postgres.Options<Record<string, never>> & {
       onnotify: (channel: string, payload: string) => void;
     } = {
@@ -64,7 +76,7 @@ export class PostgresListener {
       max_lifetime: null,
       fetch_types: false,
       connect_timeout: (options.connectTimeoutMs ?? 10_000) / 1000,
-      backoff: (attempt) => Math.min(0.05 * 2 ** attempt, maxDelay) * (0.5 + Math.random() / 2),
+      backoff: reconnectBackoff(options.maxReconnectDelayMs ?? 1000),
       onnotice: () => {},
       onnotify: (channel) => {
         if (channel === options.channel && !this.#closed) options.onNotify();

@@ -1,10 +1,10 @@
-import { toEvent, toResource, type EventRow, type ResourceRow } from './rows.js';
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { isContainerPath, assertValidPath } from './paths.js';
-import { PostgresListener } from './postgres-listener.js';
+import { PostgresListener, reconnectBackoff } from './postgres-listener.js';
 import { migratePostgres } from './postgres-schema.js';
 import type { PlannedRow } from './plan-write.js';
+import { toEvent, toMeta, toResource, type EventRow, type ResourceRow } from './rows.js';
 import { firstPaths, planBatch, type WriteOutcome } from './write-batch.js';
 import type {
   EventQuery,
@@ -170,13 +170,10 @@ export class PostgresStore implements Store {
   }
 
   async #open(): Promise<void> {
-    const maxDelay = (this.#options.maxReconnectDelayMs ?? 1000) / 1000;
     const sql = postgres(this.url, {
       max: this.#options.max ?? 10,
       connect_timeout: (this.#options.connectTimeoutMs ?? 10_000) / 1000,
-      // Seconds before the next attempt after a failed one: 50 ms doubling up to the bound,
-      // with jitter so that nodes do not reconnect in step.
-      backoff: (attempt) => Math.min(0.05 * 2 ** attempt, maxDelay) * (0.5 + Math.random() / 2),
+      backoff: reconnectBackoff(this.#options.maxReconnectDelayMs ?? 1000),
       onnotice: () => {},
       types: TYPES,
       // Not needed (no array columns), and the driver's type query runs unguarded on each new
@@ -353,18 +350,7 @@ export class PostgresStore implements Store {
         WHERE c.path = ${containerPath}
         ORDER BY m.path`;
       if (rows.length === 0) return undefined;
-      return rows.flatMap((r) =>
-        r.path === null
-          ? []
-          : [
-              {
-                path: r.path,
-                contentType: r.content_type,
-                etag: r.etag,
-                lastModified: r.last_modified,
-              },
-            ],
-      );
+      return rows.flatMap((r) => (r.path === null ? [] : [toMeta(r)]));
     });
   }
 
@@ -513,12 +499,8 @@ export class PostgresStore implements Store {
       onNotify: dispatch,
       // Commits made while the connection was down were not announced.
       onResume: dispatch,
-      ...(this.#options.connectTimeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: this.#options.connectTimeoutMs }),
-      ...(this.#options.maxReconnectDelayMs === undefined
-        ? {}
-        : { maxReconnectDelayMs: this.#options.maxReconnectDelayMs }),
+      connectTimeoutMs: this.#options.connectTimeoutMs ?? 10_000,
+      maxReconnectDelayMs: this.#options.maxReconnectDelayMs ?? 1000,
     });
     conn.listener = listener.start().then(
       () => listener,

@@ -1,4 +1,4 @@
-import type { EventMethod, Resource, StoredEvent } from './types.js';
+import type { EventMethod, Resource, ResourceMeta, StoredEvent } from './types.js';
 
 /** A `resources` row as the SQL stores (SQLite, PostgreSQL) read it. */
 export interface ResourceRow {
@@ -34,6 +34,16 @@ export function toResource(r: ResourceRow): Resource {
     path: r.path,
     contentType: r.content_type,
     body: bytes(r.body),
+    etag: r.etag,
+    lastModified: r.last_modified,
+  };
+}
+
+/** A row of `resources` read without its body, as a {@link ResourceMeta}. */
+export function toMeta(r: Omit<ResourceRow, 'body'>): ResourceMeta {
+  return {
+    path: r.path,
+    contentType: r.content_type,
     etag: r.etag,
     lastModified: r.last_modified,
   };

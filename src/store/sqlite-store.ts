@@ -1,12 +1,18 @@
-import { toEvent, toResource, type EventRow, type ResourceRow } from './rows.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { containerEtag } from './etag.js';
 import { StoreError } from './errors.js';
-import { CONTAINER_TYPE, planWrite, type PlanReader, type WritePlan } from './plan-write.js';
+import {
+  CONTAINER_TYPE,
+  planWrite,
+  resultOf,
+  type PlanReader,
+  type WritePlan,
+} from './plan-write.js';
 import { ROOT, assertValidPath } from './paths.js';
+import { toEvent, toMeta, toResource, type EventRow, type ResourceRow } from './rows.js';
 import type {
   EventQuery,
   PruneOptions,
@@ -267,11 +273,7 @@ export class SqliteStore implements Store {
     return this.#run(() => {
       const { writeTx } = this.#connection();
       assertValidPath(request.path);
-      const plan = writeTx(request);
-      const result: WriteResult = { events: plan.events };
-      if (plan.before) result.before = plan.before;
-      if (plan.after) result.after = plan.after;
-      return result;
+      return resultOf(writeTx(request));
     });
   }
 
@@ -331,12 +333,7 @@ export class SqliteStore implements Store {
       const st = this.#statements();
       const container = containerPath.endsWith('/') ? st.get.get(containerPath) : undefined;
       if (!container) return undefined;
-      return st.members.all(containerPath).map((r) => ({
-        path: r.path,
-        contentType: r.content_type,
-        etag: r.etag,
-        lastModified: r.last_modified,
-      }));
+      return st.members.all(containerPath).map(toMeta);
     });
   }
 

@@ -1,5 +1,11 @@
 import { ROOT, assertValidPath, isContainerPath, parentOf } from './paths.js';
-import { pathsToRead, planWrite, type PlannedRow, type PlanReader } from './plan-write.js';
+import {
+  pathsToRead,
+  planWrite,
+  resultOf,
+  type PlannedRow,
+  type PlanReader,
+} from './plan-write.js';
 import type { Change, Resource, StoredEvent, WriteRequest, WriteResult } from './types.js';
 
 /**
@@ -57,11 +63,7 @@ export interface PlannedBatch {
  */
 export function firstPaths(requests: WriteRequest[]): string[] {
   const out = new Set<string>();
-  for (const { path } of requests) {
-    for (const p of pathsToRead({ op: 'delete', path, event: { method: 'DELETE', status: 0 } })) {
-      out.add(p);
-    }
-  }
+  for (const request of requests) for (const p of pathsToRead(request)) out.add(p);
   return [...out];
 }
 
@@ -172,10 +174,7 @@ export async function planBatch(input: {
       const last = plan.events.at(-1) as StoredEvent;
       lastSeq = last.seq;
       lastTime = last.time;
-      const result: WriteResult = { events: plan.events };
-      if (plan.before) result.before = plan.before;
-      if (plan.after) result.after = plan.after;
-      outcomes.push({ result });
+      outcomes.push({ result: resultOf(plan) });
     } catch (error) {
       outcomes.push({ error });
     }

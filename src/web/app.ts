@@ -34,7 +34,7 @@ const view = byId('view');
 const notifications = new NotificationList(byId('notifications') as HTMLOListElement);
 
 /** The open resource; opening another closes its stream first. */
-let open: { path: string; watch: ResourceWatch } | undefined;
+let open: ResourceWatch | undefined;
 /** Counts openings, so the callbacks of a closed watch change nothing. */
 let generation = 0;
 
@@ -46,7 +46,7 @@ function say(text: Child | Child[], kind: 'ok' | 'error' | 'info' = 'info'): voi
 }
 
 function openPath(path: string): void {
-  open?.watch.close();
+  open?.close();
   open = undefined;
   const mine = ++generation;
   const current = (): boolean => mine === generation;
@@ -104,7 +104,7 @@ function openPath(path: string): void {
       else if (reason === 'error') failed(error, context);
     },
   });
-  open = { path, watch };
+  open = watch;
 }
 
 /** Why the open resource could not be watched, shown in its place. */
@@ -147,7 +147,7 @@ async function showRaw(path: string): Promise<void> {
 window.addEventListener('hashchange', () => openPath(pathFromHash(location.hash)));
 // RSP-8: close the stream when the person leaves; open it again if they come back.
 window.addEventListener('pagehide', () => {
-  open?.watch.close();
+  open?.close();
   open = undefined;
   generation++;
 });

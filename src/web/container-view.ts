@@ -7,7 +7,7 @@ import type { LiveChange } from '../client/index.js';
 import { flash, h, replaceChildren } from './dom.js';
 import { parseJsonInput } from './format.js';
 import { displayPath, hashOf, isContainer, nameOf } from './paths.js';
-import { busy, submitOnCtrlEnter, type ResourceView, type ViewContext } from './view.js';
+import { busy, newDocumentTextarea, type ResourceView, type ViewContext } from './view.js';
 import { createContainer, deleteResource, postMember } from './writes.js';
 
 /** A container's JSON representation on our server. */
@@ -47,15 +47,7 @@ export class ContainerView implements ResourceView {
       placeholder: 'optional for a document',
       'aria-label': 'Name',
     });
-    const body = h('textarea', {
-      name: 'body',
-      rows: 4,
-      spellcheck: 'false',
-      autocomplete: 'off',
-      'aria-label': 'The new document, in JSON',
-    });
-    body.value = '{\n  "title": "Untitled"\n}';
-    submitOnCtrlEnter(body);
+    const body = newDocumentTextarea(4);
     const create = h(
       'form',
       { id: 'create', class: 'card' },

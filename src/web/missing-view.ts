@@ -2,7 +2,7 @@
 import { h } from './dom.js';
 import { parseJsonInput } from './format.js';
 import { displayPath, isContainer } from './paths.js';
-import { busy, submitOnCtrlEnter, type ViewContext } from './view.js';
+import { busy, newDocumentTextarea, type ViewContext } from './view.js';
 import { createContainer, putJson } from './writes.js';
 
 /**
@@ -18,15 +18,7 @@ import { createContainer, putJson } from './writes.js';
  */
 export function missingView(context: ViewContext): HTMLElement {
   const container = isContainer(context.path);
-  const body = h('textarea', {
-    name: 'body',
-    rows: 6,
-    spellcheck: 'false',
-    autocomplete: 'off',
-    'aria-label': 'The new document, in JSON',
-  });
-  body.value = '{\n  "title": "Untitled"\n}';
-  submitOnCtrlEnter(body);
+  const body = newDocumentTextarea(6);
   const form = h(
     'form',
     { id: 'create-here', class: 'card' },

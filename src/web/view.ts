@@ -1,6 +1,6 @@
 /** What every view of an open resource gets from the page, and what it offers. */
 import type { LiveChange } from '../client/index.js';
-import type { Child } from './dom.js';
+import { h, type Child } from './dom.js';
 
 /**
  * What a view may ask of the page.
@@ -75,4 +75,27 @@ export async function busy(form: HTMLFormElement, action: () => Promise<void>): 
     for (const b of buttons) b.disabled = false;
     form.removeAttribute('aria-busy');
   }
+}
+
+/**
+ * The text area of a new JSON document, prefilled, that Ctrl+Enter submits.
+ *
+ * @example
+ * ```ts
+ * import { newDocumentTextarea } from './view.js';
+ *
+ * form.append(newDocumentTextarea(6));
+ * ```
+ */
+export function newDocumentTextarea(rows: number): HTMLTextAreaElement {
+  const body = h('textarea', {
+    name: 'body',
+    rows,
+    spellcheck: 'false',
+    autocomplete: 'off',
+    'aria-label': 'The new document, in JSON',
+  });
+  body.value = '{\n  "title": "Untitled"\n}';
+  submitOnCtrlEnter(body);
+  return body;
 }

@@ -151,19 +151,33 @@ export async function readFeedPage(res: Response, requested: string): Promise<Fe
  * ```
  */
 export function boundaryOf(contentType: string | null, url: string): string {
-  let boundary: string | undefined;
+  return multipartOf(contentType, url).boundary;
+}
+
+/**
+ * The subtype and `boundary` of a multipart `Content-Type`, parsed once; rejects anything
+ * else with `WES_PROTOCOL`. Internal to the WES client.
+ *
+ * @example
+ * ```ts
+ * multipartOf('multipart/package; boundary=abc', url); // { subtype: 'package', boundary: 'abc' }
+ * ```
+ */
+export function multipartOf(
+  contentType: string | null,
+  url: string,
+): { subtype: string; boundary: string } {
   try {
     const mt = contentType ? parseMediaType(contentType) : undefined;
-    if (mt?.type === 'multipart') boundary = mt.parameters.get('boundary');
+    const boundary = mt?.type === 'multipart' ? mt.parameters.get('boundary') : undefined;
+    if (mt && boundary) return { subtype: mt.subtype, boundary };
   } catch {
     // reported below
   }
-  if (!boundary)
-    throw wesError(
-      'WES_PROTOCOL',
-      `${url}: expected a multipart document, got ${contentType ?? 'no Content-Type'}`,
-    );
-  return boundary;
+  throw wesError(
+    'WES_PROTOCOL',
+    `${url}: expected a multipart document, got ${contentType ?? 'no Content-Type'}`,
+  );
 }
 
 /** WES-3: an entry's header fields and body. */

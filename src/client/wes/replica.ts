@@ -14,6 +14,7 @@
  */
 import { applyDelta } from '../../core/delta/index.js';
 import { isPrepError } from '../../core/errors.js';
+import { sleep } from '../backoff.js';
 import { wesError } from './errors.js';
 import { fetchFeedPage, type FeedEntry, type FeedPage } from './feed.js';
 import { findLink, parseLinkHeader } from './link.js';
@@ -322,14 +323,14 @@ export class Replicator {
           prepUp = false;
         }
         // The stream ended (it expires) or failed: subscribe again, backing off on failures.
-        await delay(attempt > 0 ? Math.min(30_000, 250 * 2 ** attempt) : 50, signal);
+        await sleep(attempt > 0 ? Math.min(30_000, 250 * 2 ** attempt) : 50, signal);
       }
     };
 
     const running = options.prep === false ? Promise.resolve() : prepLoop();
     let ticks = 0;
     while (!signal?.aborted) {
-      await delay(interval, signal);
+      await sleep(interval, signal);
       if (signal?.aborted) break;
       // With PREP up the poll only moves the remembered entry on: every tenth tick is enough.
       if (!prepUp || ++ticks % 10 === 0) await poll();
@@ -771,17 +772,4 @@ export class MemoryReplicaStorage implements ReplicaStorage {
     this.files.delete(path);
     return Promise.resolve();
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

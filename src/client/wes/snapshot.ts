@@ -1,7 +1,6 @@
-import { parseMediaType } from '../../core/media-type.js';
 import { parseMultipart } from '../../core/multipart/index.js';
 import { wesError } from './errors.js';
-import { boundaryOf } from './feed.js';
+import { multipartOf } from './feed.js';
 
 /**
  * A snapshot index (WES-1), read; `uris` resolved to absolute URLs.
@@ -130,11 +129,10 @@ export async function* readSnapshotPart(
     );
   }
   const base = res.url || url;
-  const contentType = res.headers.get('content-type');
-  const boundary = boundaryOf(contentType, url);
+  const { subtype, boundary } = multipartOf(res.headers.get('content-type'), url);
   let bytes = new Uint8Array(await res.arrayBuffer());
   const opening = new TextEncoder().encode(`--${boundary}`);
-  if (parseMediaType(contentType ?? '').subtype === 'package' && !startsWith(bytes, opening)) {
+  if (subtype === 'package' && !startsWith(bytes, opening)) {
     const fixed = new Uint8Array(opening.length + CRLF.length + bytes.length);
     fixed.set(opening, 0);
     fixed.set(CRLF, opening.length);

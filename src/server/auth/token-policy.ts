@@ -103,8 +103,7 @@ export class TokenPolicy implements AccessPolicy {
   identify(headers: IncomingHttpHeaders): string | null {
     const value = headers.authorization;
     if (value === undefined) return null;
-    // RFC 6750 §2.1: `Bearer` (case-insensitive) and a b64token.
-    const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(value);
+    const m = BEARER.exec(value);
     if (!m)
       throw new HttpError(
         401,
@@ -154,6 +153,12 @@ export class TokenPolicy implements AccessPolicy {
     return this.#compiled.principals.get(principal)?.limits;
   }
 }
+
+/** An RFC 6750 b64token: what a configured `token` may be and what `identify` accepts. */
+const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+/** RFC 6750 §2.1: `Bearer` (case-insensitive) and a b64token. */
+const BEARER = new RegExp(`^Bearer +(${B64TOKEN}) *$`, 'i');
+const TOKEN = new RegExp(`^${B64TOKEN}$`);
 
 /** The longest matching rule of the principal's own, else of the anonymous rules. */
 function decide(
@@ -306,8 +311,7 @@ export function parseTokenPolicyConfig(value: unknown): TokenPolicyConfig {
         fail(`${at}.sha256`, `expected 64 hex digits, got ${describe(o.sha256)}`);
       digest = o.sha256.toLowerCase();
     } else {
-      // What `identify` accepts: an RFC 6750 b64token.
-      if (typeof o.token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(o.token))
+      if (typeof o.token !== 'string' || !TOKEN.test(o.token))
         fail(`${at}.token`, 'expected a bearer token (letters, digits and -._~+/ then any =)');
       digest = sha256Hex(o.token);
     }

@@ -126,8 +126,17 @@ export class Subscription {
   }
 }
 
-/** `member`: the member a container's part is about (N822-6), for `canSee`; else null. */
-type PendingPart = [seq: number, raw: Uint8Array, closes: boolean, member: string | null];
+/**
+ * `member`: the member a container's part is about (N822-6), for `canSee`; else null.
+ * `chunk`: the part as an HTTP/1.1 chunk, built on first use (`chunkOf`), once per part.
+ */
+type PendingPart = [
+  seq: number,
+  raw: Uint8Array,
+  closes: boolean,
+  member: string | null,
+  chunk?: Buffer,
+];
 
 /** Why a subscription ended. */
 export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown' | 'revoked';
@@ -298,11 +307,12 @@ export class Hub {
     pending.sort((a, b) => a[0] - b[0]);
     let last = sub.afterSeq;
     let closing = false;
-    const parts: Uint8Array[] = [];
-    for (const [seq, raw, closes, member] of pending) {
+    const parts: PendingPart[] = [];
+    for (const part of pending) {
+      const [seq, , closes, member] = part;
       if (seq <= last || !visible(sub, member)) continue;
       last = seq;
-      parts.push(raw);
+      parts.push(part);
       if (closes) {
         closing = true;
         break;
@@ -322,14 +332,12 @@ export class Hub {
    * one write; a raw sink gets one write per part, never a concatenation (its transport
    * frames each write on its own: HTTP/2 DATA frames, node:http chunks).
    */
-  #writeParts(sink: StreamSink, parts: readonly Uint8Array[]): number {
+  #writeParts(sink: StreamSink, parts: readonly PendingPart[]): number {
     if (sink.framing === 'chunked') {
-      sink.write(
-        parts.length === 1 ? frameChunk(parts[0]!) : Buffer.concat(parts.map((p) => frameChunk(p))),
-      );
+      sink.write(chunksOf(parts));
       return 1;
     }
-    for (const p of parts) sink.write(p);
+    for (const p of parts) sink.write(p[1]);
     return parts.length;
   }
 
@@ -536,33 +544,36 @@ export class Hub {
       this.close(sub, 'client');
       return;
     }
-    const tail = this.#tail(job, from);
+    const tail = sub.canSee === undefined ? this.#tail(job, from) : undefined;
     // A part that ends the streams is always a job's last (nothing joins after it).
     let closes = job.closes;
     // socket.write() says false once its buffer passes the high-water mark (16 KiB): only
     // then can a subscriber be over a larger queue bound, so only then is it worth asking.
     let full = checkAlways;
-    if (tail.minSeq > sub.afterSeq && sub.canSee === undefined) {
+    if (tail !== undefined && tail.minSeq > sub.afterSeq) {
       if (sink.framing === 'chunked') {
         full = !sink.write(tail.framed) || full;
         this.stats.writes++;
       } else {
-        this.stats.writes += this.#writeParts(sink, tail.raws);
+        this.stats.writes += this.#writeParts(sink, tail.parts);
         full = true;
       }
-      this.stats.deliveries += tail.raws.length;
+      this.stats.deliveries += tail.parts.length;
     } else {
       // Its base already reflects some of these events (their writers' responses were
       // still on their way when it read the representation): those are not news. Nor are
       // members it may not read (SEC-1).
-      const fresh = job.parts.slice(from).filter((r) => r[0] > sub.afterSeq && visible(sub, r[3]));
+      const fresh: PendingPart[] = [];
+      closes = false;
+      for (let i = from; i < len; i++) {
+        const r = job.parts[i]!;
+        if (r[0] <= sub.afterSeq || !visible(sub, r[3])) continue;
+        fresh.push(r);
+        closes ||= r[2];
+      }
       if (fresh.length === 0) return;
-      this.stats.writes += this.#writeParts(
-        sink,
-        fresh.map((r) => r[1]),
-      );
+      this.stats.writes += this.#writeParts(sink, fresh);
       this.stats.deliveries += fresh.length;
-      closes = fresh.some((r) => r[2]);
       full = true;
     }
     if (closes) this.close(sub, 'deleted');
@@ -579,16 +590,9 @@ export class Hub {
     let tail = job.from.get(from);
     if (tail?.len === len) return tail;
     const parts = job.parts.slice(from);
-    const raws = parts.map((r) => r[1]);
     let minSeq = Infinity;
     for (const r of parts) minSeq = Math.min(minSeq, r[0]);
-    tail = {
-      len,
-      raws,
-      framed:
-        raws.length === 1 ? frameChunk(raws[0]!) : Buffer.concat(raws.map((r) => frameChunk(r))),
-      minSeq,
-    };
+    tail = { len, parts, framed: chunksOf(parts), minSeq };
     job.from.set(from, tail);
     return tail;
   }
@@ -668,7 +672,8 @@ export class Hub {
         if (ch.lastSentAt > idle) continue;
         ch.lastSentAt = now;
         const [raw, framed] = ch.keepAlive();
-        for (const sub of [...ch.subscribers]) {
+        // Deleting the current entry of a Set (close) does not disturb its iteration.
+        for (const sub of ch.subscribers) {
           if (sub.state !== 'live') continue;
           // RSP-8: a client gone unnoticed is forgotten here at the latest.
           if (sub.sink.closed) this.close(sub, 'client');
@@ -698,11 +703,21 @@ interface JobTail {
   /** The job's part count when it was built. */
   len: number;
   /** The parts, for raw sinks (one write each). */
-  raws: Uint8Array[];
+  parts: PendingPart[];
   /** The parts as HTTP/1.1 chunks, for chunked sinks (one write). */
   framed: Buffer;
   /** The oldest event of these: subscribers whose base is older get them all. */
   minSeq: number;
+}
+
+/** A part as an HTTP/1.1 chunk, framed once however many subscribers get it. */
+function chunkOf(part: PendingPart): Buffer {
+  return (part[4] ??= frameChunk(part[1]));
+}
+
+/** Parts as consecutive HTTP/1.1 chunks, for one write (RSP-6: each part its own chunk). */
+function chunksOf(parts: readonly PendingPart[]): Buffer {
+  return parts.length === 1 ? chunkOf(parts[0]!) : Buffer.concat(parts.map(chunkOf));
 }
 
 /** SEC-1: whether a part may go to `sub` (only member parts are filtered, and only if asked). */

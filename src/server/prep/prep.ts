@@ -369,7 +369,8 @@ export function createPrep(options: PrepOptions = {}): Prep {
 
     close() {
       announcer.close();
-      engine.hub.closeAll();
+      // Also stops listening to the access policy's changes (`onChange`).
+      engine.close();
     },
   };
 

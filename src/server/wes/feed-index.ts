@@ -110,9 +110,12 @@ export class FeedIndex {
       });
       // Events after `before` pruned before they were counted: their positions are lost, so
       // counting starts again after what the log still holds, in a new epoch.
-      if (last > before && (await store.oldestSeq()) > before + 1) {
-        this.#reset((await store.oldestSeq()) - 1);
-        continue;
+      if (last > before) {
+        const oldestNow = await store.oldestSeq();
+        if (oldestNow > before + 1) {
+          this.#reset(oldestNow - 1);
+          continue;
+        }
       }
       for (const e of batch) {
         if (isContainerPath(e.path)) continue;

@@ -233,7 +233,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (method === 'POST' && r.kind === 'snapshot') return postSnapshot(res, r.container);
     if (method !== 'GET' && method !== 'HEAD')
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
-        Allow: r.kind === 'snapshot' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS',
+        Allow: allowOf(r),
       });
     switch (r.kind) {
       case 'feed':
@@ -248,7 +248,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         const s = snapshots.byId(r.id);
         if (!s) throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
         guard(s.container);
-        return send(req, res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
+        return send(res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
@@ -258,7 +258,6 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
         return send(
-          req,
           res,
           200,
           [
@@ -304,13 +303,13 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     ];
     if (last) headers.push(['Last-Modified', formatHttpDate(last.time)]);
     headers.push(['Link', links.join(', ')]);
-    if (matches(req, etag)) return send(req, res, 304, headers, undefined, head);
+    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
       entries.map((e) => entryPart(e, naming, changePath)),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
-    return send(req, res, 200, headers, bytes, head);
+    return send(res, 200, headers, bytes, head);
   }
 
   /** WES-5: archive document k, which never changes once full. */
@@ -352,13 +351,13 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       ['Last-Modified', formatHttpDate((entries.at(-1) as { time: number }).time)],
       ['Link', links.join(', ')],
     ];
-    if (matches(req, etag)) return send(req, res, 304, headers, undefined, head);
+    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${epoch}\n${k}`,
       entries.map((e) => entryPart(e, naming, changePath)),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
-    return send(req, res, 200, headers, bytes, head);
+    return send(res, 200, headers, bytes, head);
   }
 
   /** WES-7: an entry's self link redirects to the page that holds it. */
@@ -383,29 +382,19 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     const k = index.pageOf(seq);
     if (k === undefined)
       throw gone(container, `Entry ${id} is before the feed's epoch (pruned history).`);
-    if (k < index.fullPages) {
-      res.writeHead(301, [
-        'Location',
-        `${url(archivePath(container, index.epoch, k))}#${id}`,
-        'Cache-Control',
-        cacheControl(ARCHIVE_CACHE),
-        'Content-Length',
-        '0',
-        ...(access ? ['Vary', 'Authorization'] : []),
-        ...corsFlat(),
-      ]);
-    } else {
-      res.writeHead(302, [
-        'Location',
-        `${url(feedPath(container))}#${id}`,
-        'Cache-Control',
-        cacheControl('no-cache'),
-        'Content-Length',
-        '0',
-        ...(access ? ['Vary', 'Authorization'] : []),
-        ...corsFlat(),
-      ]);
-    }
+    // A full archive never changes: a permanent redirect; the current page moves on.
+    const archived = k < index.fullPages;
+    const page = archived ? archivePath(container, index.epoch, k) : feedPath(container);
+    res.writeHead(archived ? 301 : 302, [
+      'Location',
+      `${url(page)}#${id}`,
+      'Cache-Control',
+      cacheControl(archived ? ARCHIVE_CACHE : 'no-cache'),
+      'Content-Length',
+      '0',
+      ...(access ? ['Vary', 'Authorization'] : []),
+      ...corsFlat(),
+    ]);
     res.end();
   }
 
@@ -431,8 +420,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (s && !(await usable(s))) s = await generate(container);
     if (!s) throw notFound(`No container at ${container}.`);
     const headers = indexHeaders(s, 'no-cache');
-    if (matches(req, `"${s.id}"`)) return send(req, res, 304, headers, undefined, head);
-    return send(req, res, 200, headers, s.index, head);
+    if (matches(req, `"${s.id}"`)) return send(res, 304, headers, undefined, head);
+    return send(res, 200, headers, s.index, head);
   }
 
   async function postSnapshot(res: ServerResponse, container: string): Promise<void> {
@@ -477,7 +466,6 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   }
 
   function send(
-    _req: IncomingMessage,
     res: ServerResponse,
     status: number,
     headers: Headers,
@@ -527,7 +515,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         const r = parseWesPath(path);
         if (!r) throw notFound(`Nothing at ${path}.`);
         if (method === 'OPTIONS') {
-          const allow = r.kind === 'snapshot' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
+          const allow = allowOf(r);
           const h: Headers = [['Allow', allow]];
           if (cors !== false)
             h.push(
@@ -561,6 +549,11 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/** The methods a WES resource allows: POST only on a snapshot URL (a new snapshot). */
+function allowOf(r: WesRoute): string {
+  return r.kind === 'snapshot' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
+}
 
 /** If-None-Match (weak comparison, RFC 9110 §13.1.2) against one entity tag. */
 function matches(req: IncomingMessage, etag: string): boolean {
