@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createResourceServer } from '../../src/server/index.js';
-import { createWebPage, type WebPage } from '../../src/server/web-page.js';
+import { createWebPage, type WebPage } from '../../src/server/app/web-page.js';
 import { MemoryStore } from '../../src/store/index.js';
 
 export const CHROMIUM_ARGS = [

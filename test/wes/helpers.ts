@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer } from '../../src/server/index.js';
-import { createWesPublisher, type WesPublisherOptions } from '../../src/server/wes/index.js';
+import { createWesPublisher, type WesPublisherOptions } from '../../src/server/app/wes/index.js';
 import type { Store } from '../../src/store/index.js';
 import { random } from '../helpers/random.js';
 

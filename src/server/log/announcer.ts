@@ -1,4 +1,4 @@
-import type { Hub, HubEvent } from './hub.js';
+import type { Hub, HubEvent } from '../engine/hub.js';
 
 /**
  * The response of the request that made a change: a node:http `ServerResponse`, a node:http2

@@ -1,7 +1,7 @@
-import { applyDelta, type Representation } from '../core/delta/index.js';
-import type { Store, StoredEvent } from '../store/index.js';
-import type { EventHistory } from './prep/engine.js';
-import type { HubEvent } from './prep/hub.js';
+import { applyDelta, type Representation } from '../../core/delta/index.js';
+import type { Store, StoredEvent } from '../../store/index.js';
+import type { EventHistory } from '../engine/engine.js';
+import type { HubEvent } from '../engine/hub.js';
 
 /**
  * The engine's view of our durable event log (DESIGN.md: PREP streams are the live,

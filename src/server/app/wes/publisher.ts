@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatHttpDate } from '../../core/http-date.js';
-import { isContainerPath, type Store } from '../../store/index.js';
-import { HttpError, problemOf } from '../http-error.js';
-import { authorize, type AccessPolicy } from '../auth/access.js';
-import { StoreHistory } from '../store-history.js';
+import { formatHttpDate } from '../../../core/http-date.js';
+import { isContainerPath, type Store } from '../../../store/index.js';
+import { HttpError, problemOf } from '../../http-error.js';
+import { authorize, type AccessPolicy } from '../../auth/access.js';
+import { StoreHistory } from '../../log/store-history.js';
 import { FeedIndex } from './feed-index.js';
 import { encodeDeterministic, entryPart, readEntries, type EntryNaming } from './feed-page.js';
 import { SnapshotStore, type Snapshot } from './snapshots.js';

@@ -1,4 +1,4 @@
-import type { Store, StoredEvent } from '../store/index.js';
+import type { Store, StoredEvent } from '../../store/index.js';
 
 /** A store that can wake its readers after commits by any node (`PostgresStore`). */
 export interface ListenableStore extends Store {

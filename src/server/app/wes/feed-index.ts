@@ -1,4 +1,4 @@
-import { isContainerPath, type Store } from '../../store/index.js';
+import { isContainerPath, type Store } from '../../../store/index.js';
 
 /** How many events one scan step reads from the store. */
 const SCAN_BATCH = 1000;

@@ -6,14 +6,14 @@ import type {
   Http2ServerResponse,
   Settings,
 } from 'node:http2';
-import type { Store } from '../store/index.js';
+import type { Store } from '../../store/index.js';
 import {
   closeHttp2Server,
   createHttp2Server,
   listenHttp2,
   type Http2Mode,
-} from './adapters/http2.js';
-import { createResourceServer, type ResourceServerOptions } from './resources.js';
+} from '../adapters/http2.js';
+import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
 export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &

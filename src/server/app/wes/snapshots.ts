@@ -4,8 +4,8 @@ import {
   createBoundary,
   encodeMultipartDocument,
   type MultipartPartInit,
-} from '../../core/multipart/index.js';
-import { isContainerPath, type Store } from '../../store/index.js';
+} from '../../../core/multipart/index.js';
+import { isContainerPath, type Store } from '../../../store/index.js';
 import { snapshotPartPath } from './urls.js';
 
 /**

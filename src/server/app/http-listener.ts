@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Store } from '../store/index.js';
-import { HttpError, sendProblem } from './http-error.js';
-import { createResourceServer, type ResourceServerOptions } from './resources.js';
+import type { Store } from '../../store/index.js';
+import { HttpError, sendProblem } from '../http-error.js';
+import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startServer}. */
 export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {

@@ -92,7 +92,7 @@ const FOREVER = 'public, max-age=31536000, immutable';
  * @example
  * ```ts
  * import http from 'node:http';
- * import { createResourceServer } from './resources.js';
+ * import { createResourceServer } from './resource-server.js';
  * import { createWebPage } from './web-page.js';
  *
  * const page = await createWebPage();
@@ -157,9 +157,9 @@ export async function createWebPage(options: WebPageOptions = {}): Promise<WebPa
   };
 }
 
-/** `web` beside this module's folder: `src/server/` → `src/web/`, `dist/server/` → `dist/web/`. */
+/** `web` beside the server's folder: `src/server/app/` → `src/web/`, `dist/server/app/` → `dist/web/`. */
 function findWebRoot(): string {
-  const candidates = ['../web/', '../../src/web/'].map((p) =>
+  const candidates = ['../../web/', '../../../src/web/'].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
   );
   const root = candidates.find((dir) => existsSync(join(dir, 'static', 'index.html')));

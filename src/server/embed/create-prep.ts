@@ -2,20 +2,25 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { AccessPolicy } from '../auth/access.js';
 import type { WriteResult } from '../../store/index.js';
-import { StoreHistory } from '../store-history.js';
-import { Announcer, withoutHeld, type AnnouncerOptions, type WriterResponse } from './announcer.js';
+import { StoreHistory } from '../log/store-history.js';
+import {
+  Announcer,
+  withoutHeld,
+  type AnnouncerOptions,
+  type WriterResponse,
+} from '../log/announcer.js';
 import { beforeHead, captureResponse, type CapturedResponse } from './capture.js';
-import type { ResourceChange } from './change.js';
+import type { ResourceChange } from '../log/change.js';
 import {
   PrepEngine,
   type BaseResponse,
   type EngineOptions,
   type EventHistory,
   type Negotiation,
-} from './engine.js';
-import type { HubEvent } from './hub.js';
-import { MemoryHistory, type MemoryHistoryOptions } from './memory-history.js';
-import type { NodeRequest, NodeResponse } from './transport.js';
+} from '../engine/engine.js';
+import type { HubEvent } from '../engine/hub.js';
+import { MemoryHistory, type MemoryHistoryOptions } from '../log/memory-history.js';
+import type { NodeRequest, NodeResponse } from '../engine/transport.js';
 
 /** An event history that records the changes an application reports (`MemoryHistory`). */
 export interface RecordingHistory extends EventHistory {

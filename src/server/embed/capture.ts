@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
-import type { NodeResponse } from './transport.js';
+import type { NodeResponse } from '../engine/transport.js';
 
 /** The response an application's handler sent, held back instead of sent. */
 export interface CapturedResponse {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { formatHttpDate } from '../../core/http-date.js';
+import { formatHttpDate } from '../../../core/http-date.js';
 import {
   MultipartError,
   encodeMultipartDocument,
   type MultipartPartInit,
-} from '../../core/multipart/index.js';
-import { isContainerPath, type Store, type StoredEvent } from '../../store/index.js';
+} from '../../../core/multipart/index.js';
+import { isContainerPath, type Store, type StoredEvent } from '../../../store/index.js';
 
 /**
  * How entries name themselves: the entry id (the `self` link's last segment and the

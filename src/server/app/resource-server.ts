@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { applyDelta, type Representation } from '../core/delta/index.js';
-import { formatHttpDate, parseHttpDate } from '../core/http-date.js';
+import { applyDelta, type Representation } from '../../core/delta/index.js';
+import { formatHttpDate, parseHttpDate } from '../../core/http-date.js';
 import {
   StoreError,
   isContainerPath,
@@ -11,20 +11,20 @@ import {
   type Store,
   type StoredEvent,
   type WriteResult,
-} from '../store/index.js';
-import { HttpError, readBody, sendProblem } from './http-error.js';
-import { authorize, type AccessPolicy } from './auth/access.js';
-import { WriteRateLimiter, type WriteRate } from './auth/write-rate.js';
-import { Announcer, withoutHeld } from './prep/announcer.js';
+} from '../../store/index.js';
+import { HttpError, readBody, sendProblem } from '../http-error.js';
+import { authorize, type AccessPolicy } from '../auth/access.js';
+import { WriteRateLimiter, type WriteRate } from '../auth/write-rate.js';
+import { Announcer, withoutHeld } from '../log/announcer.js';
 import {
   PrepEngine,
   type BaseResponse,
   type EngineOptions,
   type EventHistory,
-} from './prep/engine.js';
-import type { HubEvent } from './prep/hub.js';
-import { LogFollower, canListen } from './log-follower.js';
-import { StoreHistory } from './store-history.js';
+} from '../engine/engine.js';
+import type { HubEvent } from '../engine/hub.js';
+import { LogFollower, canListen } from '../log/follower.js';
+import { StoreHistory } from '../log/store-history.js';
 import { createWesPublisher, wesLinks, type WesPublisherOptions } from './wes/index.js';
 
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */

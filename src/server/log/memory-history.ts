@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { EventHistory } from './engine.js';
-import type { HubEvent } from './hub.js';
+import type { EventHistory } from '../engine/engine.js';
+import type { HubEvent } from '../engine/hub.js';
 import { checkChange, toRepresentation, type ResourceChange } from './change.js';
 
 /** Bounds of a {@link MemoryHistory} (SEC-2: every buffer is bounded). */
