@@ -20,12 +20,10 @@ export {
 } from './engine/hub.js';
 export { createHttp1Sink, createResponseSink, frameChunk, type StreamSink } from './engine/sink.js';
 export { StoreHistory } from './log/store-history.js';
-export {
-  LogFollower,
-  canListen,
-  type ListenableStore,
-  type LogFollowerOptions,
-} from './log/follower.js';
+export { LogFollower, type FollowedLog, type LogFollowerOptions } from './log/follower.js';
+export { EventPath, type EventPathOptions } from './log/event-path.js';
+export { type ChangeLog } from './log/change-log.js';
+export { responseGate } from './log/response-gate.js';
 export { HttpError, sendProblem, readBody } from './http-error.js';
 export * from './app/wes/index.js';
 export { type StreamTarget } from './engine/engine.js';
@@ -43,19 +41,23 @@ export {
 } from './engine/transport.js';
 export { type ResourceChange, type ChangeRepresentation } from './log/change.js';
 export { MemoryHistory, type MemoryHistoryOptions } from './log/memory-history.js';
-export { Announcer, type AnnouncerOptions, type WriterResponse } from './log/announcer.js';
+export {
+  Announcer,
+  OPEN_GATE,
+  type AnnouncerOptions,
+  type Gate,
+  type WriterResponse,
+} from './log/announcer.js';
 export { captureResponse, type CapturedResponse, type CaptureHandlers } from './embed/capture.js';
 export {
   createPrep,
   pathOf,
   type Prep,
   type PrepOptions,
-  type RecordingHistory,
   type BaseInit,
   type ServeOptions,
   type ServeOutcome,
   type InterceptOptions,
-  type NotifyChange,
 } from './embed/create-prep.js';
 export { prepListener } from './adapters/node.js';
 export { prepExpress, type NextFunction } from './adapters/express.js';

@@ -59,7 +59,7 @@ async function startDocs(
     ...('h2c' in mode ? {} : { ca: testCertificate().cert }),
     prep,
     async close() {
-      prep.close();
+      await prep.close();
       await closeHttp2Server(server, 200);
     },
   };

@@ -293,7 +293,7 @@ test('RSP-7 a server shutdown ends every stream with both close delimiters', asy
   await withServer({}, async (srv) => {
     await srv.put('/s', { v: 0 });
     const { client, response } = await rawSubscribe(srv, '/s');
-    srv.app.close();
+    await srv.app.close();
     await client.response(0);
     assert.ok(prepOf(response).closed);
   });

@@ -64,7 +64,7 @@ export async function startPageServer(t: TestContext): Promise<PageServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
-    app.close();
+    await app.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await store.close();

@@ -57,7 +57,7 @@ export async function startTestServer(
     log,
     async close() {
       publisher.close();
-      app.close();
+      await app.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -131,7 +131,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     url: `http://${host}:${address.port}`,
     async close() {
-      app.close();
+      await app.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

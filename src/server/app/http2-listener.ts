@@ -104,7 +104,7 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
     port,
     url,
     async close() {
-      app.close();
+      await app.close();
       await closeHttp2Server(server, 1000);
     },
   };

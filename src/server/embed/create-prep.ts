@@ -1,41 +1,37 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { AccessPolicy } from '../auth/access.js';
-import type { WriteResult } from '../../store/index.js';
-import { StoreHistory } from '../log/store-history.js';
-import {
-  Announcer,
-  withoutHeld,
-  type AnnouncerOptions,
-  type WriterResponse,
-} from '../log/announcer.js';
+import type { AnnouncerOptions, WriterResponse } from '../log/announcer.js';
 import { beforeHead, captureResponse, type CapturedResponse } from './capture.js';
 import type { ResourceChange } from '../log/change.js';
+import type { ChangeLog } from '../log/change-log.js';
+import { EventPath } from '../log/event-path.js';
+import type { FollowedLog } from '../log/follower.js';
 import {
   PrepEngine,
   type BaseResponse,
   type EngineOptions,
-  type EventHistory,
   type Negotiation,
 } from '../engine/engine.js';
 import type { HubEvent } from '../engine/hub.js';
 import { MemoryHistory, type MemoryHistoryOptions } from '../log/memory-history.js';
 import type { NodeRequest, NodeResponse } from '../engine/transport.js';
 
-/** An event history that records the changes an application reports (`MemoryHistory`). */
-export interface RecordingHistory extends EventHistory {
-  /** Assigns the change its seq and Event-ID, holds it, and returns it as the hub sends it. */
-  record(change: ResourceChange): HubEvent;
-}
-
 /** Options of {@link createPrep}; every bound has a documented default (SEC-2). */
-export interface PrepOptions extends EngineOptions, AnnouncerOptions {
+export interface PrepOptions<C = ResourceChange> extends EngineOptions, AnnouncerOptions {
   /**
-   * Where Event-IDs come from and `Last-Event-ID` resumes from: a `RecordingHistory`
-   * (`notify` takes `ResourceChange`s), or our event log `new StoreHistory(store)` (`notify`
-   * takes the `WriteResult`s of `store.write`). Default: a `MemoryHistory`.
+   * Where Event-IDs come from and `Last-Event-ID` resumes from, and what `notify` takes: a
+   * `MemoryHistory` (`ResourceChange`s), or our event log `new StoreHistory(store)` (the
+   * `WriteResult`s of `store.write`). Default: a `MemoryHistory`.
    */
-  history?: RecordingHistory | StoreHistory;
+  history?: ChangeLog<C> & { followed?(): FollowedLog | undefined };
+  /**
+   * Follow the history's log when other processes write it too (a `StoreHistory` over
+   * SQLite or PostgreSQL): their writes reach this process's subscribers, in commit order,
+   * once their writers have had their responses. Default true where the history can be
+   * followed. Call `notify` in the turn the store write resolved.
+   */
+  follow?: boolean;
   /** Bounds of the default `MemoryHistory`. */
   memory?: MemoryHistoryOptions;
   /**
@@ -95,15 +91,14 @@ export interface InterceptOptions {
   onStream?: () => void;
 }
 
-/** A change as `notify` takes it: reported by the app, or a write to our store. */
-export type NotifyChange = ResourceChange | WriteResult;
-
 /** PREP for an application that keeps its own data. See {@link createPrep}. */
-export interface Prep {
+export interface Prep<C = ResourceChange> {
   /** Negotiation, streams, fan-out and limits. */
   readonly engine: PrepEngine;
   /** Where Event-IDs come from. */
-  readonly history: RecordingHistory | StoreHistory;
+  readonly history: ChangeLog<C>;
+  /** The way from a change to the subscribers (N822-3, commit order, other processes). */
+  readonly events: EventPath;
   /** Whether `path` serves notifications (the `watch` option). */
   watches(path: string): boolean;
   /**
@@ -126,13 +121,13 @@ export interface Prep {
    * as `notifyAfter(res, change)` does; elsewhere it goes out at once. Returns the events
    * (with their Event-IDs). Throws when the change cannot be a notification.
    */
-  notify(change: NotifyChange): HubEvent[];
+  notify(change: C): HubEvent[];
   /** Tells subscribers of a change once `res`, the writer's response, has been sent (N822-3). */
-  notifyAfter(res: WriterResponse, change: NotifyChange): HubEvent[];
+  notifyAfter(res: WriterResponse, change: C): HubEvent[];
   /** Runs `fn` with `res` as the writer's response of every `notify` made within it. */
   run<T>(res: WriterResponse, fn: () => T): T;
   /** Ends every stream with both close delimiters (RSP-7) and stops the timers. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Part 1 holds these (RSP-4); the rest of what the app set stays on the response. */
@@ -182,55 +177,26 @@ const ADVERTISED = new Set([200, 204, 206, 226]);
  * });
  * ```
  */
-export function createPrep(options: PrepOptions = {}): Prep {
+export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Prep<C> {
   const engine = new PrepEngine(options);
-  const history = options.history ?? new MemoryHistory(options.memory);
-  const announcer = new Announcer(engine.hub, options);
+  const history = (options.history ?? new MemoryHistory(options.memory)) as ChangeLog<C> & {
+    followed?(): FollowedLog | undefined;
+  };
+  const followed = options.follow === false ? undefined : history.followed?.();
+  const eventPath = new EventPath({
+    hub: engine.hub,
+    history,
+    ...(followed ? { follow: followed } : {}),
+    ...(options.writerStallMs !== undefined ? { writerStallMs: options.writerStallMs } : {}),
+  });
+  const view = eventPath.view;
   const writer = new AsyncLocalStorage<WriterResponse>();
   const watch = options.watch ?? (() => true);
-  const containerOf = options.isContainer ?? ((path: string) => path.endsWith('/'));
+  const containerOf = options.isContainer ?? ((p: string) => p.endsWith('/'));
   const maxBase = options.maxBaseBytes ?? 8 * 1024 * 1024;
   const clientOf =
     options.clientOf ?? ((req: NodeRequest) => req.socket?.remoteAddress ?? 'unknown');
   const releases = new WeakMap<object, () => void>();
-
-  // The engine's view of the history: committed changes still waiting for their writers'
-  // responses are not replayed (N822-3); they go out live once announced.
-  const view: EventHistory = {
-    lastSeq: () => history.lastSeq(),
-    latestEventId: (path, isContainer) => history.latestEventId(path, isContainer),
-    seqOf: (id) => history.seqOf(id),
-    async eventsAfter(path, isContainer, afterSeq, withStates) {
-      const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
-      return events && withoutHeld(events, (seq) => announcer.isHeld(seq, path));
-    },
-    oldestHeld(path) {
-      return announcer.oldestHeld(path);
-    },
-  };
-
-  function eventsOf(change: NotifyChange): HubEvent[] {
-    if ('events' in change && Array.isArray(change.events)) {
-      if (!(history instanceof StoreHistory))
-        throw new TypeError(
-          'notify(writeResult) takes the result of a store write: use history: new StoreHistory(store)',
-        );
-      const events = change.events.map((e) => history.toHubEvent(e));
-      const own = events.at(-1);
-      if (own && !containerOf(own.path)) {
-        if (change.before)
-          own.before = { contentType: change.before.contentType, body: change.before.body };
-        if (change.after)
-          own.after = { contentType: change.after.contentType, body: change.after.body };
-      }
-      return events;
-    }
-    if (!('record' in history))
-      throw new TypeError(
-        'notify(change) needs a recording history (MemoryHistory); a StoreHistory takes write results',
-      );
-    return [history.record(change as ResourceChange)];
-  }
 
   async function respond(
     req: NodeRequest,
@@ -297,9 +263,10 @@ export function createPrep(options: PrepOptions = {}): Prep {
     return n.kind === 'refuse' ? 'refused' : 'plain';
   }
 
-  const prep: Prep = {
+  const prep: Prep<C> = {
     engine,
     history,
+    events: eventPath,
     watches: (path) => watch(path),
 
     async serve(req, res, serveOptions) {
@@ -359,23 +326,23 @@ export function createPrep(options: PrepOptions = {}): Prep {
     },
 
     notify(change) {
-      const events = eventsOf(change);
-      announcer.after(writer.getStore(), events);
+      const events = history.eventsOf(change);
+      eventPath.commit(writer.getStore(), events);
       return events;
     },
 
     notifyAfter(res, change) {
-      const events = eventsOf(change);
-      announcer.after(res, events);
+      const events = history.eventsOf(change);
+      eventPath.commit(res, events);
       return events;
     },
 
     run: (res, fn) => writer.run(res, fn),
 
-    close() {
-      announcer.close();
+    async close() {
       // Also stops listening to the access policy's changes (`onChange`).
       engine.close();
+      await eventPath.close();
     },
   };
 

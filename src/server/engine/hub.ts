@@ -35,6 +35,11 @@ export interface HubEvent {
   after?: Representation;
   /** A PATCH request's own patch document: sent as is when it is the delta type asked for. */
   patch?: Representation;
+  /**
+   * The process that wrote it (a followed log's `origin`): the event path waits for that
+   * process's mark before announcing it (N822-3 across processes). Absent: this process.
+   */
+  origin?: string | null;
 }
 
 /** The negotiated notification format of a subscription. */

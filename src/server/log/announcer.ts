@@ -1,16 +1,30 @@
 import type { Hub, HubEvent } from '../engine/hub.js';
+import { responseGate, type WriterResponse } from './response-gate.js';
+
+export type { WriterResponse } from './response-gate.js';
 
 /**
- * The response of the request that made a change: a node:http `ServerResponse`, a node:http2
- * compat `Http2ServerResponse` (Express's `res`, Fastify's `reply.raw` are these).
+ * When a held change may go out: its writer's response has been sent (`responseGate`),
+ * another process says it has answered its writer (a mark, N822-3 across processes), or
+ * at once.
  */
-export interface WriterResponse {
-  once(event: 'finish' | 'close', listener: () => void): unknown;
-  off(event: 'finish' | 'close', listener: () => void): unknown;
-  /** The whole response was handed to the OS. */
-  readonly writableFinished?: boolean;
-  destroy(): unknown;
+export interface Gate {
+  /** Calls `open` once, when the change may go out (at once if it may now). */
+  watch(open: () => void): void;
+  /**
+   * A later change to the same subscribers has waited `writerStallMs` behind this one: a
+   * writer that does not take its response is cut, so that it holds up others only so long.
+   */
+  stalled(): void;
+  /** Stops watching (shutdown). */
+  dispose?(): void;
 }
+
+/** A gate that is open from the start: a change made outside any request. */
+export const OPEN_GATE: Gate = {
+  watch: (open) => open(),
+  stalled: () => undefined,
+};
 
 /**
  * What one event is to one channel path: to its resource's subscribers (`self`), or to its
@@ -28,9 +42,9 @@ interface HeldWrite {
   seq: number;
   /** Its parts not announced yet. */
   parts: HeldPart[];
-  /** The writer's response was sent, or the writer is gone. */
+  /** Its gate has opened. */
   ready: boolean;
-  res: WriterResponse | undefined;
+  gate: Gate;
   stall?: ReturnType<typeof setTimeout>;
 }
 
@@ -45,10 +59,10 @@ export interface AnnouncerOptions {
 }
 
 /**
- * Publishes changes to the hub in the order N822-3 asks: a change goes out only once the
- * response to the request that made it has been sent ('finish': its last byte was handed to
- * the OS), or once that writer has gone ('close' without 'finish': nothing committed goes
- * unannounced, N822-2). Changes go out in commit order per channel (a resource's
+ * Publishes changes to the hub in the order N822-3 asks: a change goes out only once its
+ * gate opens (the response to the request that made it has been sent, 'finish'; or that
+ * writer has gone, 'close' without 'finish': nothing committed goes unannounced, N822-2; or
+ * another process's mark says so). Changes go out in commit order per channel (a resource's
  * subscribers, a container's), so Event-IDs arrive in order even when an earlier writer is
  * slow to take its response, and a client that resumes after the last one it got misses
  * nothing (EXT-1). A held change to `/c/a` holds up `/c/`'s subscribers, not `/c/b`'s.
@@ -66,6 +80,7 @@ export class Announcer {
   readonly #held: HeldWrite[] = [];
   /** Per channel path, the seqs of its parts not announced yet. */
   readonly #heldKeys = new Map<string, Set<number>>();
+  #closed = false;
 
   constructor(hub: Hub, options: AnnouncerOptions = {}) {
     this.#hub = hub;
@@ -85,7 +100,7 @@ export class Announcer {
     return oldest;
   }
 
-  /** Changes waiting for their writers' responses. */
+  /** Changes waiting for their gates. */
   get pending(): number {
     return this.#held.length;
   }
@@ -95,8 +110,13 @@ export class Announcer {
    * gone; with no `res`, as soon as no earlier change to the same subscribers is held.
    */
   after(res: WriterResponse | undefined, events: readonly HubEvent[]): void {
+    this.hold(res === undefined ? OPEN_GATE : responseGate(res), events);
+  }
+
+  /** Announces `events` (one change, in seq order) once `gate` opens, in commit order. */
+  hold(gate: Gate, events: readonly HubEvent[]): void {
     const own = events.at(-1);
-    if (!own) return;
+    if (!own || this.#closed) return;
     const parts: HeldPart[] = [];
     for (const e of events) {
       parts.push({ key: e.path, event: e, only: 'self' });
@@ -107,46 +127,34 @@ export class Announcer {
       if (!seqs) this.#heldKeys.set(p.key, (seqs = new Set()));
       seqs.add(p.event.seq);
     }
-    const write: HeldWrite = {
-      seq: own.seq,
-      parts,
-      ready: res === undefined,
-      res,
-    };
+    const write: HeldWrite = { seq: own.seq, parts, ready: false, gate };
     // Changes arrive in commit order, so this is an append but for an unusual caller.
     let at = this.#held.length;
     while (at > 0 && this.#held[at - 1]!.seq > write.seq) at--;
     this.#held.splice(at, 0, write);
-    if (res !== undefined) this.#watch(res, write);
-    this.#release();
+    let sync = true;
+    gate.watch(() => {
+      if (write.ready) return;
+      write.ready = true;
+      clearTimeout(write.stall);
+      // A gate that opens later opens on a response's 'finish': release after every other
+      // 'finish' listener (a framework's own bookkeeping included), so the response is out
+      // before anything is announced (N822-3).
+      if (sync) this.#release();
+      else setImmediate(() => this.#release());
+    });
+    sync = false;
   }
 
   /** Forgets everything held (shutdown); nothing more is announced. */
   close(): void {
-    for (const w of this.#held) clearTimeout(w.stall);
+    this.#closed = true;
+    for (const w of this.#held) {
+      clearTimeout(w.stall);
+      w.gate.dispose?.();
+    }
     this.#held.length = 0;
     this.#heldKeys.clear();
-  }
-
-  #watch(res: WriterResponse, write: HeldWrite): void {
-    // An HTTP/1.1 response pipelined behind another has no socket of its own yet, and never
-    // emits 'close' if the connection goes: watch the connection too.
-    const socket = http1Socket(res);
-    const ready = (): void => {
-      if (write.ready) return;
-      write.ready = true;
-      clearTimeout(write.stall);
-      res.off('finish', ready);
-      res.off('close', ready);
-      socket?.off('close', ready);
-      // After every other 'finish' listener (a framework's own bookkeeping included): the
-      // response is out before anything is announced (N822-3).
-      setImmediate(() => this.#release());
-    };
-    res.once('finish', ready);
-    res.once('close', ready);
-    socket?.once('close', ready);
-    if (res.writableFinished === true || isGone(res) || socket?.destroyed === true) ready();
   }
 
   /**
@@ -176,9 +184,9 @@ export class Announcer {
           continue;
         }
         // A writer that does not take its response holds up others only so long.
-        if (by && !by.stall && by.res) {
-          const stalled = by.res;
-          by.stall = setTimeout(() => disconnect(stalled), this.#stallMs);
+        if (by && !by.stall) {
+          const stalled = by.gate;
+          by.stall = setTimeout(() => stalled.stalled(), this.#stallMs);
           by.stall.unref();
         }
       }
@@ -192,32 +200,6 @@ export class Announcer {
     seqs?.delete(p.event.seq);
     if (seqs?.size === 0) this.#heldKeys.delete(p.key);
   }
-}
-
-interface SocketLike {
-  readonly destroyed: boolean;
-  once(event: 'close', listener: () => void): unknown;
-  off(event: 'close', listener: () => void): unknown;
-  destroy(): unknown;
-}
-
-/** The connection of an HTTP/1.x response (not HTTP/2: there it is the whole session's). */
-function http1Socket(res: WriterResponse): SocketLike | undefined {
-  if ('stream' in res) return undefined;
-  const req = (res as { req?: { socket?: SocketLike | null } }).req;
-  return req?.socket ?? undefined;
-}
-
-function isGone(res: WriterResponse): boolean {
-  const r = res as { destroyed?: boolean; stream?: { destroyed: boolean; closed: boolean } };
-  return r.destroyed === true || r.stream?.destroyed === true || r.stream?.closed === true;
-}
-
-/** Cuts a writer that does not take its response: its connection, or on HTTP/2 its stream. */
-function disconnect(res: WriterResponse): void {
-  const socket = http1Socket(res);
-  if (socket) socket.destroy();
-  else res.destroy();
 }
 
 /**

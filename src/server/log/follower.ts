@@ -1,29 +1,42 @@
-import type { Store, StoredEvent } from '../../store/index.js';
+import type { HubEvent } from '../engine/hub.js';
 
-/** A store that can wake its readers after commits by any node (`PostgresStore`). */
-export interface ListenableStore extends Store {
-  listen(onCommit: () => void): Promise<() => Promise<void>>;
-}
-
-/** Whether a store can be followed (it has `listen`). */
-export function canListen(store: Store): store is ListenableStore {
-  return typeof (store as Partial<ListenableStore>).listen === 'function';
+/**
+ * A log that other processes write too, as the event path follows it: our store's log
+ * through `StoreHistory.followed()` (SQLite: a change check on the file; PostgreSQL:
+ * LISTEN/NOTIFY), or any log an application keeps.
+ */
+export interface FollowedLog {
+  /** This process's id, as recorded with the events it writes (`HubEvent.origin`). */
+  readonly origin: string;
+  /** The seq of the newest committed event (0 if none). */
+  lastSeq(): Promise<number>;
+  /** Committed events after `afterSeq`, oldest first, at most `limit`, with their origins. */
+  read(afterSeq: number, limit: number): Promise<HubEvent[]>;
+  /**
+   * Wakes `onCommit` after commits by other processes (only a wake-up: the log is read from
+   * the high-water mark), and tells `onMark` how far other processes have answered.
+   */
+  listen(listener: {
+    onCommit(): void;
+    onMark?(origin: string, seq: number): void;
+  }): Promise<() => Promise<void>>;
+  /** This process has answered every write of its own up to `seq` (N822-3 across processes). */
+  publishMark(seq: number): void;
 }
 
 /** Options of {@link LogFollower}. */
 export interface LogFollowerOptions {
-  store: ListenableStore;
+  log: FollowedLog;
+  /** The seq of the newest event delivered: pages are read after it. */
+  from(): number;
   /**
-   * Takes the new events of one page, in seq order, each exactly once. Called synchronously,
-   * never concurrently with itself.
+   * Takes the events of one page, in seq order (some may have been delivered meanwhile by
+   * another path: skip seqs up to `from()`). Called synchronously, never concurrently.
    */
-  deliver(events: StoredEvent[]): void;
-  /**
-   * Awaited after a page is read and before it is delivered: lets the server finish
-   * registering its own writes that committed in that page (see `createResourceServer`).
-   */
-  beforeDeliver?: () => Promise<unknown>;
-  /** The safety-net poll: the log is read this often even without a NOTIFY. Default 5000 ms. */
+  deliver(events: HubEvent[]): void;
+  /** Other processes' marks, as the log's listener hears them. */
+  onMark?(origin: string, seq: number): void;
+  /** The safety-net poll: the log is read this often even without a wake-up. Default 5000 ms. */
   pollIntervalMs?: number;
   /** Events read per page. Default 500. */
   pageSize?: number;
@@ -32,23 +45,22 @@ export interface LogFollowerOptions {
 }
 
 /**
- * Follows the shared event log of a store that several server nodes write (DESIGN.md, the
- * bus): wakes on every NOTIFY, after the LISTEN connection comes back, and on a poll timer;
- * then reads the log from its high-water mark in seq order, page by page, and delivers what
- * is new. A NOTIFY is only a wake-up, never trusted for content, so a missed one loses
- * nothing: the next wake-up (at the latest the poll) reads everything after the mark.
+ * Follows a log that several processes write (DESIGN.md, "The event path, and processes"):
+ * wakes on every commit the log's listener reports, after that listener comes back, on
+ * `wake()` (a wake-up relayed by a cluster primary) and on a poll timer; then reads the log
+ * after the high-water mark in seq order, page by page, and delivers what is new. A wake-up is
+ * never trusted for content, so a missed one loses nothing: the next (at the latest the poll)
+ * reads everything after the mark.
  *
  * @example
  * ```ts
- * const follower = new LogFollower({ store, deliver: (es) => hub.publish(es.map(toHubEvent)) });
- * await follower.started();
+ * const follower = new LogFollower({ log, from: () => mark, deliver: (es) => publish(es) });
+ * follower.wake();
  * await follower.close();
  * ```
  */
 export class LogFollower {
   readonly #options: LogFollowerOptions;
-  /** The seq of the newest event delivered (or already in the log at start). */
-  #mark: number | undefined;
   #running = false;
   #again = false;
   #closed = false;
@@ -65,23 +77,6 @@ export class LogFollower {
     this.wake();
   }
 
-  /**
-   * Resolves once the starting high-water mark is known (the log's `lastSeq()`, read on the
-   * first call); rejects (STORE_UNAVAILABLE) if it cannot be read now. Await it before a write
-   * whose events must be delivered: events committed before the mark are not.
-   */
-  async started(): Promise<void> {
-    if (this.#mark !== undefined) return;
-    const seq = await this.#options.store.lastSeq();
-    // The first read to finish sets the mark; a later one may be older than a write since.
-    this.#mark ??= seq;
-  }
-
-  /** The seq of the newest event delivered; undefined before `started()`. */
-  get mark(): number | undefined {
-    return this.#mark;
-  }
-
   /** Reads the log now (coalesced with a read already under way). */
   wake(): void {
     if (this.#closed) return;
@@ -95,6 +90,11 @@ export class LogFollower {
     });
   }
 
+  /** Resolves once no read is under way (after a `wake()`, once it has been delivered). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#idle;
+  }
+
   /** Stops listening and polling; a read under way finishes without delivering more pages. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -106,47 +106,45 @@ export class LogFollower {
   }
 
   async #catchUp(): Promise<void> {
-    const { store } = this.#options;
+    const { log } = this.#options;
     const limit = this.#options.pageSize ?? 500;
     try {
       this.#ensureListening();
-      await this.started();
       do {
         this.#again = false;
         for (;;) {
           if (this.#closed) return;
-          const mark = this.#mark ?? 0;
-          const page = await store.events({ afterSeq: mark, limit });
-          if (this.#closed || page.length === 0) break;
-          await this.#options.beforeDeliver?.();
+          const page = await log.read(this.#options.from(), limit);
           if (this.#closed) return;
-          // Only one catch-up runs at a time, so the mark has not moved meanwhile.
-          const fresh = page.filter((e) => e.seq > mark);
-          if (fresh.length > 0) {
-            this.#mark = fresh.at(-1)!.seq;
-            this.#options.deliver(fresh);
-          }
+          if (page.length > 0) this.#options.deliver(page);
           if (page.length < limit) break;
         }
       } while (this.#again);
     } catch (e) {
-      // The database is down: the poll (or LISTEN coming back) tries again.
+      // The database is down: the poll (or the listener coming back) tries again.
       this.#options.onError?.(e);
     }
   }
 
-  /** LISTENs once; a failed attempt (database down) is retried on the next wake-up. */
+  /** Listens once; a failed attempt (database down) is retried on the next wake-up. */
   #ensureListening(): void {
     if (this.#unlisten || this.#listening || this.#closed) return;
-    this.#listening = this.#options.store
-      .listen(() => this.wake())
+    const options = this.#options;
+    const onMark = options.onMark
+      ? (origin: string, seq: number) => options.onMark?.(origin, seq)
+      : undefined;
+    this.#listening = this.#options.log
+      .listen({
+        onCommit: () => this.wake(),
+        ...(onMark ? { onMark } : {}),
+      })
       .then(
         (unlisten) => {
           this.#listening = undefined;
           if (this.#closed) void unlisten();
           else {
             this.#unlisten = unlisten;
-            // Commits made while LISTEN was being set up were not announced to us.
+            // Commits made while the listener was being set up were not announced to us.
             this.wake();
           }
         },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EventHistory } from '../engine/engine.js';
+import type { ChangeLog } from './change-log.js';
 import type { HubEvent } from '../engine/hub.js';
 import { checkChange, toRepresentation, type ResourceChange } from './change.js';
 
@@ -41,7 +41,7 @@ const EVENT_OVERHEAD = 256;
  * const prep = createPrep({ history });
  * ```
  */
-export class MemoryHistory implements EventHistory {
+export class MemoryHistory implements ChangeLog<ResourceChange> {
   readonly #tag = `.m${randomBytes(5).toString('hex')}`;
   readonly #maxEvents: number;
   readonly #maxBytes: number;
@@ -106,6 +106,11 @@ export class MemoryHistory implements EventHistory {
     let i = ring.events.length;
     while (i > 0 && ring.events[i - 1]!.seq > afterSeq) i--;
     return Promise.resolve(ring.events.slice(i));
+  }
+
+  /** The event of one change (`record`), as `notify` announces it. */
+  eventsOf(change: ResourceChange): HubEvent[] {
+    return [this.record(change)];
   }
 
   /**

@@ -1,7 +1,8 @@
 import { applyDelta, type Representation } from '../../core/delta/index.js';
-import type { Store, StoredEvent } from '../../store/index.js';
-import type { EventHistory } from '../engine/engine.js';
+import { canListen, type Store, type StoredEvent, type WriteResult } from '../../store/index.js';
 import type { HubEvent } from '../engine/hub.js';
+import type { ChangeLog } from './change-log.js';
+import type { FollowedLog } from './follower.js';
 
 /**
  * The engine's view of our durable event log (DESIGN.md: PREP streams are the live,
@@ -11,12 +12,56 @@ import type { HubEvent } from '../engine/hub.js';
  * confused with another database's after a restore, because `<store>` is the database's own
  * random id.
  */
-export class StoreHistory implements EventHistory {
+export class StoreHistory implements ChangeLog<WriteResult> {
   readonly #store: Store;
   #suffix: string | undefined;
 
   constructor(store: Store) {
     this.#store = store;
+  }
+
+  /** The store whose log this is. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  /**
+   * The log as the event path follows it, when other processes may write it too (SQLite,
+   * PostgreSQL: stores that can `listen`); undefined for a store only this process holds.
+   */
+  followed(): FollowedLog | undefined {
+    const store = this.#store;
+    if (!canListen(store)) return undefined;
+    return {
+      get origin() {
+        return store.origin;
+      },
+      lastSeq: () => store.lastSeq(),
+      read: async (afterSeq, limit) =>
+        (await store.events({ afterSeq, limit })).map((e) => this.toHubEvent(e)),
+      listen: (listener) => store.listen(listener),
+      publishMark: (seq) => store.publishMark(seq),
+    };
+  }
+
+  /**
+   * The events of one write, as `notify` and the event path announce them: with the
+   * representations before and after (for deltas, N822-8) on the changed resource's own one.
+   */
+  eventsOf(result: WriteResult): HubEvent[] {
+    if (!Array.isArray((result as Partial<WriteResult> | undefined)?.events))
+      throw new TypeError(
+        'StoreHistory takes the result of a store write: notify(await store.write(...))',
+      );
+    const events = result.events.map((e) => this.toHubEvent(e));
+    const own = events.at(-1);
+    if (own && !own.path.endsWith('/')) {
+      if (result.before)
+        own.before = { contentType: result.before.contentType, body: result.before.body };
+      if (result.after)
+        own.after = { contentType: result.after.contentType, body: result.after.body };
+    }
+    return events;
   }
 
   get #tag(): string {
@@ -86,6 +131,7 @@ export class StoreHistory implements EventHistory {
     const hub: HubEvent = {
       seq: e.seq,
       id: this.eventId(e.seq),
+      origin: e.origin,
       time: e.time,
       method: e.method,
       path: e.path,
