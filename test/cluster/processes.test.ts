@@ -135,7 +135,7 @@ for (const { kind, skip } of KINDS) {
         const sub = await rawSubscribe(a, '/doc');
         for (let v = 1; v <= 3; v++) await (v % 2 ? b : a).put('/doc', { v });
         const first = (await waitForNotifications(sub.client, 3)).notifications;
-        const from = first[0]!.eventId!;
+        const from = first[0]!.eventId;
         // Missed while away, written through both.
         await b.put('/doc', { v: 4 });
         await a.request('/doc', {
