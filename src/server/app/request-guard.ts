@@ -33,7 +33,7 @@ export class RequestGuard {
    * The principal, once the right a method needs is checked (SEC-1), so that a 404 tells
    * nothing to whom may not know. Without a policy, anonymous (null).
    */
-  authorize(req: IncomingMessage, method: string, path: string): string | null {
+  async authorize(req: IncomingMessage, method: string, path: string): Promise<string | null> {
     const policy = this.#access;
     if (!policy) return null;
     const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
@@ -46,7 +46,7 @@ export class RequestGuard {
     } catch (e) {
       // ERR-2: no notifications on a base that is an error, said as for a 404.
       if (!(e instanceof HttpError) || !wantsEvents) throw e;
-      const n = this.#engine.negotiate(method, req.headers, e.status, {
+      const n = await this.#engine.negotiate(method, req.headers, e.status, {
         path,
         client: req.socket.remoteAddress ?? 'unknown',
       });

@@ -165,7 +165,7 @@ export function createResourceServer(options: ResourceServerOptions) {
         `The request target is longer than ${maxUrl} characters.`,
       );
     const path = targetPath(url);
-    const principal = guard.authorize(req, method, path);
+    const principal = await guard.authorize(req, method, path);
     guard.limitWrites(req, method, principal);
     switch (method) {
       case 'GET':

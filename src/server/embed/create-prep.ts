@@ -222,7 +222,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     // know only ever gets anonymous rights here.
     const principal = principalOf(options.access, req.headers);
     const n: Negotiation = watched
-      ? engine.negotiate(method, req.headers, status, { path, client, principal })
+      ? await engine.negotiate(method, req.headers, status, { path, client, principal })
       : { kind: 'ignore' };
     if (n.kind === 'stream') {
       const part1: Array<[string, string]> = [];

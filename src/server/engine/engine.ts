@@ -12,6 +12,7 @@ import {
   type NotificationOffer,
 } from '../../core/events/index.js';
 import type { AccessPolicy } from '../auth/access.js';
+import { LocalAdmission, type Admission, type StreamKeys } from './admission.js';
 import {
   Hub,
   type HubEvent,
@@ -93,6 +94,11 @@ export interface EngineOptions extends HubOptions {
    * read, and streams whose rights are revoked (`onChange`) are closed.
    */
   access?: AccessPolicy;
+  /**
+   * Where streams are counted against `limits`: this process (default), or a cluster
+   * primary for all its workers, so that the bounds hold across processes.
+   */
+  admission?: Admission;
 }
 
 /** The base response: what the same GET would return without notifications. */
@@ -126,8 +132,11 @@ export type Negotiation =
   | { kind: 'ignore' }
   /** ERR-2 / ERR-3: the base response, plus `Events` with this status. */
   | { kind: 'refuse'; status: number; retryAfter?: number }
-  /** Serve notifications in this format. */
-  | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean };
+  /**
+   * Serve notifications in this format. The stream is counted against the limits already
+   * (`keys`): pass it to `stream`, which counts it out when the stream ends.
+   */
+  | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean; keys: StreamKeys };
 
 /** The base statuses that may carry notifications (ERR-2). */
 const STREAMABLE = new Set([200, 204, 206, 226]);
@@ -142,9 +151,7 @@ export class PrepEngine {
   readonly limits: Required<SubscriptionLimits>;
   readonly advertisement: string;
   readonly access: AccessPolicy | undefined;
-  readonly #perClient = new Map<string, number>();
-  readonly #perPrincipal = new Map<string, number>();
-  readonly #identical = new Map<string, number>();
+  readonly admission: Admission;
   /** With an access policy: every open stream's principal, re-checked when rights change. */
   readonly #principals = new Map<Subscription, string | null>();
   readonly #unwatch: (() => void) | undefined;
@@ -161,6 +168,7 @@ export class PrepEngine {
       retryAfter: options.limits?.retryAfter ?? 5,
     };
     this.access = options.access;
+    this.admission = options.admission ?? new LocalAdmission();
     this.#unwatch = this.access?.onChange?.(() => this.recheck());
     // DSC-1: advertise what we can send; computed once.
     this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
@@ -191,16 +199,16 @@ export class PrepEngine {
    *
    * @example
    * ```ts
-   * const n = engine.negotiate('GET', req.headers, 200, { path: '/a', client: '127.0.0.1' });
+   * const n = await engine.negotiate('GET', req.headers, 200, { path: '/a', client: '127.0.0.1' });
    * if (n.kind === 'refuse') res.setHeader('Events', engine.eventsHeader(n.status));
    * ```
    */
-  negotiate(
+  async negotiate(
     method: string,
     headers: IncomingHttpHeaders,
     baseStatus: number,
     target: { path: string; client: string; principal?: string | null },
-  ): Negotiation {
+  ): Promise<Negotiation> {
     // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
     if (method !== 'GET') return { kind: 'ignore' };
     const entries = parseAcceptEvents(headers['accept-events']);
@@ -215,27 +223,20 @@ export class PrepEngine {
     // REQ-3: event fields we do not know are ignored; only `accept` matters here.
     const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
     if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
-    const retryAfter = this.limits.retryAfter;
-    if (this.hub.stats.subscriptions >= this.limits.maxSubscriptions)
-      return { kind: 'refuse', status: 503, retryAfter };
-    if ((this.#perClient.get(target.client) ?? 0) >= this.limits.maxPerClient)
-      return { kind: 'refuse', status: 429, retryAfter };
     const format: NotificationFormat = { type: choice.type };
     if (choice.delta !== undefined) format.delta = choice.delta;
+    const keys: StreamKeys = { client: target.client, path: target.path };
     if (principal !== null) {
       const max =
         this.access?.limitsOf?.(principal)?.maxSubscriptions ?? this.limits.maxPerPrincipal;
-      if ((this.#perPrincipal.get(principal) ?? 0) >= max)
-        return { kind: 'refuse', status: 429, retryAfter };
-      // SEC-2 "coalesce or refuse repeats": we refuse; a stream cannot be shared between two
-      // responses, and a client that needs more of the same is looping.
-      const key = identicalKey(target.client, principal, target.path, format);
-      if ((this.#identical.get(key) ?? 0) >= this.limits.maxIdentical)
-        return { kind: 'refuse', status: 429, retryAfter };
+      keys.principal = { id: principal, max };
+      keys.identical = identicalKey(target.client, principal, target.path, format);
     }
-    if (this.hub.subscriberCount(target.path) >= this.limits.maxPerResource)
-      return { kind: 'refuse', status: 503, retryAfter };
-    return { kind: 'stream', format, varyAccept: choice.varyAccept };
+    // SEC-2: counted in now, so that streams negotiated at once cannot all slip under a bound.
+    const refused = await this.admission.acquire(keys, this.limits);
+    if (refused !== undefined)
+      return { kind: 'refuse', status: refused, retryAfter: this.limits.retryAfter };
+    return { kind: 'stream', format, varyAccept: choice.varyAccept, keys };
   }
 
   /** The `Events` value for a response that serves no notifications (ERR-2, ERR-3). */
@@ -264,7 +265,7 @@ export class PrepEngine {
    *
    * @example
    * ```ts
-   * const n = engine.negotiate('GET', headers, 200, { path, client });
+   * const n = await engine.negotiate('GET', headers, 200, { path, client });
    * if (n.kind === 'stream')
    *   await engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, target);
    * ```
@@ -279,23 +280,15 @@ export class PrepEngine {
     const { history, path, isContainer } = target;
     // RSP-5 / EXT-1: what Last-Event-ID asks for.
     const lastEventId = headerValue(transport.requestHeaders['last-event-id'])?.trim();
-    let omitBody = false;
-    let resumeFrom = target.afterSeq;
-    if (lastEventId !== undefined && lastEventId !== '') {
-      if (lastEventId === '*') omitBody = true;
-      else if (lastEventId === (await history.latestEventId(path, isContainer))) omitBody = true;
-      else if (format.delta !== undefined) {
-        // EXT-1: resume from the log when it still holds every later event.
-        const seq = history.seqOf(lastEventId);
-        if (seq !== undefined && seq <= target.afterSeq) {
-          const held = await history.eventsAfter(path, isContainer, seq, false);
-          if (held !== undefined) {
-            omitBody = true;
-            resumeFrom = seq;
-          }
-        }
-      }
+    let start;
+    try {
+      start = await resumePoint(history, target, lastEventId, format.delta !== undefined);
+    } catch (e) {
+      // The history cannot be read (the database is down): the stream is not opened.
+      this.admission.release(negotiation.keys);
+      throw e;
     }
+    const { omitBody, resumeFrom } = start;
 
     let mixed = createBoundary();
     const body = omitBody ? undefined : base.body;
@@ -326,16 +319,13 @@ export class PrepEngine {
     for (const h of target.headers ?? []) head.push([h[0], h[1]]);
     // RSP-8: the client may have gone while the base was read; its 'close' has fired then,
     // and a subscription made now would be held until it expires.
-    if (transport.gone) return;
+    if (transport.gone) {
+      this.admission.release(negotiation.keys);
+      return;
+    }
     // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
     const sink: StreamSink = transport.open(head);
 
-    const principal = target.principal ?? null;
-    const identical =
-      principal !== null ? identicalKey(target.client, principal, path, format) : undefined;
-    count(this.#perClient, target.client, 1);
-    if (principal !== null) count(this.#perPrincipal, principal, 1);
-    if (identical !== undefined) count(this.#identical, identical, 1);
     const sub = this.hub.subscribe({
       path,
       isContainer,
@@ -345,15 +335,14 @@ export class PrepEngine {
       mixed,
     });
     const access = this.access;
+    const principal = target.principal ?? null;
     if (access) {
       this.#principals.set(sub, principal);
       // SEC-1: a container's stream never tells of a member its principal may not read.
       if (isContainer) sub.canSee = (member) => access.allows(principal, 'read', member);
     }
     sub.onClose = () => {
-      count(this.#perClient, target.client, -1);
-      if (principal !== null) count(this.#perPrincipal, principal, -1);
-      if (identical !== undefined) count(this.#identical, identical, -1);
+      this.admission.release(negotiation.keys);
       this.#principals.delete(sub);
     };
     // RSP-8: a client that goes away frees everything held for it.
@@ -387,6 +376,30 @@ export class PrepEngine {
 }
 
 /**
+ * RSP-5 / EXT-1: where a stream starts. `Last-Event-ID: *` or the latest id: no body;
+ * another id with a delta format, while the log still holds every later event: no body, and a
+ * replay from there; otherwise the body, from `afterSeq`.
+ */
+async function resumePoint(
+  history: EventHistory,
+  target: StreamTarget,
+  lastEventId: string | undefined,
+  deltas: boolean,
+): Promise<{ omitBody: boolean; resumeFrom: number }> {
+  const { path, isContainer, afterSeq } = target;
+  const fromBase = { omitBody: false, resumeFrom: afterSeq };
+  if (lastEventId === undefined || lastEventId === '') return fromBase;
+  if (lastEventId === '*') return { omitBody: true, resumeFrom: afterSeq };
+  if (lastEventId === (await history.latestEventId(path, isContainer)))
+    return { omitBody: true, resumeFrom: afterSeq };
+  if (!deltas) return fromBase;
+  const seq = history.seqOf(lastEventId);
+  if (seq === undefined || seq > afterSeq) return fromBase;
+  const held = await history.eventsAfter(path, isContainer, seq, false);
+  return held === undefined ? fromBase : { omitBody: true, resumeFrom: seq };
+}
+
+/**
  * RSP-6: the opening write `--M CRLF <part 1> CRLF --M CRLF <part 2 head> --D` as three
  * pieces, each ending with a delimiter (`--M`, `--M`, `--D`), so that each becomes a chunk
  * (or a DATA frame) of its own. The second `--M` is the last `CRLF--M CRLF` of the bytes:
@@ -399,13 +412,6 @@ function splitAfterDelimiters(opening: Uint8Array, mixed: string): Uint8Array[] 
   if (at < first) return [bytes];
   const second = at + 4 + mixed.length;
   return [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
-}
-
-/** Adds `delta` to a counter, forgetting it at zero (bounded maps). */
-function count(map: Map<string, number>, key: string, delta: number): void {
-  const n = (map.get(key) ?? 0) + delta;
-  if (n <= 0) map.delete(key);
-  else map.set(key, n);
 }
 
 function identicalKey(

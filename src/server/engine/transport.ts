@@ -95,7 +95,7 @@ export function createHttp2CompatTransport(
  * @example
  * ```ts
  * server.on('stream', (stream, headers) => {
- *   const n = engine.negotiate('GET', headers, 200, target);
+ *   const n = await engine.negotiate('GET', headers, 200, target);
  *   if (n.kind === 'stream') void engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, t);
  * });
  * ```

@@ -43,7 +43,7 @@ export async function handleRead(
   }
   const client = req.socket.remoteAddress ?? 'unknown';
   if (!found) {
-    const n = engine.negotiate(method, req.headers, 404, { path, client, principal });
+    const n = await engine.negotiate(method, req.headers, 404, { path, client, principal });
     throw new HttpError(
       404,
       'NOT_FOUND',
@@ -60,7 +60,11 @@ export async function handleRead(
     ['Last-Modified', formatHttpDate(resource.lastModified)],
   ];
   const status = notModified(req, resource) ? 304 : 200;
-  const negotiation = engine.negotiate(method, req.headers, status, { path, client, principal });
+  const negotiation = await engine.negotiate(method, req.headers, status, {
+    path,
+    client,
+    principal,
+  });
   if (negotiation.kind === 'stream') {
     const base: BaseResponse = { status, headers, body };
     await engine.stream(req, res, base, negotiation, {
