@@ -147,8 +147,7 @@ export class ResourceStore {
     if (resource === undefined) {
       const href = String(url);
       const open = this.#options.live ?? live;
-      const liveOptions: LiveOptions = { ...options };
-      if (this.#options.fetch !== undefined) liveOptions.fetch = this.#options.fetch;
+      const liveOptions = liveOptionsOf(options, this.#options.fetch);
       resource = new SharedResource(
         key,
         () => open(href, liveOptions),
@@ -164,4 +163,16 @@ export class ResourceStore {
     }
     return resource;
   }
+}
+
+/** The options of the live copy: the ones keyed (a hook's others, such as `suspense`, are not its). */
+function liveOptionsOf(options: ResourceOptions, fetch: FetchFunction | undefined): LiveOptions {
+  const result: LiveOptions = {};
+  if (options.delta !== undefined) result.delta = options.delta;
+  if (options.whenDeleted !== undefined) result.whenDeleted = options.whenDeleted;
+  if (options.headers !== undefined) result.headers = options.headers;
+  if (options.reconnect !== undefined) result.reconnect = options.reconnect;
+  if (options.maxHeaderBytes !== undefined) result.maxHeaderBytes = options.maxHeaderBytes;
+  if (fetch !== undefined) result.fetch = fetch;
+  return result;
 }

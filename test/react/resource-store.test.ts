@@ -2,7 +2,11 @@
 // components use it, closed when the last has gone; the states a UI shows; Suspense's wait.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { ResourceStore, type ResourceStoreOptions } from '../../src/react/index.js';
+import {
+  ResourceStore,
+  type ResourceOptions,
+  type ResourceStoreOptions,
+} from '../../src/react/index.js';
 import { fakeLives } from './fake-live.js';
 
 const BASE = 'http://localhost:8080/app/page';
@@ -59,6 +63,8 @@ test('SEC-4 requests that differ in what the stream carries get streams of their
     { reconnect: { minDelayMs: 10, maxDelayMs: 1000 } },
     { maxHeaderBytes: 1024 },
   ];
+  // What is not the live copy's (a hook's suspense, say) does not reach it.
+  store.subscribe(DOC, { suspense: true } as ResourceOptions, () => undefined);
   for (const options of variants) store.subscribe(DOC, options, () => undefined);
   store.subscribe('/docs/b', {}, () => undefined);
   // Equal in every way that matters: shares.
@@ -70,6 +76,7 @@ test('SEC-4 requests that differ in what the stream carries get streams of their
     [...variants.map(() => DOC), '/docs/b'],
   );
   // Each copy gets its options and the store's fetch.
+  assert.deepEqual(opened[0]!.options, { fetch });
   assert.deepEqual(opened[1]!.options, { delta: 'application/merge-patch+json', fetch });
   assert.deepEqual(opened[4]!.options, { headers: { Authorization: 'Bearer a' }, fetch });
 });
