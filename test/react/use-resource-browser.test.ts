@@ -7,25 +7,43 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumOrSkip, eventually } from '../web/helpers.js';
-import { startAppServer } from './app-server.js';
+import { test, type TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumForFile, eventually } from '../web/helpers.js';
+import { startAppServer, type AppServer } from './app-server.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'artifacts');
-const { path: executablePath, skip } = await chromiumOrSkip();
+const { browser, skip } = await chromiumForFile();
 const VIEWS = ['#first', '#second', '#suspended'];
 
-let browser: Browser | undefined;
-before(async () => {
-  if (skip) return;
-  // In CI a missing Chromium fails here, with the way to install it.
-  assert.ok(executablePath, 'Chromium is required in CI: sudo apt-get install -y chromium');
-  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+/**
+ * The app in a new page, showing `resource`, once its three components are live and the
+ * server holds their stream; what the page reports as a problem goes into `problems`.
+ */
+async function openApp(
+  t: TestContext,
+  srv: AppServer,
+  resource: string,
+): Promise<{ page: Page; problems: string[]; streams: string[] }> {
+  const context = await browser().newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  // The notifications requests the page makes.
+  const streams: string[] = [];
+  page.on('request', (r) => {
+    if (r.headers()['accept-events'] !== undefined) streams.push(r.url());
+  });
+  await page.goto(`${srv.url}/app?url=${resource}`);
+  for (const view of VIEWS) await page.waitForSelector(`${view}[data-status=live]`);
+  const hub = srv.running.app.engine.hub;
+  await eventually(() => hub.stats.subscriptions === 1, 'the stream on the server');
+  return { page, problems, streams };
+}
 
 test(
   "SEC-4 RSP-8 three components on one resource share ONE stream, all update on another client's write, and unmounting them closes it",
@@ -35,26 +53,10 @@ test(
     const hub = srv.running.app.engine.hub;
     assert.equal(await srv.send('PUT', '/docs/a', { title: 'first version' }), 201);
 
-    assert.ok(browser);
-    const context = await browser.newContext();
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
-    const streams: string[] = [];
-    page.on('request', (r) => {
-      if (r.headers()['accept-events'] !== undefined) streams.push(r.url());
-    });
-
-    await page.goto(`${srv.url}/app?url=/docs/a`);
-    for (const view of VIEWS) await page.waitForSelector(`${view}[data-status=live]`);
+    const { page, problems, streams } = await openApp(t, srv, '/docs/a');
     for (const view of VIEWS)
       assert.equal(await page.textContent(`${view} h2`), 'first version', `${view} shows it`);
     // One stream for the three, StrictMode's second mount included: one request, one subscriber.
-    await eventually(() => hub.stats.subscriptions === 1, 'the stream on the server');
     assert.deepEqual(streams, [`${srv.url}/docs/a`]);
     assert.equal(hub.stats.subscriptions, 1);
 
@@ -108,13 +110,7 @@ test(
     const srv = await startAppServer(t);
     const hub = srv.running.app.engine.hub;
     assert.equal(await srv.send('PUT', '/docs/b', { title: 'to delete' }), 201);
-    assert.ok(browser);
-    const context = await browser.newContext();
-    t.after(() => context.close());
-    const page = await context.newPage();
-    await page.goto(`${srv.url}/app?url=/docs/b`);
-    for (const view of VIEWS) await page.waitForSelector(`${view}[data-status=live]`);
-    await eventually(() => hub.stats.subscriptions === 1, 'the stream on the server');
+    const { page } = await openApp(t, srv, '/docs/b');
     assert.equal(await srv.send('DELETE', '/docs/b'), 204);
     for (const view of VIEWS) await page.waitForSelector(`${view}[data-status=deleted]`);
     assert.equal(await page.textContent('#first h2'), '…', 'no value');
