@@ -117,11 +117,17 @@ export class EventPath {
       );
     }
     const history = this.#history;
+    // Following, what is announced is known only once the starting mark is: a replay asked
+    // for before then waits for it (else every event would look unannounced yet).
     this.view = {
-      lastSeq: () => history.lastSeq(),
+      lastSeq: async () => {
+        await this.ready();
+        return history.lastSeq();
+      },
       latestEventId: (path, isContainer) => history.latestEventId(path, isContainer),
       seqOf: (id) => history.seqOf(id),
       eventsAfter: async (path, isContainer, afterSeq, withStates) => {
+        await this.ready();
         const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
         return events && withoutHeld(events, (seq) => this.#unannounced(seq, path));
       },

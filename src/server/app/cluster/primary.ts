@@ -53,9 +53,17 @@ export class ClusterPrimary {
     return this.#admission.total;
   }
 
-  /** Forks the workers; resolves with the URL once the first listens. */
+  /**
+   * Forks the workers; resolves with the URL once every one listens (the primary hands
+   * connections only to workers that listen: before then, some would get them all).
+   */
   start(): Promise<string> {
-    const url = new Promise<string>((resolve) => (this.#listening = resolve));
+    let waiting = this.#options.workers;
+    const url = new Promise<string>((resolve) => {
+      this.#listening = (at) => {
+        if (--waiting === 0) resolve(at);
+      };
+    });
     for (let i = 0; i < this.#options.workers; i++) this.#fork();
     return url;
   }
@@ -121,7 +129,6 @@ export class ClusterPrimary {
         return;
       case 'prep:listening':
         this.#listening?.(m.url);
-        this.#listening = undefined;
         return;
     }
   }
