@@ -96,7 +96,8 @@ export class EventPath {
     this.#announcer = new Announcer(options.hub, options);
     const log = options.follow;
     if (log) {
-      const marks = new RemoteMarks(this.#stallMs + 2000);
+      // Another process's writer is waited for as long as a local one may stall others.
+      const marks = new RemoteMarks(this.#stallMs);
       const answers = new LocalAnswers((seq) => {
         log.publishMark(seq);
         this.onAnswered?.(seq);
