@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-test('docs/conformance.md and the README table agree with PROTOCOL.md and the test names', () => {
+test('docs/conformance.md and the README table agree with docs/protocol.md and the test names', () => {
   const r = spawnSync(process.execPath, ['scripts/conformance.mjs'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
