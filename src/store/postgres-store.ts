@@ -462,6 +462,8 @@ export class PostgresStore implements Store {
    *
    * @example
    * ```ts
+   * const store = new PostgresStore({ url: 'postgres://prep@localhost/prep' });
+   * await store.open();
    * let seen = await store.lastSeq();
    * const stop = await store.listen(() => {
    *   void store.events({ afterSeq: seen }).then((es) => {

@@ -42,6 +42,7 @@ export interface Resource extends ResourceMeta {
  *
  * @example
  * ```ts
+ * declare const event: StoredEvent;
  * const m: EventMethod = event.method; // 'PUT' | 'PATCH' | 'POST' | 'DELETE'
  * ```
  */
@@ -185,6 +186,7 @@ export interface StoredEvent {
  *
  * @example
  * ```ts
+ * declare const request: WriteRequest;
  * const { events, after } = await store.write(request);
  * console.log(events.at(-1)?.seq, after?.etag);
  * ```

@@ -19,8 +19,40 @@ export interface JsdocExample {
   code: string;
 }
 
-const FENCE = /^```([\w-]*)[^\n]*\n([\s\S]*?)^```/gm;
-const FRAGMENT = /<!--\s*sample:\s*(fragment|output)\b[^>]*-->\s*$/;
+const FRAGMENT = /<!--\s*sample:\s*(fragment|output)\b[^>]*-->/;
+
+/**
+ * The `@example` sections of a JSDoc comment (its raw text, `/** ... *\/`), each as its ts
+ * code blocks with the 0-based line of their first code line. Read from the raw text: the
+ * compiler's tag parser would cut an example at an `@` inside its code (`@@ -1 +1 @@`).
+ */
+export function examplesOfComment(raw: string): Array<{ line: number; code: string }> {
+  const lines = raw.split('\n').map((l) => l.replace(/^\s*\/\*\*\s?|^\s*\*\/\s*$|^\s*\* ?/, ''));
+  const found: Array<{ line: number; code: string }> = [];
+  let inExample = false;
+  let fence: { start: number; code: string[]; skip: boolean } | undefined;
+  let previous = '';
+  for (const [i, line] of lines.entries()) {
+    if (fence) {
+      if (/^\s*```/.test(line)) {
+        if (!fence.skip) found.push({ line: fence.start, code: fence.code.join('\n') + '\n' });
+        fence = undefined;
+      } else fence.code.push(line);
+      continue;
+    }
+    if (/^\s*@\w+/.test(line)) inExample = /^\s*@example\b/.test(line);
+    const open = /^\s*```\s*(\w*)/.exec(line);
+    if (open)
+      fence = {
+        start: i + 1,
+        code: [],
+        // Only ts blocks of @example sections; a fragment marker before the fence skips it.
+        skip: !inExample || !/^(ts|typescript|)$/.test(open[1]!) || FRAGMENT.test(previous),
+      };
+    if (line.trim() !== '') previous = line;
+  }
+  return found;
+}
 
 /** The examples, in a program over the entry points (returned for reuse by the checker). */
 export function collectJsdocExamples(entries: Map<string, string>): {
@@ -38,25 +70,16 @@ export function collectJsdocExamples(entries: Map<string, string>): {
   const examples: JsdocExample[] = [];
 
   const collect = (node: ts.Node, name: string, entry: string): void => {
-    if (seen.has(node)) return;
-    seen.add(node);
     const source = node.getSourceFile();
-    for (const tag of ts.getJSDocTags(node)) {
-      if (tag.tagName.text !== 'example') continue;
-      const text = ts.getTextOfJSDocComment(tag.comment) ?? '';
-      // Fenced ts blocks; an example without fences is code as a whole.
-      const fenced = [...text.matchAll(FENCE)]
-        .filter((m) => /^(ts|typescript|)$/.test(m[1]!))
-        .map((m) => ({ at: m.index, code: m[2]! }));
-      for (const { at: start, code } of fenced.length > 0 ? fenced : [{ at: 0, code: text }]) {
-        if (FRAGMENT.test(text.slice(0, start).trimEnd())) continue;
-        const first = code.split('\n').find((l) => l.trim() !== '') ?? '';
-        const at = source.text.indexOf(first.trim(), tag.getStart());
-        const line = source.getLineAndCharacterOfPosition(at < 0 ? tag.getStart() : at).line + 1;
+    for (const doc of ts.getJSDocCommentsAndTags(node)) {
+      if (!ts.isJSDoc(doc) || seen.has(doc)) continue;
+      seen.add(doc);
+      const first = source.getLineAndCharacterOfPosition(doc.getStart()).line;
+      for (const { line, code } of examplesOfComment(doc.getText())) {
         examples.push({
-          origin: `${relative(root, source.fileName)}:${line} (@example of ${name})`,
+          origin: `${relative(root, source.fileName)}:${first + line + 1} (@example of ${name})`,
           sourceFile: source.fileName,
-          line,
+          line: first + line + 1,
           entry,
           code,
         });

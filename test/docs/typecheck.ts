@@ -32,7 +32,6 @@ export const CONVENTIONAL_NAMES: Record<string, string> = {
   res: "import('node:http').ServerResponse",
   engine: "import('prep-live/server').PrepEngine",
   prep: "import('prep-live/server').Prep",
-  body: 'Uint8Array',
   url: 'string',
   headers: 'Headers',
   boundary: 'string',
