@@ -40,7 +40,12 @@ export interface LogFollowerOptions {
  *
  * @example
  * ```ts
- * const follower = new LogFollower({ store, deliver: (es) => hub.publish(es.map(toHubEvent)) });
+ * declare const store: PostgresStore; // opened, shared by several nodes
+ * const history = new StoreHistory(store);
+ * const follower = new LogFollower({
+ *   store,
+ *   deliver: (events) => engine.hub.publish(events.map((e) => history.toHubEvent(e))),
+ * });
  * await follower.started();
  * await follower.close();
  * ```

@@ -104,7 +104,9 @@ const CONTAINER_TYPE = 'application/json';
  *
  * @example
  * ```ts
- * const store = new SqliteStore({ path: './data/prep.db' });
+ * import http from 'node:http';
+ *
+ * const store = new SqliteStore({ filename: './data/prep.db' });
  * await store.open();
  * const app = createResourceServer({ store });
  * http.createServer(app.handle).listen(8080);

@@ -82,8 +82,10 @@ curl() { command curl --fail-with-body -sS "$@"; }
 `;
 
 /**
- * Resolves once `child` has written output (stdout or stderr) for which `ready` holds; fails
- * when it exits first (after a last look) or after `ms`.
+ * Resolves once `child` has written output for which `ready` holds: on stdout for a ts
+ * sample (an exception goes to stderr, and must not pass for a server that is up), on
+ * stdout or stderr for a shell sample. Fails when it exits first (after a last look) or
+ * after `ms`.
  */
 async function outputOf(
   sample: MarkdownSample,
@@ -92,11 +94,12 @@ async function outputOf(
   ready: (output: string) => boolean,
   ms: number,
 ): Promise<void> {
+  const output = () => (sample.lang === 'ts' ? child.stdout() : child.stdout() + child.stderr());
   const deadline = Date.now() + ms;
   for (;;) {
     const ended = child.child.exitCode !== null || child.child.signalCode !== null;
     if (ended) await child.exited;
-    if (ready(child.stdout() + child.stderr())) return;
+    if (ready(output())) return;
     if (ended) throw new Error(`it ended before ${what}: ${report(sample, child)}`);
     if (Date.now() > deadline)
       throw new Error(`no ${what} within ${ms} ms: ${report(sample, child)}`);
@@ -242,7 +245,7 @@ export async function runDocumentSamples(
       assert.equal(status, 0, `exit status of ${report(sample, child)}`);
       await printed(sample, child, sampleMs);
     } else {
-      await outputOf(sample, child, 'any output', (o) => o.trim() !== '', sampleMs);
+      await outputOf(sample, child, 'its first output', (o) => o.trim() !== '', sampleMs);
       running.push({ sample, child });
     }
   }
