@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const address = server.address() as { port: number };
   console.log(`listening on http://${host}:${address.port}`);
   const stop = (): void => {
-    prep.close();
+    void prep.close();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
   };

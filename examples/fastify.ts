@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   });
   console.log(`listening on ${url}`);
   const stop = (): void => {
-    prep.close();
+    void prep.close();
     void app.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);

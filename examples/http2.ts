@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const { url } = await listenHttp2(server, port, process.env.HOST ?? '127.0.0.1');
   console.log(`listening on ${url}`);
   const stop = (): void => {
-    prep.close();
+    void prep.close();
     void closeHttp2Server(server).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);

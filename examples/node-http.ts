@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const address = server.address() as { port: number };
   console.log(`listening on http://${host}:${address.port}`);
   const stop = (): void => {
-    prep.close(); // every stream ends with its close delimiters
+    void prep.close(); // every stream ends with its close delimiters
     server.close(() => process.exit(0));
     server.closeIdleConnections();
   };

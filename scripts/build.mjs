@@ -20,7 +20,7 @@ const tsc = spawnSync(
 );
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
-// The same options as the in-memory bundle of src/server/web-page.ts.
+// The same options as the in-memory bundle of src/server/app/web-page.ts.
 await esbuild.build({
   entryPoints: [join(root, 'src/web/app.ts')],
   bundle: true,

@@ -14,16 +14,17 @@ const allowed = {
   server: ['core', 'store', 'bus'],
   client: ['core'],
   web: ['core', 'client'],
+  react: ['core', 'client'],
   cli: ['core', 'store', 'bus', 'server', 'client'],
 };
 /** layers that must run in browsers: no Node built-ins */
-const pure = new Set(['core', 'client', 'web']);
+const pure = new Set(['core', 'client', 'web', 'react']);
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* walk(p);
-    else if (/\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) yield p;
+    else if (/\.(ts|tsx|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) yield p;
   }
 }
 

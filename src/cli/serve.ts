@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { startHttp2Server } from '../server/http2.js';
+import { startHttp2Server } from '../server/app/http2-listener.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
-import { createWebPage } from '../server/web-page.js';
+import { createWebPage } from '../server/app/web-page.js';
 import { startServer } from '../server/index.js';
 import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
 import { parseCommandLine, usageError } from './args.js';

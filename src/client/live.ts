@@ -47,7 +47,10 @@ export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-p
  * const options: LiveOptions = { delta: 'application/merge-patch+json', whenDeleted: 'watch' };
  * ```
  */
-export interface LiveOptions extends Omit<SubscribeOptions, 'accept' | 'delta' | 'lastEventId'> {
+export interface LiveOptions extends Omit<
+  SubscribeOptions,
+  'accept' | 'delta' | 'lastEventId' | 'onConnect'
+> {
   /** The delta format to ask for; `false` asks for none (every change is re-fetched). Default JSON Patch. */
   delta?: LiveDeltaType | false;
   /**
@@ -196,8 +199,10 @@ const CLOSED = new Error('the live copy was closed');
  * A live copy of a JSON resource: `value` and `etag` always hold the newest state known.
  * Changes are announced three ways: `change` events ({@link LiveChangeEvent}),
  * `onChange(callback)`, and async iteration (`for await (const change of live)`), which
- * starts with the current state when there is one. Also dispatches `reconnect`, `error`
- * and `end` events. Create it with {@link live}.
+ * starts with the current state when there is one. Also dispatches `connect` (a plain
+ * `Event`: a notifications response was accepted, the first one or one after a reconnect,
+ * before the change it brings, if any), `reconnect`, `error` and `end` events. Create it
+ * with {@link live}.
  *
  * @example
  * ```ts
@@ -454,6 +459,7 @@ export class LiveResource<T = unknown> extends EventTarget {
     if (o.headers !== undefined) options.headers = o.headers;
     if (o.reconnect !== undefined) options.reconnect = o.reconnect;
     if (o.maxHeaderBytes !== undefined) options.maxHeaderBytes = o.maxHeaderBytes;
+    options.onConnect = () => this.dispatchEvent(new Event('connect'));
     // A fresh subscription asks for the whole representation: no Last-Event-ID.
     this.#subscription = subscribe(this.url, options);
     return this.#subscription;

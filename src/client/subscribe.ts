@@ -8,7 +8,12 @@
 import { serializePrepAccept } from './accept-events.js';
 import { backoffDelay, retriesOf, sleep, type ReconnectOptions } from './backoff.js';
 import { PrepSubscribeError, isRetryableStatus } from './errors.js';
-import type { NotificationItem, ReconnectReason, SubscriptionItem } from './items.js';
+import type {
+  NotificationItem,
+  ReconnectReason,
+  RepresentationItem,
+  SubscriptionItem,
+} from './items.js';
 import { readPrepResponse } from './read-response.js';
 import { isAboutResource } from './same-resource.js';
 
@@ -58,6 +63,12 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
   /** Largest part header block, in bytes. Default 64 KiB. */
   maxHeaderBytes?: number;
+  /**
+   * Called each time a notifications response is accepted, with its part 1 (RSP-4): also
+   * after a reconnect whose representation was omitted and is not yielded, so that a
+   * caller can tell the stream works again.
+   */
+  onConnect?: (representation: RepresentationItem) => void;
 }
 
 /**
@@ -210,6 +221,7 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
           for await (const item of readPrepResponse(response, readOptions)) {
             if (item.kind === 'representation') {
               attempt = 0; // the connection works: the backoff starts over
+              this.#options.onConnect?.(item);
               // A reconnect that skipped the body changes nothing the caller holds.
               if (connected && item.omitted) continue;
               connected = true;

@@ -1,5 +1,5 @@
-export { startServer, type RunningServer, type ServerOptions } from './server.js';
-export { createResourceServer, type ResourceServerOptions } from './resources.js';
+export { startServer, type RunningServer, type ServerOptions } from './app/http-listener.js';
+export { createResourceServer, type ResourceServerOptions } from './app/resource-server.js';
 export {
   PrepEngine,
   type BaseResponse,
@@ -7,7 +7,7 @@ export {
   type EventHistory,
   type Negotiation,
   type SubscriptionLimits,
-} from './prep/engine.js';
+} from './engine/engine.js';
 export {
   Hub,
   Subscription,
@@ -17,19 +17,17 @@ export {
   type HubStats,
   type NotificationFormat,
   type CloseReason,
-} from './prep/hub.js';
-export { createHttp1Sink, createResponseSink, frameChunk, type StreamSink } from './prep/sink.js';
-export { StoreHistory } from './store-history.js';
-export {
-  LogFollower,
-  canListen,
-  type ListenableStore,
-  type LogFollowerOptions,
-} from './log-follower.js';
+} from './engine/hub.js';
+export { createHttp1Sink, createResponseSink, frameChunk, type StreamSink } from './engine/sink.js';
+export { StoreHistory } from './log/store-history.js';
+export { LogFollower, type FollowedLog, type LogFollowerOptions } from './log/follower.js';
+export { EventPath, type EventPathOptions } from './log/event-path.js';
+export { type ChangeLog } from './log/change-log.js';
+export { responseGate } from './log/response-gate.js';
 export { HttpError, sendProblem, readBody } from './http-error.js';
-export * from './wes/index.js';
-export { type StreamTarget } from './prep/engine.js';
-export { createHttp2Sink, type Http2Writable } from './prep/sink.js';
+export * from './app/wes/index.js';
+export { type StreamTarget } from './engine/engine.js';
+export { createHttp2Sink, type Http2Writable } from './engine/sink.js';
 export {
   createNodeTransport,
   createHttp1Transport,
@@ -40,23 +38,27 @@ export {
   type PrepTransport,
   type NodeRequest,
   type NodeResponse,
-} from './prep/transport.js';
-export { type ResourceChange, type ChangeRepresentation } from './prep/change.js';
-export { MemoryHistory, type MemoryHistoryOptions } from './prep/memory-history.js';
-export { Announcer, type AnnouncerOptions, type WriterResponse } from './prep/announcer.js';
-export { captureResponse, type CapturedResponse, type CaptureHandlers } from './prep/capture.js';
+} from './engine/transport.js';
+export { type ResourceChange, type ChangeRepresentation } from './log/change.js';
+export { MemoryHistory, type MemoryHistoryOptions } from './log/memory-history.js';
+export {
+  Announcer,
+  OPEN_GATE,
+  type AnnouncerOptions,
+  type Gate,
+  type WriterResponse,
+} from './log/announcer.js';
+export { captureResponse, type CapturedResponse, type CaptureHandlers } from './embed/capture.js';
 export {
   createPrep,
   pathOf,
   type Prep,
   type PrepOptions,
-  type RecordingHistory,
   type BaseInit,
   type ServeOptions,
   type ServeOutcome,
   type InterceptOptions,
-  type NotifyChange,
-} from './prep/prep.js';
+} from './embed/create-prep.js';
 export { prepListener } from './adapters/node.js';
 export { prepExpress, type NextFunction } from './adapters/express.js';
 export { prepFastify, type PrepFastifyOptions } from './adapters/fastify.js';
@@ -69,6 +71,10 @@ export {
   type Http2ServerOptions,
   type Http2Listener,
 } from './adapters/http2.js';
-export { startHttp2Server, type Http2StartOptions, type RunningHttp2Server } from './http2.js';
-export { createWebPage, type WebPage, type WebPageOptions } from './web-page.js';
+export {
+  startHttp2Server,
+  type Http2StartOptions,
+  type RunningHttp2Server,
+} from './app/http2-listener.js';
+export { createWebPage, type WebPage, type WebPageOptions } from './app/web-page.js';
 export * from './auth/index.js';

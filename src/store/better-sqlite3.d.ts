@@ -12,6 +12,8 @@ declare module 'better-sqlite3' {
       get(...params: Params): Row | undefined;
       all(...params: Params): Row[];
       iterate(...params: Params): IterableIterator<Row>;
+      /** Returns the first column of each row instead of row objects. */
+      pluck(toggle?: boolean): this;
     }
 
     interface Transaction<F extends (...args: never[]) => unknown> {

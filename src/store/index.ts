@@ -1,5 +1,8 @@
+export { canListen } from './types.js';
 export type {
   Change,
+  CommitListener,
+  ListenableStore,
   DeleteChange,
   EventMethod,
   EventQuery,

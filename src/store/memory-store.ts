@@ -67,6 +67,11 @@ export class MemoryStore implements Store {
     return this.#storeId as string;
   }
 
+  /** One process holds a memory store: its origin is its store id. */
+  get origin(): string {
+    return this.storeId;
+  }
+
   open(): Promise<void> {
     if (this.#storeId === undefined) {
       // "Creating the database": done once per instance, kept across close()/open().
@@ -106,7 +111,14 @@ export class MemoryStore implements Store {
       hasMembers: (p) => (this.#children.get(p)?.size ?? 0) > 0,
     };
     // Planning throws before anything is touched; after it, nothing below can fail.
-    const plan = planWrite({ change, reader, lastSeq: this.#lastSeq, time, storeId });
+    const plan = planWrite({
+      change,
+      reader,
+      lastSeq: this.#lastSeq,
+      time,
+      storeId,
+      origin: storeId,
+    });
     for (const row of plan.upserts) {
       const { parent, ...resource } = row;
       if (!this.#rows.has(row.path)) {

@@ -56,7 +56,7 @@ export interface PlannedRow extends Resource {
  * declare const change: Change;
  * declare const reader: PlanReader;
  * declare function upsert(row: PlannedRow): void;
- * const plan = planWrite({ change, reader, lastSeq: 41, time: Date.now(), storeId: 'abc' });
+ * const plan = planWrite({ change, reader, lastSeq: 41, time: Date.now(), storeId: 'abc', origin: null });
  * for (const row of plan.upserts) upsert(row);
  * ```
  */
@@ -95,7 +95,7 @@ export function pathsToRead(change: Pick<Change, 'path'>): string[] {
  *
  * @example
  * ```ts
- * const result = resultOf(planWrite({ change, reader, lastSeq, time, storeId }));
+ * const result = resultOf(planWrite({ change, reader, lastSeq, time, storeId, origin: null }));
  * ```
  */
 export function resultOf(plan: WritePlan): WriteResult {
@@ -115,7 +115,7 @@ export function resultOf(plan: WritePlan): WriteResult {
  * ```ts
  * declare const change: Change;
  * declare const reader: PlanReader;
- * const plan = planWrite({ change, reader, lastSeq: 0, time: Date.now(), storeId: 'abc' });
+ * const plan = planWrite({ change, reader, lastSeq: 0, time: Date.now(), storeId: 'abc', origin: null });
  * plan.events.map((e) => e.seq); // [1, 2] when one parent container had to be created
  * ```
  */
@@ -127,8 +127,10 @@ export function planWrite(input: {
   /** The commit time (epoch ms). */
   time: number;
   storeId: string;
+  /** The writing store instance (`Store.origin`), recorded with each event. */
+  origin: string | null;
 }): WritePlan {
-  const { change, reader, time, storeId } = input;
+  const { change, reader, time, storeId, origin } = input;
   let seq = input.lastSeq;
   validateChange(change);
   const path = change.path;
@@ -174,6 +176,7 @@ export function planWrite(input: {
     const parentEtag = parent === null ? null : bump(parent, seq);
     plan.events.push({
       seq,
+      origin,
       time,
       method: 'DELETE',
       status: change.event.status,
@@ -221,6 +224,7 @@ export function planWrite(input: {
       const parentEtag = parent === null ? null : bump(parent, seq);
       plan.events.push({
         seq,
+        origin,
         time,
         method: 'PUT',
         status: 201,
@@ -272,6 +276,7 @@ export function planWrite(input: {
       change.event.bodyType ?? (isContainerPath(path) ? CONTAINER_TYPE : change.contentType);
     plan.events.push({
       seq,
+      origin,
       time,
       method,
       status: change.event.status,

@@ -17,8 +17,8 @@ import postgres from 'postgres';
 export interface PostgresListenerOptions {
   url: string;
   channel: string;
-  /** Called for each notification on the channel. */
-  onNotify: () => void;
+  /** Called for each notification on the channel, with its payload. */
+  onNotify: (payload: string) => void;
   /** Called after LISTEN is back in place following a lost connection. */
   onResume: () => void;
   /** Connect timeout, in ms. Default 10000. */
@@ -78,8 +78,8 @@ export class PostgresListener {
       connect_timeout: (options.connectTimeoutMs ?? 10_000) / 1000,
       backoff: reconnectBackoff(options.maxReconnectDelayMs ?? 1000),
       onnotice: () => {},
-      onnotify: (channel) => {
-        if (channel === options.channel && !this.#closed) options.onNotify();
+      onnotify: (channel, payload) => {
+        if (channel === options.channel && !this.#closed) options.onNotify(payload);
       },
       onclose: () => {
         this.#epoch++;

@@ -51,6 +51,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX events_path ON events (path, seq);
   CREATE INDEX events_parent ON events (parent, seq);
   `,
+  // Several nodes on one log: who wrote each event, so a follower can wait for that node's
+  // answer to the writer (N822-3 across nodes; the marks travel as NOTIFY payloads).
+  `
+  ALTER TABLE events ADD COLUMN origin text;
+  `,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { isContainerPath, assertValidPath } from './paths.js';
@@ -7,11 +8,12 @@ import type { PlannedRow } from './plan-write.js';
 import { toEvent, toMeta, toResource, type EventRow, type ResourceRow } from './rows.js';
 import { firstPaths, planBatch, type WriteOutcome } from './write-batch.js';
 import type {
+  CommitListener,
+  ListenableStore,
   EventQuery,
   PruneOptions,
   Resource,
   ResourceMeta,
-  Store,
   StoredEvent,
   WriteRequest,
   WriteResult,
@@ -73,8 +75,12 @@ interface StateRow {
 interface Connection {
   sql: Sql;
   storeId: string;
+  /** This instance's id, recorded with its events. */
+  origin: string;
   /** The callbacks of `listen`, each registration its own entry. */
-  listeners: Set<{ onCommit: () => void }>;
+  listeners: Set<CommitListener>;
+  /** The mark to publish, once per turn at most (`publishMark`). */
+  mark: { wanted: number; published: number; scheduled: boolean };
   /** The LISTEN connection, once asked for; undefined again if starting it failed. */
   listener: Promise<PostgresListener> | undefined;
   /** Writes waiting for the next transaction (group commit, see `write`). */
@@ -97,7 +103,9 @@ interface Queued {
 const MAX_BATCH = 256;
 
 const EVENT_COLUMNS =
-  'seq, time, method, status, path, parent, etag, parent_etag, content_type, body';
+  'seq, time, origin, method, status, path, parent, etag, parent_etag, content_type, body';
+/** NOTIFY payloads: a commit's seq (`123`), or a mark (`m:<origin>:<seq>`, see `publishMark`). */
+const MARK_PAYLOAD = /^m:([A-Za-z0-9_-]{1,64}):([0-9]{1,16})$/;
 const RESOURCE_COLUMNS = 'path, content_type, body, etag, last_modified';
 
 /**
@@ -137,7 +145,7 @@ const RESOURCE_COLUMNS = 'path, content_type, body, etag, last_modified';
  * await store.close();
  * ```
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements ListenableStore {
   /** The database URL this store opens. */
   readonly url: string;
   /** The channel every write NOTIFYs and `listen` LISTENs on. */
@@ -159,6 +167,10 @@ export class PostgresStore implements Store {
 
   get storeId(): string {
     return this.#connection().storeId;
+  }
+
+  get origin(): string {
+    return this.#connection().origin;
   }
 
   open(): Promise<void> {
@@ -189,6 +201,8 @@ export class PostgresStore implements Store {
       this.#conn = {
         sql,
         storeId,
+        origin: randomBytes(6).toString('base64url'),
+        mark: { wanted: 0, published: 0, scheduled: false },
         listeners: new Set(),
         listener: undefined,
         queue: [],
@@ -303,6 +317,7 @@ export class PostgresStore implements Store {
       lastTime: state.last_time,
       now: this.#now,
       storeId: state.store_id,
+      origin: this.#connection().origin,
     });
     const last = planned.events.at(-1);
     // Every write failed on its own: nothing to write.
@@ -473,9 +488,10 @@ export class PostgresStore implements Store {
    * await stop();
    * ```
    */
-  async listen(onCommit: () => void): Promise<() => Promise<void>> {
+  async listen(listener: CommitListener | (() => void)): Promise<() => Promise<void>> {
     const conn = this.#connection();
-    const entry = { onCommit };
+    const entry: CommitListener =
+      typeof listener === 'function' ? { onCommit: listener } : { ...listener };
     conn.listeners.add(entry);
     try {
       await this.#ensureListening(conn);
@@ -489,16 +505,46 @@ export class PostgresStore implements Store {
     };
   }
 
+  /**
+   * Publishes this instance's mark as a NOTIFY on {@link channel} (`m:<origin>:<seq>`), at
+   * most once per turn. A NOTIFY that is lost (the database down) only delays the other
+   * nodes' announcements up to their stall bound.
+   */
+  publishMark(seq: number): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    const m = conn.mark;
+    if (seq <= m.wanted) return;
+    m.wanted = seq;
+    if (m.scheduled) return;
+    m.scheduled = true;
+    setImmediate(() => {
+      m.scheduled = false;
+      if (this.#conn !== conn || m.wanted <= m.published) return;
+      const at = m.wanted;
+      m.published = at;
+      conn.sql`SELECT pg_notify(${this.channel}, ${`m:${conn.origin}:${at}`})`.catch(() => {});
+    });
+  }
+
   /** Starts the LISTEN connection once; a failed start is retried by the next `listen`. */
   #ensureListening(conn: Connection): Promise<PostgresListener> {
     if (conn.listener) return conn.listener;
     const dispatch = (): void => {
-      for (const { onCommit } of conn.listeners) queueMicrotask(onCommit);
+      for (const l of conn.listeners) queueMicrotask(() => l.onCommit());
+    };
+    const onNotify = (payload: string): void => {
+      const mark = MARK_PAYLOAD.exec(payload);
+      if (!mark) return dispatch();
+      const [, origin, seq] = mark as unknown as [string, string, string];
+      // Our own marks come back too: only others' matter.
+      if (origin === conn.origin) return;
+      for (const l of conn.listeners) queueMicrotask(() => l.onMark?.(origin, Number(seq)));
     };
     const listener = new PostgresListener({
       url: this.url,
       channel: this.channel,
-      onNotify: dispatch,
+      onNotify,
       // Commits made while the connection was down were not announced.
       onResume: dispatch,
       connectTimeoutMs: this.#options.connectTimeoutMs ?? 10_000,
@@ -702,13 +748,14 @@ function insertEvents(tx: Tx, events: StoredEvent[]) {
   if (events.length === 1 && e) {
     return tx`
       INSERT INTO events (${tx.unsafe(EVENT_COLUMNS)})
-      VALUES (${e.seq}, ${e.time}, ${e.method}, ${e.status}, ${e.path}, ${e.parent},
+      VALUES (${e.seq}, ${e.time}, ${e.origin}, ${e.method}, ${e.status}, ${e.path}, ${e.parent},
         ${e.etag}, ${e.parentEtag}, ${e.contentType}, ${e.body})`;
   }
   const json = JSON.stringify(
     events.map((x) => ({
       seq: x.seq,
       time: x.time,
+      origin: x.origin,
       method: x.method,
       status: x.status,
       path: x.path,

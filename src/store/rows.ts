@@ -13,6 +13,7 @@ export interface ResourceRow {
 export interface EventRow {
   seq: number;
   time: number;
+  origin: string | null;
   method: string;
   status: number;
   path: string;
@@ -54,6 +55,7 @@ export function toEvent(r: EventRow): StoredEvent {
   return {
     seq: r.seq,
     time: r.time,
+    origin: r.origin,
     method: r.method as EventMethod,
     status: r.status,
     path: r.path,

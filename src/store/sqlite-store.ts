@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
@@ -14,11 +14,12 @@ import {
 import { ROOT, assertValidPath } from './paths.js';
 import { toEvent, toMeta, toResource, type EventRow, type ResourceRow } from './rows.js';
 import type {
+  CommitListener,
   EventQuery,
+  ListenableStore,
   PruneOptions,
   Resource,
   ResourceMeta,
-  Store,
   StoredEvent,
   WriteRequest,
   WriteResult,
@@ -45,6 +46,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** The clock for event times and Last-Modified (epoch ms). Default `Date.now`. */
   now?: () => number;
+  /**
+   * How often `listen` checks whether another process committed (`PRAGMA data_version`, a
+   * read of a counter in shared memory: microseconds). Default 10 ms.
+   */
+  changeCheckMs?: number;
 }
 
 /**
@@ -84,7 +90,20 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_path ON events (path, seq);
   CREATE INDEX events_parent ON events (parent, seq);
   `,
+  // Several processes on one file (DESIGN.md): who wrote each event, and how far each
+  // process has answered its writers (N822-3 across processes).
+  `
+  ALTER TABLE events ADD COLUMN origin TEXT;
+  CREATE TABLE marks (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL
+  );
+  `,
 ];
+
+/** Marks of processes silent this long are dropped at open (their events were long released). */
+const MARK_TTL_MS = 24 * 3600_000;
 
 interface StateRow {
   store_id: string;
@@ -93,7 +112,7 @@ interface StateRow {
 }
 
 const EVENT_COLUMNS =
-  'seq, time, method, status, path, parent, etag, parent_etag, content_type, body';
+  'seq, time, origin, method, status, path, parent, etag, parent_etag, content_type, body';
 
 /** Statements prepared once per connection at `open()`. */
 function prepareAll(db: Database) {
@@ -123,6 +142,7 @@ function prepareAll(db: Database) {
       [
         number,
         number,
+        string | null,
         string,
         number,
         string,
@@ -132,7 +152,7 @@ function prepareAll(db: Database) {
         string | null,
         Uint8Array | null,
       ]
-    >(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // LIMIT -1 is SQLite for "no limit".
     eventsAll: db.prepare<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -162,6 +182,15 @@ function prepareAll(db: Database) {
     ),
     oldestSeq: db.prepare<[], { seq: number }>(
       'SELECT coalesce(min(seq), (SELECT last_seq FROM store_state) + 1) AS seq FROM events',
+    ),
+    // Changes when another connection commits (not our own): the cross-process wake-up.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    marks: db.prepare<[string], { origin: string; seq: number }>(
+      'SELECT origin, seq FROM marks WHERE origin != ?',
+    ),
+    setMark: db.prepare<[string, number, number]>(
+      `INSERT INTO marks (origin, seq, time) VALUES (?, ?, ?)
+       ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq), time = excluded.time`,
     ),
     pruneCount: db.prepare<[number]>(
       'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
@@ -196,7 +225,7 @@ type Statements = ReturnType<typeof prepareAll>;
  * await store.close();
  * ```
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements ListenableStore {
   /** The database file this store opens. */
   readonly filename: string;
   readonly #options: SqliteStoreOptions;
@@ -207,10 +236,18 @@ export class SqliteStore implements Store {
         db: Database;
         st: Statements;
         storeId: string;
+        origin: string;
         writeTx: (request: WriteRequest) => WritePlan;
         pruneTx: (options: PruneOptions) => number;
       }
     | undefined;
+  /** The followers of `listen`, and the change check that wakes them. */
+  readonly #listeners = new Set<CommitListener>();
+  #check:
+    | { timer: ReturnType<typeof setInterval>; version: number; marks: Map<string, number> }
+    | undefined;
+  /** The mark to publish, once per turn at most (`publishMark`). */
+  #mark = { wanted: 0, published: 0, scheduled: false };
 
   constructor(options: SqliteStoreOptions) {
     this.filename = options.filename;
@@ -220,6 +257,10 @@ export class SqliteStore implements Store {
 
   get storeId(): string {
     return this.#connection().storeId;
+  }
+
+  get origin(): string {
+    return this.#connection().origin;
   }
 
   async open(): Promise<void> {
@@ -251,6 +292,7 @@ export class SqliteStore implements Store {
         db,
         st,
         storeId: (st.state.get() as StateRow).store_id,
+        origin: randomBytes(6).toString('base64url'),
         // IMMEDIATE takes the write lock at BEGIN, so the seq read inside is the latest.
         writeTx: db.transaction((request: WriteRequest) => this.#writeInTx(st, request)).immediate,
         pruneTx: db.transaction((options: PruneOptions) => pruneInTx(st, options, this.#now))
@@ -264,9 +306,97 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     const conn = this.#conn;
+    if (conn && this.#mark.wanted > this.#mark.published) this.#flushMark();
+    this.#listeners.clear();
+    this.#stopCheck();
     this.#conn = undefined;
     conn?.db.close();
     return Promise.resolve();
+  }
+
+  /**
+   * Follows commits of other processes on the same file: `PRAGMA data_version` changes when
+   * another connection commits, so it is checked every `changeCheckMs` (default 10 ms) while
+   * someone listens, and each change wakes the listeners and reads the other processes' marks.
+   */
+  listen(listener: CommitListener | (() => void)): Promise<() => Promise<void>> {
+    const entry: CommitListener =
+      typeof listener === 'function' ? { onCommit: listener } : listener;
+    return this.#run(() => {
+      const st = this.#statements();
+      this.#listeners.add(entry);
+      if (!this.#check) {
+        const interval = this.#options.changeCheckMs ?? 10;
+        const timer = setInterval(() => this.#checkChanges(), interval);
+        timer.unref();
+        this.#check = { timer, version: st.dataVersion.get() as number, marks: new Map() };
+        this.#readMarks();
+      }
+      return () => {
+        this.#listeners.delete(entry);
+        if (this.#listeners.size === 0) this.#stopCheck();
+        return Promise.resolve();
+      };
+    });
+  }
+
+  publishMark(seq: number): void {
+    const m = this.#mark;
+    if (seq <= m.wanted) return;
+    m.wanted = seq;
+    if (m.scheduled) return;
+    m.scheduled = true;
+    // Once per turn: the responses of one turn share one small transaction.
+    setImmediate(() => {
+      m.scheduled = false;
+      this.#flushMark();
+    });
+  }
+
+  #flushMark(): void {
+    const conn = this.#conn;
+    const m = this.#mark;
+    if (!conn || m.wanted <= m.published) return;
+    const seq = m.wanted;
+    try {
+      conn.st.setMark.run(conn.origin, seq, this.#now());
+      m.published = seq;
+    } catch {
+      // Busy past the timeout: the next mark carries this one; followers wait at most their
+      // stall bound in the meantime.
+    }
+  }
+
+  #checkChanges(): void {
+    const conn = this.#conn;
+    const check = this.#check;
+    if (!conn || !check) return;
+    let version: number;
+    try {
+      version = conn.st.dataVersion.get() as number;
+    } catch {
+      return;
+    }
+    if (version === check.version) return;
+    check.version = version;
+    for (const l of this.#listeners) l.onCommit();
+    this.#readMarks();
+  }
+
+  #readMarks(): void {
+    const conn = this.#conn;
+    const check = this.#check;
+    if (!conn || !check) return;
+    for (const { origin, seq } of conn.st.marks.all(conn.origin)) {
+      if ((check.marks.get(origin) ?? 0) >= seq) continue;
+      check.marks.set(origin, seq);
+      for (const l of this.#listeners) l.onMark?.(origin, seq);
+    }
+  }
+
+  #stopCheck(): void {
+    if (this.#check) clearInterval(this.#check.timer);
+    this.#check = undefined;
   }
 
   write(request: WriteRequest): Promise<WriteResult> {
@@ -297,6 +427,7 @@ export class SqliteStore implements Store {
       lastSeq: state.last_seq,
       time,
       storeId: state.store_id,
+      origin: this.origin,
     });
     for (const r of plan.upserts) {
       st.upsert.run(r.path, r.parent, r.contentType, r.body, r.etag, r.lastModified);
@@ -306,6 +437,7 @@ export class SqliteStore implements Store {
       st.insertEvent.run(
         e.seq,
         e.time,
+        e.origin,
         e.method,
         e.status,
         e.path,
@@ -421,6 +553,7 @@ function migrate(db: Database, now: () => number): void {
       db.exec(MIGRATIONS[i] as string);
       record.run(i + 1, now());
     }
+    db.prepare<[number]>('DELETE FROM marks WHERE time < ?').run(now() - MARK_TTL_MS);
     // Creating the database: its id and the root container, once.
     const exists = db.prepare('SELECT 1 FROM store_state').get();
     if (exists === undefined) {

@@ -160,6 +160,12 @@ export interface StoredEvent {
   seq: number;
   /** Epoch milliseconds of the commit; never decreases along `seq`. */
   time: number;
+  /**
+   * The store instance that wrote it (`Store.origin`: one per process that opened the
+   * database), so that a follower can wait for that process's answer to the writer (N822-3);
+   * null for events written before origins were recorded.
+   */
+  origin: string | null;
   method: EventMethod;
   /** The status the triggering request was answered with. */
   status: number;
@@ -264,6 +270,11 @@ export interface Store {
    * `STORE_CLOSED`).
    */
   readonly storeId: string;
+  /**
+   * A random id of this open instance (each process that opens the database has its own),
+   * recorded with every event it writes (`StoredEvent.origin`). Readable while open.
+   */
+  readonly origin: string;
 
   /** Opens (and on first use creates) the store. Calling it on an open store does nothing. */
   open(): Promise<void>;
@@ -299,4 +310,66 @@ export interface Store {
   oldestSeq(): Promise<number>;
   /** Deletes the oldest events beyond the bound; returns how many it deleted. */
   prune(options: PruneOptions): Promise<number>;
+}
+
+/**
+ * What a follower of the log is told by {@link ListenableStore.listen}.
+ *
+ * @example
+ * ```ts
+ * declare const follower: { wake(): void }, path: { markAnswered(origin: string, seq: number): void };
+ * const listener: CommitListener = {
+ *   onCommit: () => follower.wake(),
+ *   onMark: (origin, seq) => path.markAnswered(origin, seq),
+ * };
+ * ```
+ */
+export interface CommitListener {
+  /** Something was committed by another connection (a wake-up only: read the log). */
+  onCommit(): void;
+  /**
+   * Another instance (`origin`) has answered every write of its own up to `seq` (or its
+   * writers have gone): its events up to there may be announced (N822-3 across processes).
+   */
+  onMark?(origin: string, seq: number): void;
+}
+
+/**
+ * A store whose log several processes write and follow (DESIGN.md, "The event path, and
+ * processes"): SQLite (a change check on the file), PostgreSQL (LISTEN/NOTIFY).
+ *
+ * @example
+ * ```ts
+ * if (canListen(store)) {
+ *   const stop = await store.listen({ onCommit: () => console.log('read the log') });
+ *   store.publishMark(42); // every write of mine up to seq 42 has been answered
+ *   await stop();
+ * }
+ * ```
+ */
+export interface ListenableStore extends Store {
+  /**
+   * Calls `listener.onCommit` after commits by other connections (never trusted for content:
+   * read the log from a high-water mark), and `onMark` with other instances' marks. Resolves
+   * once listening; the returned function stops it.
+   */
+  listen(listener: CommitListener | (() => void)): Promise<() => Promise<void>>;
+  /**
+   * Publishes this instance's mark: every write it made up to `seq` has been answered (or its
+   * writer has gone). Marks only grow; publishing is coalesced and never throws.
+   */
+  publishMark(seq: number): void;
+}
+
+/**
+ * Whether a store can be followed across processes (it has `listen` and `publishMark`).
+ *
+ * @example
+ * ```ts
+ * const followed = canListen(store) ? store : undefined;
+ * ```
+ */
+export function canListen(store: Store): store is ListenableStore {
+  const s = store as Partial<ListenableStore>;
+  return typeof s.listen === 'function' && typeof s.publishMark === 'function';
 }

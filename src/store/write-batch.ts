@@ -81,7 +81,7 @@ export function firstPaths(requests: WriteRequest[]): string[] {
  *
  * @example
  * ```ts
- * const planned = await planBatch({ requests, rows, source, lastSeq, lastTime, now, storeId });
+ * const planned = await planBatch({ requests, rows, source, lastSeq, lastTime, now, storeId, origin });
  * ```
  */
 export async function planBatch(input: {
@@ -93,8 +93,10 @@ export async function planBatch(input: {
   lastTime: number;
   now: () => number;
   storeId: string;
+  /** The writing store instance, recorded with each event. */
+  origin: string | null;
 }): Promise<PlannedBatch> {
-  const { requests, source, now, storeId } = input;
+  const { requests, source, now, storeId, origin } = input;
   const view = input.rows;
   let { lastSeq, lastTime } = input;
   const outcomes: WriteOutcome[] = [];
@@ -160,6 +162,7 @@ export async function planBatch(input: {
         // Time never goes back along the log, even if a node's clock does (WES-8 compares times).
         time: Math.max(Math.floor(now()), lastTime),
         storeId,
+        origin,
       });
       for (const row of plan.upserts) {
         writes.set(row.path, row);

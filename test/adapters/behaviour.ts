@@ -52,7 +52,7 @@ export async function listening(server: Server, prep: Prep): Promise<Started> {
     kind: 'http1',
     prep,
     async close() {
-      prep.close();
+      await prep.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

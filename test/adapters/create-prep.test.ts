@@ -18,7 +18,7 @@ import {
   type Prep,
   type WriterResponse,
 } from '../../src/server/index.js';
-import { MemoryStore } from '../../src/store/index.js';
+import { MemoryStore, type WriteResult } from '../../src/store/index.js';
 import {
   eventually,
   prepOf as rawPrepOf,
@@ -155,7 +155,7 @@ test('N822-4 N822-5 N822-6 notify refuses what cannot be a notification header, 
     );
   assert.throws(() => prep.notify({ method: 'PUT', path: 'relative' }), TypeError);
   assert.equal(await prep.history.lastSeq(), 0);
-  prep.close();
+  await prep.close();
 });
 
 test('N822-6 a POST to a container: its subscribers get Content-Location and its ETag; the member’s own too', async () => {
@@ -179,7 +179,7 @@ test('N822-6 a POST to a container: its subscribers get Content-Location and its
       assert.equal(own!.eventId, n!.eventId);
     },
   );
-  prep.close();
+  await prep.close();
 });
 
 test('SEC-1 createPrep({ access }): the subscribe right and a container’s members are the principal’s', async () => {
@@ -227,7 +227,7 @@ test('SEC-1 createPrep({ access }): the subscribe right and a container’s memb
       assert.equal(prep.engine.hub.stats.subscriptions, 1);
     },
   );
-  prep.close();
+  await prep.close();
 });
 
 test('DSC-1 DSC-2 ERR-1 serve(): a base function read after the history position; outcomes; unwatched paths are plain', async () => {
@@ -285,7 +285,7 @@ test('DSC-1 DSC-2 ERR-1 serve(): a base function read after the history position
   );
   assert.deepEqual(outcomes, ['plain', 'plain', 'plain', 'refused', 'stream']);
   assert.equal(reads, 5);
-  prep.close();
+  await prep.close();
 });
 
 test('N822-3 EXT-1 a change still waiting for its writer is not replayed to a resuming client; it goes out live once sent', async () => {
@@ -341,7 +341,7 @@ test('N822-3 EXT-1 a change still waiting for its writer is not replayed to a re
       );
     },
   );
-  prep.close();
+  await prep.close();
 });
 
 test('N822-2 a change whose writer went away before its response was sent is still notified', async () => {
@@ -368,14 +368,14 @@ test('N822-2 a change whose writer went away before its response was sent is sti
       assert.equal(n!.etag, '"2"');
     },
   );
-  prep.close();
+  await prep.close();
 });
 
 test('StoreHistory: notify(writeResult) announces a write to our store with its Event-ID; a ResourceChange is refused', async () => {
   const store = new MemoryStore();
   await store.open();
   const history = new StoreHistory(store);
-  const prep: Prep = createPrep({ history });
+  const prep: Prep<WriteResult> = createPrep({ history });
   try {
     await withHttp(
       async (req, res) => {
@@ -404,11 +404,14 @@ test('StoreHistory: notify(writeResult) announces a write to our store with its 
         assert.equal(n!.eventId, history.eventId(result.events.at(-1)!.seq));
         assert.equal(n!.eventId, events.at(-1)!.id);
         assert.equal(n!.etag, result.after!.etag);
-        assert.throws(() => prep.notify({ method: 'PUT', path: '/doc' }), TypeError);
+        assert.throws(
+          () => prep.notify({ method: 'PUT', path: '/doc' } as unknown as WriteResult),
+          TypeError,
+        );
       },
     );
   } finally {
-    prep.close();
+    await prep.close();
     await store.close();
   }
 });
@@ -432,5 +435,5 @@ test('SEC-2 ERR-3 a base larger than maxBaseBytes goes out as the app sent it, w
       assert.equal(prep.engine.hub.stats.subscriptions, 0);
     },
   );
-  prep.close();
+  await prep.close();
 });

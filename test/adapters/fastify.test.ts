@@ -52,7 +52,7 @@ function startWith(http2: boolean): Start {
       kind: http2 ? 'h2' : 'http1',
       prep,
       async close() {
-        prep.close();
+        await prep.close();
         await app.close();
       },
     };

@@ -59,7 +59,7 @@ async function startDocs(
     ...('h2c' in mode ? {} : { ca: testCertificate().cert }),
     prep,
     async close() {
-      prep.close();
+      await prep.close();
       await closeHttp2Server(server, 200);
     },
   };
@@ -282,9 +282,10 @@ test('RSP-1 RSP-4 RSP-6 the core stream API: engine.streamTo(createHttp2StreamTr
     eventsAfter: () => Promise.resolve([]),
   };
   const server = http2.createServer();
-  server.on('stream', (stream: ServerHttp2Stream, headers) => {
+  server.on('stream', (stream: ServerHttp2Stream, headers) => void answer(stream, headers));
+  const answer = async (stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const target = { path: '/x', client: 'c' };
-    const n = engine.negotiate(String(headers[':method']), headers, 200, target);
+    const n = await engine.negotiate(String(headers[':method']), headers, 200, target);
     if (n.kind !== 'stream') {
       stream.respond({ ':status': 200 });
       stream.end('plain');
@@ -301,7 +302,7 @@ test('RSP-1 RSP-4 RSP-6 the core stream API: engine.streamTo(createHttp2StreamTr
       afterSeq: 0,
       history,
     });
-  });
+  };
   const { port } = await listenHttp2(server);
   const client = createClient(`http://127.0.0.1:${port}`, 'h2');
   try {

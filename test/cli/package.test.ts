@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -33,6 +34,23 @@ test('RSP-1 the built package serves resources, streams and the web page with pl
     encoding: 'utf8',
   });
   assert.equal(build.status, 0, build.stderr);
+
+  // Every subpath export (`prep-live/client`, `prep-live/react`, ...) names files the build made.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+  };
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    for (const file of typeof target === 'string' ? [target] : Object.values(target)) {
+      if (!file.startsWith('./dist/')) continue;
+      assert.ok(existsSync(join(out, file.slice('./dist/'.length))), `${subpath}: ${file}`);
+    }
+  }
+  // The React bindings load as compiled (react resolves as a peer).
+  const react = (await import(
+    pathToFileURL(join(out, 'react/index.js')).href
+  )) as typeof import('../../src/react/index.js');
+  assert.equal(typeof react.useResource, 'function');
+  assert.equal(new react.ResourceStore().size, 0);
 
   // Plain node, no loader for TypeScript, and a resolve hook that refuses the devDependencies
   // an installed package does not have (esbuild, tsx).

@@ -238,6 +238,21 @@ test('RSP-7 with whenDeleted: watch, a deleted resource is polled until it exist
   assert.ok(requests.every((r) => r.method === 'GET' && r.headers.has('accept-events')));
 });
 
+test('RSP-5 a connect event for every accepted response: after a reconnect whose body was omitted, no change', async () => {
+  const { fetch, requests } = fakeServer([
+    () => stream(part1({ a: 1 }, '"e1"'), note('PUT', '2', '"e2"', [JSON_PATCH, []]), CLOSE),
+    // The reconnect sends Last-Event-ID: 2; nothing happened since, so part 1 has no body.
+    () => stream(part1('', '"e2"').replace('""', ''), note('DELETE', '3'), CLOSE),
+  ]);
+  const doc = live(URL_, { fetch, reconnect: { minDelayMs: 1 } });
+  const seen: string[] = [];
+  for (const type of ['connect', 'change', 'reconnect', 'end'])
+    doc.addEventListener(type, () => seen.push(type));
+  assert.equal(await doc.ended, 'deleted');
+  assert.equal(requests[1]!.headers.get('last-event-id'), '2');
+  assert.deepEqual(seen, ['connect', 'change', 'change', 'reconnect', 'connect', 'change', 'end']);
+});
+
 test('HDR-6 a re-fetch response with Events (not asked for) is invalid: the copy fails', async () => {
   const { fetch } = fakeServer(
     [() => stream(part1({ a: 1 }, '"e1"'), note('PUT', '2', '"e2"'), CLOSE)],

@@ -288,6 +288,42 @@ test('RSP-7 REQ-2 reconnects when the stream expires, with Last-Event-ID of the 
   assert.equal(requests.length, 2, 'no reconnect after the DELETE');
 });
 
+test('RSP-4 RSP-5 onConnect reports every accepted response, the omitted representation of a reconnect too', async () => {
+  const { fetch } = fakeFetch((_, i) =>
+    i === 0
+      ? replay(stream(part1('{"v":1}'), note('PUT', '1'), CLOSE))
+      : i === 1
+        ? new Response('', { status: 503, headers: { 'retry-after': '0' } })
+        : replay(stream(part1(''), note('DELETE', '2'), CLOSE)),
+  );
+  const connects: Array<[boolean, string | null]> = [];
+  const order: string[] = [];
+  const sub = subscribe(URL_, {
+    fetch,
+    reconnect: { minDelayMs: 1 },
+    onConnect: (r) => {
+      connects.push([r.omitted, r.headers.get('etag')]);
+      order.push('connect');
+    },
+  });
+  for await (const item of sub) order.push(item.kind);
+  // Two responses accepted (the 503 is not one); the second's body was omitted (RSP-5).
+  assert.deepEqual(connects, [
+    [false, '"e0"'],
+    [true, '"e0"'],
+  ]);
+  assert.deepEqual(order, [
+    'connect',
+    'representation',
+    'notification',
+    'reconnect',
+    'reconnect',
+    'connect',
+    'notification',
+    'end',
+  ]);
+});
+
 test('RSP-5 on reconnect a representation that is sent again (not omitted) is yielded again', async () => {
   const { fetch } = fakeFetch((_, i) =>
     i === 0

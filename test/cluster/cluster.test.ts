@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Notification } from '../../src/core/notification.js';
 import { applyDelta } from '../../src/core/delta/index.js';
-import { StoreHistory } from '../../src/server/store-history.js';
+import { StoreHistory } from '../../src/server/log/store-history.js';
 import { PostgresStore } from '../../src/store/index.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { Subscriber, bigDoc, eventually, within } from '../server/helpers.js';

@@ -57,6 +57,7 @@ export type MarkdownItem =
 const LANGS: Record<string, string> = {
   ts: 'ts',
   typescript: 'ts',
+  tsx: 'tsx',
   sh: 'sh',
   bash: 'sh',
   shell: 'sh',
@@ -107,8 +108,13 @@ export function readMarkdown(
       body.push(lines[j]!.startsWith(indent!) ? lines[j]!.slice(indent!.length) : lines[j]!);
     }
     const lang = LANGS[info!.toLowerCase()] ?? info!.toLowerCase();
+    // A tsx block (a component) cannot run on its own: it is type-checked.
     const kind = (marker?.kind ??
-      (lang === 'ts' || lang === 'sh' ? 'run' : 'output')) as SampleKind;
+      (lang === 'ts' || lang === 'sh'
+        ? 'run'
+        : lang === 'tsx'
+          ? 'typecheck'
+          : 'output')) as SampleKind;
     const sample: MarkdownSample = {
       doc,
       line: i + 1,
@@ -118,8 +124,8 @@ export function readMarkdown(
       code: body.join('\n') + '\n',
     };
     const where = `${doc}:${i + 1}`;
-    if (kind === 'typecheck' && lang !== 'ts')
-      problems.push(`${where}: "typecheck" is for ts blocks only`);
+    if (kind === 'typecheck' && lang !== 'ts' && lang !== 'tsx')
+      problems.push(`${where}: "typecheck" is for ts and tsx blocks only`);
     if (kind === 'file' && sample.note === '')
       problems.push(`${where}: a "file" sample names its file: <!-- sample: file: NAME -->`);
     if (lang === 'sh' && runs(kind) && body.some((l) => /^\$ /.test(l)))
@@ -150,5 +156,8 @@ export function runs(kind: SampleKind): boolean {
 
 /** Whether a sample of this kind, in this language, is type-checked. */
 export function typeChecked(sample: MarkdownSample): boolean {
-  return sample.lang === 'ts' && (runs(sample.kind) || sample.kind === 'typecheck');
+  return (
+    (sample.lang === 'ts' && runs(sample.kind)) ||
+    ((sample.lang === 'ts' || sample.lang === 'tsx') && sample.kind === 'typecheck')
+  );
 }

@@ -33,7 +33,7 @@ export function createSampleDir(prefix: string): SampleDir {
           sourceMap: false,
           paths: tsconfigPaths(),
         },
-        include: ['*.ts'],
+        include: ['*.ts', '*.tsx'],
       },
       null,
       2,

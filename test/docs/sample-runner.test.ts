@@ -108,6 +108,6 @@ test('unknown markers, markers without a block and transcripts with prompts are 
     'broken.md:1: unknown sample kind "fragmnet" (run, fragment, output, skip, typecheck, server, background, file)',
     'broken.md:5: a shell sample that runs has no "$ " prompts; put the output in its own block marked <!-- sample: output -->',
     'broken.md:8: a sample marker must come right before a code block',
-    'broken.md:11: "typecheck" is for ts blocks only',
+    'broken.md:11: "typecheck" is for ts and tsx blocks only',
   ]);
 });

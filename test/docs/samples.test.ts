@@ -55,7 +55,12 @@ test('every ts sample of README.md and docs/ type-checks against the sources, im
   t.after(() => dir.remove());
   const samples = DOCS.flatMap(samplesOf)
     .filter(typeChecked)
-    .map((s) => ({ origin: `${s.doc}:${s.line + 1}`, line: s.line + 1, code: s.code }));
+    .map((s) => ({
+      origin: `${s.doc}:${s.line + 1}`,
+      line: s.line + 1,
+      code: s.code,
+      jsx: s.lang === 'tsx',
+    }));
   assert.ok(samples.length > 0);
   assert.deepEqual(typecheckSamples(dir, samples), []);
 });

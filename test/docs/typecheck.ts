@@ -20,11 +20,14 @@ export interface CheckedSample {
   code: string;
   /** For JSDoc examples: the entry point of the documented symbol, whose names come first. */
   entry?: string;
+  /** JSX inside (a React component): checked as a .tsx file. */
+  jsx?: boolean;
 }
 
 /**
  * Variables a JSDoc example may use without defining them, with the type they stand for.
  * A reader knows what `store` or `res` is in a short example; nothing else is assumed.
+ * `BY_ENTRY` gives a name another meaning in one entry point's examples.
  */
 export const CONVENTIONAL_NAMES: Record<string, string> = {
   store: "import('prep-live/store').Store",
@@ -36,6 +39,10 @@ export const CONVENTIONAL_NAMES: Record<string, string> = {
   headers: 'Headers',
   boundary: 'string',
   signal: 'AbortSignal',
+};
+
+const BY_ENTRY: Record<string, Record<string, string>> = {
+  'prep-live/react': { store: "import('prep-live/react').ResourceStore" },
 };
 
 interface PublicName {
@@ -119,8 +126,10 @@ export function preludeOf(
       const list = imports.get(best.module) ?? [];
       list.push(best.typeOnly ? `type ${name}` : name);
       imports.set(best.module, list);
-    } else if (CONVENTIONAL_NAMES[name] !== undefined)
-      lines.push(`declare const ${name}: ${CONVENTIONAL_NAMES[name]};`);
+    } else {
+      const type = BY_ENTRY[sample.entry ?? '']?.[name] ?? CONVENTIONAL_NAMES[name];
+      if (type !== undefined) lines.push(`declare const ${name}: ${type};`);
+    }
   }
   for (const [module, list] of imports)
     lines.unshift(`import { ${list.join(', ')} } from '${module}';`);
@@ -139,7 +148,7 @@ export function typecheckSamples(
   oldProgram?: ts.Program,
 ): string[] {
   const files = samples.map((sample, i) => {
-    const file = join(dir.path, `check-${i}.ts`);
+    const file = join(dir.path, `check-${i}.${sample.jsx === true ? 'tsx' : 'ts'}`);
     const head = prelude(sample);
     // The prelude shares the first line with the code: no shift of line numbers.
     writeFileSync(file, `${head}${head ? ' ' : ''}${sample.code}\nexport {};\n`);

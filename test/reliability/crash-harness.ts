@@ -52,7 +52,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 import { applyDelta } from '../../src/core/delta/index.js';
 import type { Notification } from '../../src/core/notification.js';
-import { StoreHistory } from '../../src/server/store-history.js';
+import { StoreHistory } from '../../src/server/log/store-history.js';
 import type { Store, StoredEvent } from '../../src/store/index.js';
 import { RawClient, eventually, prepOf, within, type RawResponse } from '../server/helpers.js';
 import { random, startServe, type ChildServer } from './helpers.js';

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenPolicy, loadTokenPolicyFile } from '../../src/server/auth/index.js';
-import { feedPath, snapshotPath } from '../../src/server/wes/urls.js';
+import { feedPath, snapshotPath } from '../../src/server/app/wes/urls.js';
 import {
   NotAStream,
   prepOf,

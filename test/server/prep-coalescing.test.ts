@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Hub, type HubEvent, type Subscription } from '../../src/server/prep/hub.js';
-import type { StreamSink } from '../../src/server/prep/sink.js';
+import { Hub, type HubEvent, type Subscription } from '../../src/server/engine/hub.js';
+import type { StreamSink } from '../../src/server/engine/sink.js';
 import {
   assertDelimitersEndChunks,
   eventually,

@@ -116,9 +116,10 @@ test('RSP-1 RSP-4 a 204 base goes out as 200, with the base headers in part 1', 
     seqOf: () => undefined,
     eventsAfter: () => Promise.resolve([]),
   };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => void answer(req, res));
+  const answer = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const target = { path: '/x', client: 'c' };
-    const n = engine.negotiate(req.method ?? 'GET', req.headers, 204, target);
+    const n = await engine.negotiate(req.method ?? 'GET', req.headers, 204, target);
     if (n.kind !== 'stream') {
       res.statusCode = 204;
       res.end();
@@ -126,7 +127,7 @@ test('RSP-1 RSP-4 a 204 base goes out as 200, with the base headers in part 1', 
     }
     const base = { status: 204, headers: [['ETag', '"e1"']] as const };
     void engine.stream(req, res, base, n, { ...target, isContainer: false, afterSeq: 0, history });
-  });
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = await RawClient.connect((server.address() as AddressInfo).port);
   try {
@@ -293,7 +294,7 @@ test('RSP-7 a server shutdown ends every stream with both close delimiters', asy
   await withServer({}, async (srv) => {
     await srv.put('/s', { v: 0 });
     const { client, response } = await rawSubscribe(srv, '/s');
-    srv.app.close();
+    await srv.app.close();
     await client.response(0);
     assert.ok(prepOf(response).closed);
   });

@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isPrepError } from '../../src/core/errors.js';
-import type { Change, Resource, Store, StoredEvent, WriteRequest } from '../../src/store/index.js';
+import {
+  canListen,
+  type Change,
+  type Resource,
+  type Store,
+  type StoredEvent,
+  type WriteRequest,
+} from '../../src/store/index.js';
 import { checkConcurrentBatch } from './batch.js';
 
 /**
@@ -24,6 +31,11 @@ export interface StoreContractOptions {
   reopen?: (store: Store) => Promise<Store>;
   /** When set, every test is registered but skipped with this one-line reason. */
   skip?: string;
+  /**
+   * Opens another instance on the same database as `store` (another process, as far as the
+   * store can tell): the tests of origins, `listen` and marks need it.
+   */
+  twin?: (store: Store) => Promise<Store>;
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -157,6 +169,7 @@ export function storeContract(
       {
         seq: e.seq,
         time: r.lastModified,
+        origin: store.origin,
         method: 'PUT',
         status: 201,
         path: '/a',
@@ -380,6 +393,7 @@ export function storeContract(
       {
         seq: 0,
         time: 0,
+        origin: store.origin,
         method: 'DELETE',
         status: 204,
         path: '/d/x',
@@ -730,4 +744,85 @@ export function storeContract(
     '200 concurrent writes, some failing, some on what earlier ones wrote: each its own outcome, contiguous seqs',
     checkConcurrentBatch,
   );
+
+  const twin = options.twin;
+  if (!twin) return;
+  const withTwins = (title: string, fn: (a: Store, b: Store) => Promise<void>): void => {
+    test(`${name}: ${title}`, { skip }, async () => {
+      const a = await create();
+      const b = await twin(a);
+      try {
+        await fn(a, b);
+      } finally {
+        await b.close();
+        await a.close();
+      }
+    });
+  };
+
+  withTwins(
+    'two instances on one database: each event records the instance (origin) that wrote it',
+    async (a, b) => {
+      assert.notEqual(a.origin, b.origin);
+      const [x, y] = [await a.write(put('/o/a', 'a')), await b.write(put('/o/b', 'b'))];
+      assert.deepEqual(
+        x.events.map((e) => e.origin),
+        [a.origin, a.origin],
+      );
+      assert.deepEqual(
+        y.events.map((e) => e.origin),
+        [b.origin],
+      );
+      const read = await b.events({ afterSeq: 0 });
+      assert.deepEqual(
+        read.map((e) => [e.path, e.origin]),
+        [
+          ['/o/', a.origin],
+          ['/o/a', a.origin],
+          ['/o/b', b.origin],
+        ],
+      );
+    },
+  );
+
+  withTwins(
+    'listen: a commit of another instance wakes the listener; its marks reach onMark, the own ones do not',
+    async (a, b) => {
+      assert.ok(canListen(a) && canListen(b), 'a store with twins can be followed');
+      const marks: Array<[string, number]> = [];
+      let commits = 0;
+      const stop = await a.listen({
+        onCommit: () => commits++,
+        onMark: (origin, seq) => marks.push([origin, seq]),
+      });
+      try {
+        await b.write(put('/l/x', 'x'));
+        await eventually(() => commits > 0, "a wake-up for the other instance's commit");
+        b.publishMark(3);
+        b.publishMark(2); // marks only grow
+        a.publishMark(9); // its own: not reported to itself
+        await eventually(
+          () => marks.some(([o, s]) => o === b.origin && s === 3),
+          "the other instance's mark",
+        );
+        await sleep(100);
+        assert.ok(
+          marks.every(([o]) => o === b.origin),
+          `only b's marks: ${JSON.stringify(marks)}`,
+        );
+        assert.ok(marks.every(([, s]) => s <= 3));
+      } finally {
+        await stop();
+      }
+    },
+  );
+}
+
+/** Polls `check` until it is true (a hang guard of 10 s, never a timing assertion). */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
 }

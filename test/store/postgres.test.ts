@@ -11,6 +11,7 @@ import {
   type StoredEvent,
   type WriteRequest,
 } from '../../src/store/index.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { freePort, startPostgres } from '../helpers/postgres.js';
 import { storeContract } from './contract.js';
 
@@ -64,6 +65,7 @@ storeContract('postgres', async () => openStore(await freshDatabase()), {
     await store.close();
     return openStore((store as PostgresStore).url);
   },
+  twin: (store: Store) => openStore((store as PostgresStore).url),
   ...(skip === false ? {} : { skip }),
 });
 
@@ -83,7 +85,7 @@ test(
         const versions = await sql`SELECT version FROM schema_version`;
         assert.deepEqual(
           versions.map((r) => r.version as number),
-          [1],
+          POSTGRES_MIGRATIONS.map((_, i) => i + 1),
         );
         assert.equal((await sql`SELECT count(*)::int AS n FROM resources`)[0]?.n, 1);
       } finally {

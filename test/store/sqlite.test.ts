@@ -32,6 +32,7 @@ storeContract('sqlite', () => openStore(join(tempDir(), 'nested', 'dir', 'prep.d
     await store.close();
     return openStore((store as SqliteStore).filename);
   },
+  twin: (store: Store) => openStore((store as SqliteStore).filename),
 });
 
 test('sqlite: :memory: gives a working store that lives as long as its connection', async () => {

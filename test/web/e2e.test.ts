@@ -7,28 +7,16 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumOrSkip, eventually, startPageServer } from './helpers.js';
+import { test, type TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumForFile, eventually, startPageServer } from './helpers.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'artifacts');
-const { path: executablePath, skip } = await chromiumOrSkip();
-
-let browser: Browser | undefined;
-before(async () => {
-  if (skip) return;
-  // In CI a missing Chromium fails here, with the way to install it.
-  assert.ok(executablePath, 'Chromium is required in CI: sudo apt-get install -y chromium');
-  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const { browser, skip } = await chromiumForFile();
 
 /** A tab in a fresh window size; uncaught page errors fail the test. */
 async function openTab(t: TestContext): Promise<Page> {
-  assert.ok(browser);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser().newContext({ viewport: { width: 1280, height: 860 } });
   t.after(() => context.close());
   const page = await context.newPage();
   const errors: string[] = [];

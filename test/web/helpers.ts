@@ -2,11 +2,13 @@
  * Helpers of the web page tests: the page composed with the resource server on port 0 (as
  * `prep serve` will compose them), and Chromium through playwright-core when it is there.
  */
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
 import { createResourceServer } from '../../src/server/index.js';
-import { createWebPage, type WebPage } from '../../src/server/web-page.js';
+import { createWebPage, type WebPage } from '../../src/server/app/web-page.js';
 import { MemoryStore } from '../../src/store/index.js';
 
 export const CHROMIUM_ARGS = [
@@ -39,6 +41,30 @@ export async function chromiumOrSkip(): Promise<{ path?: string; skip: string | 
   return { skip: 'chromium is not installed (sudo apt-get install -y chromium)' };
 }
 
+/**
+ * Chromium for the tests of one file: launched before them, closed after them. `skip` as
+ * {@link chromiumOrSkip} says; in CI a missing Chromium fails the file, naming the install.
+ */
+export async function chromiumForFile(): Promise<{ skip: string | false; browser: () => Browser }> {
+  const { path, skip } = await chromiumOrSkip();
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    assert.ok(path, 'Chromium is required in CI: sudo apt-get install -y chromium');
+    browser = await chromium.launch({ executablePath: path, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    skip,
+    browser: () => {
+      assert.ok(browser, 'Chromium was launched');
+      return browser;
+    },
+  };
+}
+
 let built: Promise<WebPage> | undefined;
 /** The page, built once per test file (bundling takes a moment). */
 export function webPage(): Promise<WebPage> {
@@ -64,7 +90,7 @@ export async function startPageServer(t: TestContext): Promise<PageServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
-    app.close();
+    await app.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await store.close();

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prefersHtml, WEB_PAGE_PREFIX } from '../../src/server/web-page.js';
+import { prefersHtml, WEB_PAGE_PREFIX } from '../../src/server/app/web-page.js';
 import { startPageServer, webPage } from './helpers.js';
 
 const BROWSER_ACCEPT =

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer } from '../../src/server/index.js';
-import { createWesPublisher, type WesPublisherOptions } from '../../src/server/wes/index.js';
+import { createWesPublisher, type WesPublisherOptions } from '../../src/server/app/wes/index.js';
 import type { Store } from '../../src/store/index.js';
 import { random } from '../helpers/random.js';
 
@@ -57,7 +57,7 @@ export async function startTestServer(
     log,
     async close() {
       publisher.close();
-      app.close();
+      await app.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

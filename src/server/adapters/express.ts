@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Prep } from '../prep/prep.js';
+import type { Prep } from '../embed/create-prep.js';
 import { isRead } from './node.js';
 
 /** Express's `next`. */

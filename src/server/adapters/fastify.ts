@@ -1,5 +1,5 @@
-import type { NodeRequest, NodeResponse } from '../prep/transport.js';
-import { pathOf, type Prep } from '../prep/prep.js';
+import type { NodeRequest, NodeResponse } from '../engine/transport.js';
+import { pathOf, type Prep } from '../embed/create-prep.js';
 import { isRead } from './node.js';
 
 /** Options of {@link prepFastify}. */

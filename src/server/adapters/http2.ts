@@ -7,7 +7,7 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Prep } from '../prep/prep.js';
+import type { Prep } from '../embed/create-prep.js';
 import { prepListener } from './node.js';
 
 /** How an HTTP/2 server is reached. */

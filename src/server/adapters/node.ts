@@ -1,5 +1,5 @@
-import type { NodeRequest, NodeResponse } from '../prep/transport.js';
-import type { Prep } from '../prep/prep.js';
+import type { NodeRequest, NodeResponse } from '../engine/transport.js';
+import type { Prep } from '../embed/create-prep.js';
 
 /**
  * Wraps a `node:http` (or `node:http2` compat) request listener with PREP: on watched

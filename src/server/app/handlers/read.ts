@@ -1,0 +1,123 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatHttpDate } from '../../../core/http-date.js';
+import { StoreError, isContainerPath, type Resource } from '../../../store/index.js';
+import type { BaseResponse } from '../../engine/engine.js';
+import { HttpError } from '../../http-error.js';
+import { ACCEPT_PATCH, CONTAINER_TYPE, isJson } from '../media.js';
+import { notModified } from '../preconditions.js';
+import type { ResourceContext } from '../resource-context.js';
+import { allowedMethods } from '../request-target.js';
+import { wesLinks } from '../wes/index.js';
+
+/**
+ * GET and HEAD: the representation (a container's is its listing), conditional requests
+ * (304), and, when asked for, a notifications stream (RSP-1..8) or the base with an
+ * `Events` status (ERR-2, ERR-3).
+ */
+export async function handleRead(
+  ctx: ResourceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  principal: string | null,
+): Promise<void> {
+  const { engine } = ctx;
+  const method = req.method ?? 'GET';
+  const wantsEvents = method === 'GET' && req.headers['accept-events'] !== undefined;
+  // Read the log position before the representation: events after it are sent, so none
+  // falls between the read and the subscription (at worst one is sent twice).
+  let afterSeq: number;
+  let found;
+  try {
+    afterSeq = wantsEvents ? await ctx.events.view.lastSeq() : 0;
+    found = await representation(ctx, path, principal);
+  } catch (e) {
+    // The database is down: no base, so no stream either (ERR-2 style `Events` status).
+    if (wantsEvents && e instanceof StoreError && e.code === 'STORE_UNAVAILABLE')
+      throw new HttpError(503, e.code, e.message, {
+        Events: engine.eventsHeader(503),
+        Vary: 'Accept-Events',
+        'Retry-After': '5',
+      });
+    throw e;
+  }
+  const client = req.socket.remoteAddress ?? 'unknown';
+  if (!found) {
+    const n = await engine.negotiate(method, req.headers, 404, { path, client, principal });
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      `No resource at ${path}.`,
+      n.kind === 'ignore' ? {} : { Events: engine.eventsHeader(412), Vary: 'Accept-Events' },
+    );
+  }
+  const { resource, body } = found;
+  const container = isContainerPath(path);
+  const contentType = container ? CONTAINER_TYPE : resource.contentType;
+  const headers: Array<[string, string]> = [
+    ['Content-Type', contentType],
+    ['ETag', resource.etag],
+    ['Last-Modified', formatHttpDate(resource.lastModified)],
+  ];
+  const status = notModified(req, resource) ? 304 : 200;
+  const negotiation = await engine.negotiate(method, req.headers, status, {
+    path,
+    client,
+    principal,
+  });
+  if (negotiation.kind === 'stream') {
+    const base: BaseResponse = { status, headers, body };
+    await engine.stream(req, res, base, negotiation, {
+      path,
+      isContainer: container,
+      client,
+      principal,
+      afterSeq,
+      history: ctx.events.view,
+      headers: ctx.cors,
+    });
+    return;
+  }
+  // A would-be stream got no CORS fields from the router (see `createResourceServer`).
+  if (wantsEvents) for (const [n, v] of ctx.cors) res.setHeader(n, v);
+  res.statusCode = status;
+  for (const [n, v] of headers) res.setHeader(n, v);
+  // DSC-1: advertise notifications on HEAD and GET; Vary, since Accept-Events changes the answer.
+  res.setHeader('Accept-Events', engine.advertisement);
+  // With a policy, the answer depends on who asks (SEC-1): no shared cache may reuse it.
+  res.setHeader('Vary', ctx.access ? 'Accept-Events, Authorization' : 'Accept-Events');
+  res.setHeader('Cache-Control', ctx.access ? 'private, no-cache' : 'no-cache');
+  res.setHeader('Allow', allowedMethods(path));
+  // WES discovery: a container advertises its change feed and snapshot.
+  if (ctx.wes && container) res.setHeader('Link', wesLinks(path));
+  if (!container && isJson(resource.contentType)) res.setHeader('Accept-Patch', ACCEPT_PATCH);
+  if (negotiation.kind === 'refuse') {
+    // ERR-2 / ERR-3 / ERR-4: the base response as is, with the notifications' status.
+    res.setHeader('Events', engine.eventsHeader(negotiation.status));
+    if (negotiation.retryAfter !== undefined)
+      res.setHeader('Retry-After', String(negotiation.retryAfter));
+  }
+  if (status === 304) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Length', body.length);
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+/** The resource and the bytes it is represented by: a container's listing (SEC-1 filtered). */
+async function representation(
+  ctx: ResourceContext,
+  path: string,
+  principal: string | null,
+): Promise<{ resource: Resource; body: Uint8Array } | undefined> {
+  const resource = await ctx.store.get(path);
+  if (!resource) return undefined;
+  if (!isContainerPath(path)) return { resource, body: resource.body };
+  let members = (await ctx.store.members(path)) ?? [];
+  // SEC-1: a listing names only the members its reader may read.
+  const access = ctx.access;
+  if (access) members = members.filter((m) => access.allows(principal, 'read', m.path));
+  const listing = { path, members: members.map((m) => m.path) };
+  return { resource, body: Buffer.from(JSON.stringify(listing)) };
+}

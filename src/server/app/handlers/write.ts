@@ -1,0 +1,44 @@
+import type { ServerResponse } from 'node:http';
+import type { Representation } from '../../../core/delta/index.js';
+import { formatHttpDate } from '../../../core/http-date.js';
+import type { Store, WriteResult } from '../../../store/index.js';
+import type { ResourceContext } from '../resource-context.js';
+
+/**
+ * Runs one write as one store transaction and hands its events to the event path, which
+ * announces them once `res` has been sent (N822-3), in commit order. A PATCH's own document
+ * goes with its event, for subscribers that asked for deltas of its type.
+ */
+export function commitWrite(
+  ctx: ResourceContext,
+  res: ServerResponse,
+  request: Parameters<Store['write']>[0],
+  patch?: Representation,
+): Promise<WriteResult> {
+  return ctx.events.write(
+    res,
+    () => ctx.store.write(request),
+    (result) => {
+      const events = ctx.history.eventsOf(result);
+      const own = events.at(-1);
+      if (own && patch) own.patch = patch;
+      return events;
+    },
+  );
+}
+
+/** The answer to a successful write: its status, validators and, on 201, `Location`. */
+export function respondWritten(
+  res: ServerResponse,
+  result: WriteResult,
+  status: number,
+  path: string,
+): void {
+  res.statusCode = status;
+  if (result.after) {
+    res.setHeader('ETag', result.after.etag);
+    res.setHeader('Last-Modified', formatHttpDate(result.after.lastModified));
+  }
+  if (status === 201) res.setHeader('Location', path);
+  res.end();
+}

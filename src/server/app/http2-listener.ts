@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  Http2SecureServer,
+  Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  Settings,
+} from 'node:http2';
+import type { Store } from '../../store/index.js';
+import {
+  closeHttp2Server,
+  createHttp2Server,
+  listenHttp2,
+  type Http2Mode,
+} from '../adapters/http2.js';
+import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
+
+/** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
+export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &
+  Http2Mode & {
+    store: Store;
+    /** Port; 0 picks a free one. Default 8443 with TLS, 8080 for h2c. */
+    port?: number;
+    /** Address to listen on. Default 127.0.0.1. */
+    host?: string;
+    /** HTTP/2 SETTINGS; default `maxHeaderListSize` 16 KiB (as `startServer`'s `maxHeaderBytes`). */
+    settings?: Settings;
+    /** One line per request; default none. */
+    log?: (line: string) => void;
+  };
+
+/** A running HTTP/2 server. */
+export interface RunningHttp2Server {
+  server: Http2Server | Http2SecureServer;
+  /** `https://host:port` (TLS) or `http://host:port` (h2c). */
+  url: string;
+  port: number;
+  app: ReturnType<typeof createResourceServer>;
+  /** Closes every stream with its close delimiters (RSP-7), then the sessions. The store stays open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the PREP resource server on node:http2: TLS (`key`, `cert`; HTTP/1.1 clients are
+ * served on the same port) or h2c (`h2c: true`). Browsers open every notifications stream
+ * on one connection (SEC-4), and every delimiter ends a DATA frame (RSP-6).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
+ * const { url, close } = await startHttp2Server({
+ *   store,
+ *   key: readFileSync('key.pem'),
+ *   cert: readFileSync('cert.pem'),
+ *   port: 8443,
+ * });
+ * ```
+ */
+export async function startHttp2Server(options: Http2StartOptions): Promise<RunningHttp2Server> {
+  const app = createResourceServer(options);
+  const log = options.log;
+  const mode: Http2Mode =
+    'h2c' in options
+      ? { h2c: true }
+      : {
+          key: options.key,
+          cert: options.cert,
+          ...(options.allowHTTP1 !== undefined ? { allowHTTP1: options.allowHTTP1 } : {}),
+        };
+  const server = createHttp2Server(
+    (req, res) => {
+      if (log) {
+        const started = performance.now();
+        const remote = req.socket?.remoteAddress ?? '-';
+        res.once('close', () => {
+          const ms = (performance.now() - started).toFixed(1);
+          const streaming = res.getHeader('events')?.toString().includes('status=200') ?? false;
+          log(
+            `${new Date().toISOString()} ${remote} HTTP/${req.httpVersion} ${req.method} ${req.url} ${res.statusCode} ${ms}ms${streaming ? ' (stream closed)' : ''}`,
+          );
+        });
+      }
+      // The resource server is written against node:http; the compat API it uses (headers,
+      // statusCode, setHeader, end, 'finish'/'close', req.socket) behaves the same, and the
+      // engine picks the HTTP/2 transport for these responses.
+      app.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    },
+    { ...mode, settings: { maxHeaderListSize: 16 * 1024, ...options.settings } },
+  );
+  // A client that waits for `100 Continue` before sending a body over the limit gets the 413
+  // instead, and sends nothing (RFC 9110 §10.1.1), as with startServer.
+  server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > app.maxBodyBytes)) res.writeContinue();
+    server.emit('request', req, res);
+  });
+  const tls = !('h2c' in options);
+  const { port, url } = await listenHttp2(
+    server,
+    options.port ?? (tls ? 8443 : 8080),
+    options.host ?? '127.0.0.1',
+  );
+  return {
+    server,
+    app,
+    port,
+    url,
+    async close() {
+      await app.close();
+      await closeHttp2Server(server, 1000);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Store } from '../../store/index.js';
+import type { AccessPolicy } from '../auth/access.js';
+import type { PrepEngine } from '../engine/engine.js';
+import type { EventPath } from '../log/event-path.js';
+import type { StoreHistory } from '../log/store-history.js';
+import type { WesPublisher } from './wes/index.js';
+
+/** What every handler of the resource server works with (built by `createResourceServer`). */
+export interface ResourceContext {
+  store: Store;
+  /** Negotiation, streams, fan-out, limits. */
+  engine: PrepEngine;
+  /** Event-IDs and replays from the store's log. */
+  history: StoreHistory;
+  /** Where a committed write goes to be announced (N822-3, commit order, other processes). */
+  events: EventPath;
+  access: AccessPolicy | undefined;
+  /** The WES publisher, unless turned off: containers link to their feeds. */
+  wes: WesPublisher | undefined;
+  /** The request body limit in bytes. */
+  maxBodyBytes: number;
+  /** The CORS fields of every answer (empty when CORS is off). */
+  cors: ReadonlyArray<[string, string]>;
+}

@@ -1,0 +1,226 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StoreError, canListen, type Store } from '../../store/index.js';
+import type { WriteRate } from '../auth/write-rate.js';
+import { PrepEngine, type EngineOptions } from '../engine/engine.js';
+import { HttpError, sendProblem } from '../http-error.js';
+import { EventPath } from '../log/event-path.js';
+import { StoreHistory } from '../log/store-history.js';
+import { corsHeaders } from './cors.js';
+import { handleDelete } from './handlers/delete.js';
+import { handleOptions } from './handlers/options.js';
+import { handlePatch } from './handlers/patch.js';
+import { handlePost } from './handlers/post.js';
+import { handlePut } from './handlers/put.js';
+import { handleRead } from './handlers/read.js';
+import type { ResourceContext } from './resource-context.js';
+import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
+import { RESERVED, allowedMethods, targetPath } from './request-target.js';
+import { createWesPublisher, type WesPublisherOptions } from './wes/index.js';
+
+export { DEFAULT_WRITE_RATE } from './request-guard.js';
+export { targetPath } from './request-target.js';
+
+/** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
+export interface ResourceServerOptions extends EngineOptions {
+  store: Store;
+  /** Largest request body in bytes. Default 1 MiB; larger bodies get 413. */
+  maxBodyBytes?: number;
+  /** Longest request target in characters. Default 4096; longer ones get 414. */
+  maxUrlLength?: number;
+  /**
+   * `Access-Control-Allow-Origin` for browsers on other origins (SEC-4); `false` turns CORS
+   * off. Default `*`.
+   */
+  corsOrigin?: string | false;
+  /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
+  history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  /**
+   * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
+   * `/.well-known/wes/`. On by default; `false` turns it off.
+   */
+  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin'>;
+  /**
+   * Handlers asked first, in order (the web page, ...); one that returns true has answered.
+   */
+  preHandlers?: ReadonlyArray<{
+    handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  }>;
+  /**
+   * How long a committed write whose writer does not take its response may hold up later
+   * notifications of the same resource (they go out in commit order, N822-3); then that
+   * writer is disconnected. Default 10 000 ms.
+   */
+  writerStallMs?: number;
+  /**
+   * Follow the store's log, which other processes may write too (several `prep serve` on
+   * one SQLite file, workers, PostgreSQL nodes: README, "Several processes"): their writes
+   * reach this process's subscribers, once, in commit order, announced once their writers
+   * have had their responses (N822-3). Default: on for stores that can `listen` (SQLite,
+   * PostgreSQL); `true` with one that cannot is an error. Notifications of other processes'
+   * PUTs carry no delta (a PATCH's own patch still goes out).
+   */
+  follow?: boolean | { pollIntervalMs?: number; pageSize?: number };
+  /**
+   * Write rate limit (SEC-2): a token bucket per client (the principal when authenticated,
+   * else the address) for PUT, PATCH, POST and DELETE; the excess gets 429 with Retry-After
+   * and changes nothing. A policy's `limitsOf(principal).writesPerMinute` overrides it per
+   * principal. Default `{ perSecond: 100, burst: 200 }` with an access policy, off (`false`)
+   * without one.
+   */
+  writeRate?: WriteRate | false;
+}
+
+/**
+ * The reference resource server: any media type under any path, JSON first-class,
+ * containers (paths ending in `/`) that list their members and create them on POST; every
+ * resource can be watched live with PREP. Returns a node:http request listener (`handle`):
+ * a router in front of one handler per method (`handlers/`).
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ *
+ * const store = new SqliteStore({ filename: './data/prep.db' });
+ * await store.open();
+ * const app = createResourceServer({ store });
+ * http.createServer(app.handle).listen(8080);
+ * ```
+ */
+export function createResourceServer(options: ResourceServerOptions) {
+  const store = options.store;
+  if (options.follow && !canListen(store))
+    throw new TypeError('follow needs a store that can listen (SqliteStore, PostgresStore)');
+  const engine = new PrepEngine(options);
+  const history = new StoreHistory(store);
+  const access = options.access;
+  const guard = new RequestGuard(
+    engine,
+    access,
+    options.writeRate ?? (access ? DEFAULT_WRITE_RATE : false),
+  );
+  const follow =
+    options.follow === false ? undefined : options.follow === true ? {} : (options.follow ?? {});
+  const followed = follow ? history.followed() : undefined;
+  const events = new EventPath({
+    hub: engine.hub,
+    history,
+    ...(followed ? { follow: followed, ...follow } : {}),
+    writerStallMs: options.writerStallMs ?? 10_000,
+  });
+  const wes =
+    options.wes === false
+      ? undefined
+      : createWesPublisher({
+          ...(options.wes ?? {}),
+          store,
+          ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
+          ...(access ? { access } : {}),
+        });
+  const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
+  const maxUrl = options.maxUrlLength ?? 4096;
+  const cors = corsHeaders(options.corsOrigin ?? '*');
+  const ctx: ResourceContext = {
+    store,
+    engine,
+    history,
+    events,
+    access,
+    wes,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    cors,
+  };
+
+  // The history bound: prune on a timer, off the request path.
+  const bound = options.history ?? {};
+  const pruneOptions = {
+    maxEvents: bound.maxEvents ?? 100_000,
+    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
+  };
+  const pruneTimer = setInterval(() => {
+    store.prune(pruneOptions).catch(() => undefined);
+  }, bound.pruneIntervalMs ?? 60_000);
+  pruneTimer.unref();
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    // A GET that may become a stream gets CORS in its head (`StreamTarget.headers`), not
+    // through setHeader, so node never builds a header dictionary per subscriber (~1 KB
+    // each). Its other answers get them in handleRead or, for errors, in `handle`.
+    const mayStream =
+      method === 'GET' && req.headers['accept-events'] !== undefined && !url.startsWith(RESERVED);
+    if (!mayStream) for (const [n, v] of cors) res.setHeader(n, v);
+    for (const pre of preHandlers) if (await pre.handle(req, res)) return;
+    if (url.startsWith(RESERVED)) {
+      const read = method === 'GET' || method === 'HEAD';
+      throw new HttpError(
+        read ? 404 : 405,
+        read ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
+        `${RESERVED} is reserved for the server's own resources.`,
+        read ? {} : { Allow: 'GET, HEAD' },
+      );
+    }
+    if (url.length > maxUrl)
+      throw new HttpError(
+        414,
+        'URI_TOO_LONG',
+        `The request target is longer than ${maxUrl} characters.`,
+      );
+    const path = targetPath(url);
+    const principal = await guard.authorize(req, method, path);
+    guard.limitWrites(req, method, principal);
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return handleRead(ctx, req, res, path, principal);
+      case 'PUT':
+        return handlePut(ctx, req, res, path);
+      case 'PATCH':
+        return handlePatch(ctx, req, res, path);
+      case 'POST':
+        return handlePost(ctx, req, res, path);
+      case 'DELETE':
+        return handleDelete(ctx, req, res, path);
+      case 'OPTIONS':
+        return handleOptions(ctx, res, path);
+      default:
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
+          Allow: allowedMethods(path),
+        });
+    }
+  }
+
+  return {
+    engine,
+    history,
+    store,
+    /** The event path: where writes go to be announced, this process's and others'. */
+    events,
+    /** The request body limit in bytes (`maxBodyBytes`). */
+    maxBodyBytes: ctx.maxBodyBytes,
+    /** The node:http request listener. Errors become problem+json answers. */
+    handle(req: IncomingMessage, res: ServerResponse): void {
+      route(req, res).catch((err: unknown) => {
+        const extra: Array<[string, string]> = [];
+        // A would-be stream has no CORS headers set yet (see route()).
+        if (!res.headersSent && !res.hasHeader('access-control-allow-origin')) extra.push(...cors);
+        // The database is down (PostgreSQL): it comes back by itself; ask to retry.
+        if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
+          extra.push(['Retry-After', '5']);
+        sendProblem(req, res, err, extra);
+      });
+    },
+    /** The Web Event Sourcing publisher, unless turned off. */
+    wes,
+    /** Stops timers and closes every stream with its close delimiters (RSP-7). */
+    async close(): Promise<void> {
+      wes?.close();
+      clearInterval(pruneTimer);
+      engine.close();
+      await events.close();
+    },
+  };
+}
+
+/** A running resource server (`createResourceServer`'s result). */
+export type ResourceServer = ReturnType<typeof createResourceServer>;

@@ -1,0 +1,432 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { createBoundary } from '../../core/multipart/boundary.js';
+import { containsDelimiter, encodePrepHead } from '../../core/multipart/encoder.js';
+import { DELTA_TYPES } from '../../core/delta/index.js';
+import {
+  negotiateNotifications,
+  parseAcceptEvents,
+  readNotificationAccept,
+  selectProtocol,
+  serializeEventsField,
+  serializePrepAdvertisement,
+  type NotificationOffer,
+} from '../../core/events/index.js';
+import type { AccessPolicy } from '../auth/access.js';
+import { LocalAdmission, type Admission, type StreamKeys } from './admission.js';
+import {
+  Hub,
+  type HubEvent,
+  type HubOptions,
+  type NotificationFormat,
+  type Subscription,
+} from './hub.js';
+import type { StreamSink } from './sink.js';
+import {
+  createNodeTransport,
+  type NodeRequest,
+  type NodeResponse,
+  type PrepTransport,
+} from './transport.js';
+
+/**
+ * What the engine needs to know of an application's event history: enough for
+ * `Last-Event-ID` (RSP-5, EXT-1) and to close the gap between reading a representation and
+ * subscribing to it. Our store implements it (`StoreHistory`); an app without a log can use
+ * `MemoryHistory`.
+ */
+export interface EventHistory {
+  /** The seq of the newest committed event (0 if none). Read before the representation. */
+  lastSeq(): Promise<number>;
+  /** The Event-ID of the newest event about `path` (and, for a container, its members). */
+  latestEventId(path: string, isContainer: boolean): Promise<string | undefined>;
+  /** The seq an Event-ID stands for, or undefined when it is not one of ours. */
+  seqOf(eventId: string): number | undefined;
+  /**
+   * Events about `path` (and its direct members, for a container) with seq > `afterSeq`, in
+   * order, with the representations before and after each when `withStates` (for deltas);
+   * undefined when the history no longer holds them all.
+   */
+  eventsAfter(
+    path: string,
+    isContainer: boolean,
+    afterSeq: number,
+    withStates: boolean,
+  ): Promise<HubEvent[] | undefined>;
+  /**
+   * The seq of the oldest committed event not announced yet to `path`'s subscribers (N822-3:
+   * its writer's response is not sent, or an older one's), which `eventsAfter` leaves out. A replay counts as sent only below it, so the
+   * live notification is not taken for a repeat. Absent: none is ever held back.
+   */
+  oldestHeld?(path: string): number | undefined;
+}
+
+/** Subscription limits (SEC-2), each answered with an `Events` status, never a crash. */
+export interface SubscriptionLimits {
+  /** All open streams. Default 100 000; beyond it, `Events` status 503. */
+  maxSubscriptions?: number;
+  /** Open streams per client (address, or token). Default 1000; beyond it, status 429. */
+  maxPerClient?: number;
+  /** Open streams per resource. Default 50 000; beyond it, status 503. */
+  maxPerResource?: number;
+  /**
+   * Open streams per authenticated principal (token), on top of the per-address bound; an
+   * access policy may set it per principal (`limitsOf`). Default 1000; beyond it, status 429.
+   */
+  maxPerPrincipal?: number;
+  /**
+   * Identical streams (same address, principal, resource and format) of an authenticated
+   * principal: a few tabs are fine, a reconnect loop that never closes is not. Anonymous
+   * clients are not told apart behind one address (NAT), so for them only `maxPerClient`
+   * applies. Default 8; beyond it, status 429.
+   */
+  maxIdentical?: number;
+  /** The `Retry-After` seconds sent with 429 and 503. Default 5. */
+  retryAfter?: number;
+}
+
+export interface EngineOptions extends HubOptions {
+  /** The notification formats offered; default `message/rfc822` with every delta type. */
+  formats?: readonly NotificationOffer[];
+  limits?: SubscriptionLimits;
+  /**
+   * Who may subscribe to what (SEC-1). Default none: everyone may. With one, a stream needs
+   * the `subscribe` right, a container's stream hears only of members its principal may
+   * read, and streams whose rights are revoked (`onChange`) are closed.
+   */
+  access?: AccessPolicy;
+  /**
+   * Where streams are counted against `limits`: this process (default), or a cluster
+   * primary for all its workers, so that the bounds hold across processes.
+   */
+  admission?: Admission;
+}
+
+/** The base response: what the same GET would return without notifications. */
+export interface BaseResponse {
+  status: number;
+  /** Representation headers (Content-Type, ETag, Last-Modified, ...): part 1's headers. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  body?: Uint8Array;
+}
+
+/** Where a notifications stream is about and what it starts from. */
+export interface StreamTarget {
+  /** The resource's path: the channel the stream subscribes to. */
+  path: string;
+  /** A container's streams also hear of its members' changes (N822-6). */
+  isContainer: boolean;
+  /** The client, for the per-client limit (SEC-2). */
+  client: string;
+  /** Who is asking (the access policy's `identify`); null or absent: anonymous. */
+  principal?: string | null;
+  /** The history's `lastSeq()`, read before the base representation was. */
+  afterSeq: number;
+  history: EventHistory;
+  /** Extra response headers (CORS, ...). */
+  headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** The outcome of negotiation for one request. */
+export type Negotiation =
+  /** HDR-4 / ERR-1: no (usable) `Accept-Events` for us: answer as usual, without `Events`. */
+  | { kind: 'ignore' }
+  /** ERR-2 / ERR-3: the base response, plus `Events` with this status. */
+  | { kind: 'refuse'; status: number; retryAfter?: number }
+  /**
+   * Serve notifications in this format. The stream is counted against the limits already
+   * (`keys`): pass it to `stream`, which counts it out when the stream ends.
+   */
+  | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean; keys: StreamKeys };
+
+/** The base statuses that may carry notifications (ERR-2). */
+const STREAMABLE = new Set([200, 204, 206, 226]);
+
+/**
+ * The PREP engine: framework-agnostic negotiation, the notifications response, fan-out and
+ * limits. A resource server computes the base response; the engine decides and serves.
+ */
+export class PrepEngine {
+  readonly hub: Hub;
+  readonly formats: readonly NotificationOffer[];
+  readonly limits: Required<SubscriptionLimits>;
+  readonly advertisement: string;
+  readonly access: AccessPolicy | undefined;
+  readonly admission: Admission;
+  /** With an access policy: every open stream's principal, re-checked when rights change. */
+  readonly #principals = new Map<Subscription, string | null>();
+  readonly #unwatch: (() => void) | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    this.hub = new Hub(options);
+    this.formats = options.formats ?? [{ type: 'message/rfc822', deltas: DELTA_TYPES }];
+    this.limits = {
+      maxSubscriptions: options.limits?.maxSubscriptions ?? 100_000,
+      maxPerClient: options.limits?.maxPerClient ?? 1000,
+      maxPerResource: options.limits?.maxPerResource ?? 50_000,
+      maxPerPrincipal: options.limits?.maxPerPrincipal ?? 1000,
+      maxIdentical: options.limits?.maxIdentical ?? 8,
+      retryAfter: options.limits?.retryAfter ?? 5,
+    };
+    this.access = options.access;
+    this.admission = options.admission ?? new LocalAdmission();
+    this.#unwatch = this.access?.onChange?.(() => this.recheck());
+    // DSC-1: advertise what we can send; computed once.
+    this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
+  }
+
+  /**
+   * SEC-1: closes, cleanly (both close delimiters, RSP-7), every open stream whose principal
+   * may no longer read or subscribe to its resource. Called when the policy's rights change.
+   */
+  recheck(): void {
+    const access = this.access;
+    if (!access) return;
+    for (const [sub, principal] of [...this.#principals]) {
+      const path = sub.channel.path;
+      if (!access.allows(principal, 'read', path) || !access.allows(principal, 'subscribe', path))
+        this.hub.close(sub, 'revoked');
+    }
+  }
+
+  /** Stops listening to the policy and closes every stream (RSP-7). */
+  close(): void {
+    this.#unwatch?.();
+    this.hub.closeAll();
+  }
+
+  /**
+   * Decides what to do with a request (REQ-1..4, HDR-4, ERR-1..3, MTH-2, SEC-2).
+   *
+   * @example
+   * ```ts
+   * const n = await engine.negotiate('GET', req.headers, 200, { path: '/a', client: '127.0.0.1' });
+   * if (n.kind === 'refuse') res.setHeader('Events', engine.eventsHeader(n.status));
+   * ```
+   */
+  async negotiate(
+    method: string,
+    headers: IncomingHttpHeaders,
+    baseStatus: number,
+    target: { path: string; client: string; principal?: string | null },
+  ): Promise<Negotiation> {
+    // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
+    if (method !== 'GET') return { kind: 'ignore' };
+    const entries = parseAcceptEvents(headers['accept-events']);
+    if (!entries) return { kind: 'ignore' }; // HDR-4: absent or unparsable
+    const prep = selectProtocol(entries, ['prep']);
+    if (!prep) return { kind: 'ignore' }; // REQ-4: prep absent or q=0; HDR-4: unknown ones
+    if (!STREAMABLE.has(baseStatus)) return { kind: 'refuse', status: 412 }; // ERR-2
+    const principal = target.principal ?? null;
+    // SEC-1, ERR-3: may read (the base is served) but not subscribe.
+    if (this.access && !this.access.allows(principal, 'subscribe', target.path))
+      return { kind: 'refuse', status: 403 };
+    // REQ-3: event fields we do not know are ignored; only `accept` matters here.
+    const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
+    if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
+    const format: NotificationFormat = { type: choice.type };
+    if (choice.delta !== undefined) format.delta = choice.delta;
+    const keys: StreamKeys = { client: target.client, path: target.path };
+    if (principal !== null) {
+      const max =
+        this.access?.limitsOf?.(principal)?.maxSubscriptions ?? this.limits.maxPerPrincipal;
+      keys.principal = { id: principal, max };
+      keys.identical = identicalKey(target.client, principal, target.path, format);
+    }
+    // SEC-2: counted in now, so that streams negotiated at once cannot all slip under a bound.
+    const refused = await this.admission.acquire(keys, this.limits);
+    if (refused !== undefined)
+      return { kind: 'refuse', status: refused, retryAfter: this.limits.retryAfter };
+    return { kind: 'stream', format, varyAccept: choice.varyAccept, keys };
+  }
+
+  /** The `Events` value for a response that serves no notifications (ERR-2, ERR-3). */
+  eventsHeader(status: number): string {
+    return serializeEventsField({ protocol: 'prep', status });
+  }
+
+  /**
+   * Sends the notifications response (RSP-1..7) on a node:http response, or a node:http2
+   * compat one, and subscribes it. `afterSeq` is the history's `lastSeq()` read before the
+   * base representation was.
+   */
+  async stream(
+    req: NodeRequest,
+    res: NodeResponse,
+    base: BaseResponse,
+    negotiation: Extract<Negotiation, { kind: 'stream' }>,
+    target: StreamTarget,
+  ): Promise<void> {
+    return this.streamTo(createNodeTransport(req, res), base, negotiation, target);
+  }
+
+  /**
+   * Sends the notifications response (RSP-1..7) on any transport (see `PrepTransport`:
+   * node:http, node:http2 compat or core streams) and subscribes it.
+   *
+   * @example
+   * ```ts
+   * import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+   *
+   * declare const stream: ServerHttp2Stream, headers: IncomingHttpHeaders; // a GET's
+   * declare const base: BaseResponse, target: StreamTarget; // its base response, and who and what
+   * const n = await engine.negotiate('GET', headers, 200, target);
+   * if (n.kind === 'stream')
+   *   await engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, target);
+   * ```
+   */
+  async streamTo(
+    transport: PrepTransport,
+    base: BaseResponse,
+    negotiation: Extract<Negotiation, { kind: 'stream' }>,
+    target: StreamTarget,
+  ): Promise<void> {
+    const { format } = negotiation;
+    const { history, path, isContainer } = target;
+    // RSP-5 / EXT-1: what Last-Event-ID asks for.
+    const lastEventId = headerValue(transport.requestHeaders['last-event-id'])?.trim();
+    let start;
+    try {
+      start = await resumePoint(history, target, lastEventId, format.delta !== undefined);
+    } catch (e) {
+      // The history cannot be read (the database is down): the stream is not opened.
+      this.admission.release(negotiation.keys);
+      throw e;
+    }
+    const { omitBody, resumeFrom } = start;
+
+    let mixed = createBoundary();
+    const body = omitBody ? undefined : base.body;
+    while (body && containsDelimiter(body, mixed)) mixed = createBoundary();
+
+    const events = serializeEventsField(
+      negotiation.varyAccept
+        ? { protocol: 'prep', status: 200, expires: this.hub.expires, vary: ['accept'] }
+        : { protocol: 'prep', status: 200, expires: this.hub.expires },
+    );
+    const lastModified = base.headers.find(([n]) => n.toLowerCase() === 'last-modified')?.[1];
+    // RSP-1 MUST headers; RSP-2 SHOULD headers; RSP-3 the advertisement.
+    const head: Array<[string, string]> = [
+      ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
+      ['Events', events],
+      // With a policy, what a stream holds depends on who asks (SEC-1).
+      [
+        'Vary',
+        (lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events') +
+          (this.access ? ', Authorization' : ''),
+      ],
+      ['Accept-Events', this.advertisement],
+      ['Cache-Control', 'no-store'],
+      // Reverse proxies (nginx) must not buffer a stream.
+      ['X-Accel-Buffering', 'no'],
+    ];
+    if (lastModified !== undefined) head.push(['Last-Modified', lastModified]);
+    for (const h of target.headers ?? []) head.push([h[0], h[1]]);
+    // RSP-8: the client may have gone while the base was read; its 'close' has fired then,
+    // and a subscription made now would be held until it expires.
+    if (transport.gone) {
+      this.admission.release(negotiation.keys);
+      return;
+    }
+    // RSP-1: a 204 or 206 base goes out as 200 (a 204 cannot carry the multipart body).
+    const sink: StreamSink = transport.open(head);
+
+    const sub = this.hub.subscribe({
+      path,
+      isContainer,
+      format,
+      sink,
+      afterSeq: resumeFrom,
+      mixed,
+    });
+    const access = this.access;
+    const principal = target.principal ?? null;
+    if (access) {
+      this.#principals.set(sub, principal);
+      // SEC-1: a container's stream never tells of a member its principal may not read.
+      if (isContainer) sub.canSee = (member) => access.allows(principal, 'read', member);
+    }
+    sub.onClose = () => {
+      this.admission.release(negotiation.keys);
+      this.#principals.delete(sub);
+    };
+    // RSP-8: a client that goes away frees everything held for it.
+    transport.onClose(() => this.hub.close(sub, 'client'));
+
+    // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
+    // RSP-6: every delimiter ends a chunk (or DATA frame), these two `--M` as well as the
+    // `--D`: three writes.
+    const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
+    for (const piece of splitAfterDelimiters(opening, mixed))
+      sink.write(this.hub.frame(sink, piece));
+
+    // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
+    // reading the representation and subscribing. Live ones that also arrived are de-duplicated.
+    try {
+      const missed = await history.eventsAfter(
+        path,
+        isContainer,
+        resumeFrom,
+        format.delta !== undefined,
+      );
+      if (missed && missed.length > 0 && sub.state === 'pending') {
+        this.hub.queueFor(sub, missed);
+        const held = history.oldestHeld?.(path);
+        if (held !== undefined) sub.replayedTo = Math.min(sub.replayedTo, held - 1);
+      }
+    } finally {
+      this.hub.activate(sub);
+    }
+  }
+}
+
+/**
+ * RSP-5 / EXT-1: where a stream starts. `Last-Event-ID: *` or the latest id: no body;
+ * another id with a delta format, while the log still holds every later event: no body, and a
+ * replay from there; otherwise the body, from `afterSeq`.
+ */
+async function resumePoint(
+  history: EventHistory,
+  target: StreamTarget,
+  lastEventId: string | undefined,
+  deltas: boolean,
+): Promise<{ omitBody: boolean; resumeFrom: number }> {
+  const { path, isContainer, afterSeq } = target;
+  const fromBase = { omitBody: false, resumeFrom: afterSeq };
+  if (lastEventId === undefined || lastEventId === '') return fromBase;
+  if (lastEventId === '*') return { omitBody: true, resumeFrom: afterSeq };
+  if (lastEventId === (await history.latestEventId(path, isContainer)))
+    return { omitBody: true, resumeFrom: afterSeq };
+  if (!deltas) return fromBase;
+  const seq = history.seqOf(lastEventId);
+  if (seq === undefined || seq > afterSeq) return fromBase;
+  const held = await history.eventsAfter(path, isContainer, seq, false);
+  return held === undefined ? fromBase : { omitBody: true, resumeFrom: seq };
+}
+
+/**
+ * RSP-6: the opening write `--M CRLF <part 1> CRLF --M CRLF <part 2 head> --D` as three
+ * pieces, each ending with a delimiter (`--M`, `--M`, `--D`), so that each becomes a chunk
+ * (or a DATA frame) of its own. The second `--M` is the last `CRLF--M CRLF` of the bytes:
+ * part 1's body never holds it (the boundary is chosen so) and part 2's head cannot.
+ */
+function splitAfterDelimiters(opening: Uint8Array, mixed: string): Uint8Array[] {
+  const bytes = Buffer.from(opening.buffer, opening.byteOffset, opening.byteLength);
+  const first = 2 + mixed.length;
+  const at = bytes.lastIndexOf(`\r\n--${mixed}\r\n`, undefined, 'latin1');
+  if (at < first) return [bytes];
+  const second = at + 4 + mixed.length;
+  return [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+}
+
+function identicalKey(
+  client: string,
+  principal: string,
+  path: string,
+  format: NotificationFormat,
+): string {
+  return `${client}\0${principal}\0${path}\0${format.type}\0${format.delta ?? ''}`;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
