@@ -183,3 +183,13 @@ test('a server that cannot be reached is named with the reason (ECONNREFUSED add
     },
   ]);
 });
+
+test('every command parses its flags with the shared helper (src/cli/args.ts), not parseArgs directly', () => {
+  const dir = join(root, 'src', 'cli');
+  const direct = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && f !== 'args.ts')
+    .filter((f) => /\bparseArgs\b/.test(readFileSync(join(dir, f), 'utf8')));
+  assert.deepEqual(direct, []);
+  for (const command of ['serve.ts', 'watch.ts', 'replicate.ts', 'bench.ts'])
+    assert.match(readFileSync(join(dir, command), 'utf8'), /parseCommandLine\(/, command);
+});

@@ -5,6 +5,7 @@
  */
 import { dirname, relative } from 'node:path';
 import ts from 'typescript';
+import { exportedSymbols } from './exports.js';
 import { root } from './package-names.js';
 
 export interface JsdocExample {
@@ -65,7 +66,6 @@ export function collectJsdocExamples(entries: Map<string, string>): {
     target: ts.ScriptTarget.ES2022,
     noEmit: true,
   });
-  const checker = program.getTypeChecker();
   const seen = new Set<ts.Node>();
   const examples: JsdocExample[] = [];
 
@@ -87,18 +87,12 @@ export function collectJsdocExamples(entries: Map<string, string>): {
     }
   };
 
-  for (const [entry, file] of entries) {
-    const module = checker.getSymbolAtLocation(program.getSourceFile(file)!);
-    if (module === undefined) continue;
-    for (const exported of checker.getExportsOfModule(module)) {
-      const symbol =
-        exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      for (const declaration of symbol.declarations ?? []) {
-        collect(declaration, exported.name, entry);
-        if (ts.isClassDeclaration(declaration) || ts.isInterfaceDeclaration(declaration))
-          for (const member of declaration.members)
-            collect(member, `${exported.name}.${member.name?.getText() ?? '(signature)'}`, entry);
-      }
+  for (const { entry, name, symbol } of exportedSymbols(program, entries)) {
+    for (const declaration of symbol.declarations ?? []) {
+      collect(declaration, name, entry);
+      if (ts.isClassDeclaration(declaration) || ts.isInterfaceDeclaration(declaration))
+        for (const member of declaration.members)
+          collect(member, `${name}.${member.name?.getText() ?? '(signature)'}`, entry);
     }
   }
   return { examples, program };

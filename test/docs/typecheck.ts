@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { exportedSymbols } from './exports.js';
 
 export interface CheckedSample {
   /** Where errors are reported: `README.md:120`, `src/client/live.ts:181 (@example of live)`. */
@@ -55,17 +56,10 @@ export function publicNames(
   program: ts.Program,
   entries: Map<string, string>,
 ): Map<string, PublicName[]> {
-  const checker = program.getTypeChecker();
   const names = new Map<string, PublicName[]>();
-  for (const [module, file] of entries) {
-    const symbol = checker.getSymbolAtLocation(program.getSourceFile(file)!);
-    if (symbol === undefined) continue;
-    for (const exported of checker.getExportsOfModule(symbol)) {
-      const target =
-        exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      const typeOnly = (target.flags & ts.SymbolFlags.Value) === 0;
-      names.set(exported.name, [...(names.get(exported.name) ?? []), { module, typeOnly }]);
-    }
+  for (const { entry, name, symbol } of exportedSymbols(program, entries)) {
+    const typeOnly = (symbol.flags & ts.SymbolFlags.Value) === 0;
+    names.set(name, [...(names.get(name) ?? []), { module: entry, typeOnly }]);
   }
   return names;
 }
