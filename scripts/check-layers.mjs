@@ -10,12 +10,25 @@ const root = resolve(import.meta.dirname, '..', 'src');
 const allowed = {
   core: [],
   store: ['core'],
-  bus: ['core', 'store'],
-  server: ['core', 'store', 'bus'],
+  server: ['core', 'store'],
   client: ['core'],
   web: ['core', 'client'],
   react: ['core', 'client'],
-  cli: ['core', 'store', 'bus', 'server', 'client'],
+  cli: ['core', 'store', 'server', 'client'],
+};
+/**
+ * Inside src/server, its two products (docs/architecture.md): the engine library that users
+ * embed (engine, log, embed, adapters, auth) knows nothing of the reference application
+ * (app), and the engine itself knows neither our store nor the event path. Files directly in
+ * src/server (index.ts, http-error.ts) are shared.
+ */
+const serverAllowed = {
+  engine: ['auth'],
+  auth: [],
+  log: ['engine', 'auth', 'store'],
+  embed: ['engine', 'log', 'auth'],
+  adapters: ['engine', 'log', 'embed', 'auth'],
+  app: ['engine', 'log', 'embed', 'adapters', 'auth', 'store'],
 };
 /** layers that must run in browsers: no Node built-ins */
 const pure = new Set(['core', 'client', 'web', 'react']);
@@ -58,10 +71,31 @@ for (const file of walk(root)) {
       continue;
     }
     if (spec.startsWith('.')) {
-      const target = relative(root, resolve(dirname(file), spec)).split(sep)[0];
-      if (target === '..' || target === layer) continue;
-      if (!allowed[layer].includes(target)) {
+      const targetPath = relative(root, resolve(dirname(file), spec)).split(sep);
+      const target = targetPath[0];
+      if (target === '..') continue;
+      if (target !== layer && !allowed[layer].includes(target)) {
         problems.push(`${where}: src/${layer} may not import src/${target} ('${spec}')`);
+        continue;
+      }
+      if (layer === 'server') {
+        const from = relative(root, file).split(sep);
+        const part = from.length > 2 ? from[1] : undefined;
+        if (part === undefined) continue;
+        if (!(part in serverAllowed)) {
+          problems.push(
+            `${where}: folder src/server/${part} is not a known part (add it to scripts/check-layers.mjs)`,
+          );
+          continue;
+        }
+        // What it reaches: another layer, a part of src/server, or a shared file of src/server.
+        const to =
+          target === 'server' ? (targetPath.length > 2 ? targetPath[1] : undefined) : target;
+        if (to === undefined || to === part || to === 'core') continue;
+        if (!serverAllowed[part].includes(to))
+          problems.push(
+            `${where}: src/server/${part} may not import ${target === 'server' ? `src/server/${to}` : `src/${to}`} ('${spec}')`,
+          );
       }
     }
   }

@@ -1,4 +1,8 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { ClusterPrimary } from '../server/app/cluster/primary.js';
+import { WorkerLink, type WorkerChannel } from '../server/app/cluster/worker-link.js';
 import { startHttp2Server } from '../server/app/http2-listener.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/app/web-page.js';
@@ -44,6 +48,11 @@ Options:
   --http2             HTTP/2 over TLS (HTTP/1.1 clients are served on the same port);
                       needs --cert FILE and --key FILE (PEM)
   --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy
+  --workers N|auto    serve from N processes on this machine ("auto": one per core;
+                      env PREP_WORKERS; default 1). They share the port and the log
+                      (SQLite or PostgreSQL): a write through any reaches every
+                      subscriber. The subscription limits hold across workers; the
+                      write rate is per worker. SIGTERM closes every stream cleanly.
   --quiet             no request log
   -h, --help          show this help
 `;
@@ -107,6 +116,7 @@ export async function serve(argv: string[]): Promise<void> {
         h2c: { type: 'boolean' },
         cert: { type: 'string' },
         key: { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -188,6 +198,15 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write('prep serve: --http2 needs --cert FILE and --key FILE (PEM)\n');
     process.exit(2);
   }
+  const workersValue = v.workers ?? env('PREP_WORKERS');
+  const workers =
+    workersValue?.trim() === 'auto'
+      ? availableParallelism()
+      : numberOption('workers', workersValue, 1, { max: 256 });
+  if (workers < 1) {
+    process.stderr.write('prep serve: --workers expects a number from 1 to 256, or auto\n');
+    process.exit(2);
+  }
   // A broken policy file stops the start, in one line that names the field.
   const authFile = v.auth ?? env('PREP_AUTH_FILE');
   let auth: TokenPolicyFile | undefined;
@@ -214,6 +233,13 @@ export async function serve(argv: string[]): Promise<void> {
     await store.close().catch(() => undefined);
     process.exit(1);
   }
+  if (workers > 1 && cluster.isPrimary) {
+    // The database is created and migrated once, here; the workers open it themselves.
+    await store.close();
+    await servePrimary(workers, where, v.quiet === true);
+    return;
+  }
+  const link = cluster.isWorker ? new WorkerLink(process as unknown as WorkerChannel) : undefined;
   // The live web page at / (bundled with esbuild once, at start).
   let webPage;
   try {
@@ -232,6 +258,7 @@ export async function serve(argv: string[]): Promise<void> {
       // Several nodes on one PostgreSQL database: each follows the shared log (README).
       ...(databaseUrl !== undefined ? { follow: true } : {}),
       ...(auth ? { access: auth.policy } : {}),
+      ...(link ? { admission: link.admission } : {}),
       ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
     };
     // SEC-4: HTTP/2 lets browsers open many streams over one connection.
@@ -250,17 +277,23 @@ export async function serve(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const { url } = running;
-  process.stdout.write(
-    `prep serve: listening on ${url}  (database ${where})\n` +
-      `  open ${url}/ in a browser for the live web page\n` +
-      `  try:  curl -N -H 'Accept-Events: "prep"' ${url}/\n` +
-      `        curl -X PUT -H 'Content-Type: application/json' -d '{"hello":"world"}' ${url}/notes/hello\n`,
-  );
+  if (link) {
+    // A worker: the primary says where it listens, once.
+    link.attach(running.app.events);
+    link.listening(url);
+  } else
+    process.stdout.write(
+      `prep serve: listening on ${url}  (database ${where})\n` +
+        `  open ${url}/ in a browser for the live web page\n` +
+        `  try:  curl -N -H 'Accept-Events: "prep"' ${url}/\n` +
+        `        curl -X PUT -H 'Content-Type: application/json' -d '{"hello":"world"}' ${url}/notes/hello\n`,
+    );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`prep serve: ${signal}, closing streams and the database\n`);
+    link?.close();
+    if (!link) process.stdout.write(`prep serve: ${signal}, closing streams and the database\n`);
     void running
       .close()
       .then(() => store.close())
@@ -277,10 +310,37 @@ export async function serve(argv: string[]): Promise<void> {
   if (auth) {
     const file = auth;
     process.on('SIGHUP', () => file.reload());
-    process.stdout.write(
-      `  access: bearer tokens from ${authFile} (reloaded on change and SIGHUP)\n`,
-    );
+    if (!link)
+      process.stdout.write(
+        `  access: bearer tokens from ${authFile} (reloaded on change and SIGHUP)\n`,
+      );
   }
+}
+
+/**
+ * `--workers N`: this process forks N workers that serve (each runs `prep serve` with the
+ * same flags), relays between them and restarts them; SIGINT/SIGTERM stop them cleanly.
+ */
+async function servePrimary(workers: number, where: string, quiet: boolean): Promise<void> {
+  const log = (line: string) => process.stderr.write(`prep serve: ${line}\n`);
+  const primary = new ClusterPrimary({ workers, log });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal: do not wait for the workers any longer.
+      process.exit(1);
+    }
+    stopping = true;
+    if (!quiet) process.stdout.write(`prep serve: ${signal}, closing every worker's streams\n`);
+    void primary.stop('SIGTERM').then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  const url = await primary.start();
+  process.stdout.write(
+    `prep serve: listening on ${url}  (database ${where}, ${workers} workers)\n` +
+      `  open ${url}/ in a browser for the live web page\n`,
+  );
 }
 
 /** A database URL without its password, for messages. */

@@ -136,6 +136,11 @@ export class EventPath {
     };
   }
 
+  /** Following: this process's id in the log (`FollowedLog.origin`). */
+  get origin(): string | undefined {
+    return this.#follow?.log.origin;
+  }
+
   /** Whether another process's writes are followed. */
   get following(): boolean {
     return this.#follow !== undefined;
