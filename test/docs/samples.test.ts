@@ -12,7 +12,7 @@
  * - `curl` fails on an HTTP error status; `prep` and `npx prep` run this checkout's CLI.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { collectJsdocExamples, withAbsoluteImports } from './jsdoc-examples.js';
@@ -83,20 +83,25 @@ test("every @example in the JSDoc of the package's exports type-checks", (t) => 
   assert.deepEqual(problems, []);
 });
 
-/** The curl `npm test` installs (scripts/setup-system.mjs), or undefined. */
-async function findCurl(): Promise<string | undefined> {
-  // A plain .mjs without types: import it by a computed specifier and type what it exports.
-  const setup = '../../scripts/setup-system.mjs';
-  return ((await import(setup)) as { findCurl: () => string | undefined }).findCurl();
+/** Commands the shell samples run that a machine may lack (each a Debian package of that name). */
+const TOOLS = ['bash', 'curl', 'openssl'];
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, command)));
 }
 
 for (const doc of DOCS) {
   const samples = samplesOf(doc);
   if (!samples.some((s) => runs(s.kind))) continue;
-  const needsCurl = samples.some((s) => runs(s.kind) && /\bcurl\b/.test(s.code));
+  const shell = samples.filter((s) => runs(s.kind) && s.lang === 'sh');
+  const missing = TOOLS.filter(
+    (tool) =>
+      shell.some((s) => tool === 'bash' || new RegExp(`\\b${tool}\\b`).test(s.code)) &&
+      !onPath(tool),
+  );
   test(`the samples of ${doc} run, in order, against the servers they name`, async (t) => {
-    if (needsCurl && !(await findCurl())) {
-      t.skip('curl is not installed: apt-get install curl');
+    if (missing.length > 0) {
+      t.skip(`not installed: ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
       return;
     }
     await runDocumentSamples(t, documents.get(doc)!.items);
