@@ -4,8 +4,8 @@
 //   node scripts/conformance.mjs          check only (exit 1 with reasons)
 //   node scripts/conformance.mjs --write  regenerate the "Tests" column and the README table
 //
-// Requirement IDs come from ../shared/PROTOCOL.md when it is beside the checkout, else from
-// the IDs already listed in docs/conformance.md. Statuses and notes are written by hand.
+// Requirement IDs come from docs/protocol.md, the list of record. Statuses and notes in
+// docs/conformance.md are written by hand.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -13,17 +13,20 @@ const root = join(import.meta.dirname, '..');
 const ID = /\b(HDR|MTH|DSC|REQ|ERR|RSP|N822|SEC|EXT|WES)-\d+\b/g;
 const STATUSES = new Set(['done', 'partial', 'not yet']);
 
+/**
+ * ID -> requirement text, from docs/protocol.md: each requirement is a list item
+ * `- ID text`, continued by the lines up to the next item, heading or blank line.
+ */
 export function protocolIds() {
-  const p = join(root, '..', 'shared', 'PROTOCOL.md');
-  if (!existsSync(p)) return undefined;
   const ids = new Map();
   let last;
-  for (const line of readFileSync(p, 'utf8').split('\n')) {
+  for (const line of readFileSync(join(root, 'docs', 'protocol.md'), 'utf8').split('\n')) {
     const m = /^- ((?:HDR|MTH|DSC|REQ|ERR|RSP|N822|SEC|EXT|WES)-\d+) (.*)$/.exec(line);
     if (m) {
       last = m[1];
       ids.set(last, m[2]);
-    } else if (last && /^ {2}\S/.test(line)) ids.set(last, `${ids.get(last)} ${line.trim()}`);
+    } else if (last && line.trim() !== '' && !/^(- |#)/.test(line))
+      ids.set(last, `${ids.get(last)} ${line.trim()}`);
     else last = undefined;
   }
   for (const [id, text] of ids) ids.set(id, text.replace(/`/g, '').trim());
@@ -80,15 +83,14 @@ function testsCell(files) {
 
 export function check() {
   const problems = [];
-  const proto = protocolIds();
+  const ids = protocolIds();
   const { rows } = readConformance();
-  const ids = proto ?? new Map([...rows].map(([id, r]) => [id, r.requirement]));
   const tests = testsById();
   for (const id of ids.keys())
-    if (!rows.has(id)) problems.push(`${id} is in PROTOCOL.md but not in docs/conformance.md`);
+    if (!rows.has(id)) problems.push(`${id} is in docs/protocol.md but not in docs/conformance.md`);
   for (const [id, row] of rows) {
     if (!ids.has(id))
-      problems.push(`docs/conformance.md lists ${id}, which PROTOCOL.md does not define`);
+      problems.push(`docs/conformance.md lists ${id}, which docs/protocol.md does not define`);
     if (!STATUSES.has(row.status))
       problems.push(`${id}: status "${row.status}" is not one of done / partial / not yet`);
     if (row.status === 'done' && !tests.has(id))
@@ -99,7 +101,7 @@ export function check() {
   for (const [id, files] of tests) {
     if (!ids.has(id))
       problems.push(
-        `${[...files.keys()].join(', ')}: names ${id}, which PROTOCOL.md does not define`,
+        `${[...files.keys()].join(', ')}: names ${id}, which docs/protocol.md does not define`,
       );
   }
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -132,10 +134,9 @@ function readmeTable(rows) {
 }
 
 function write() {
-  const proto = protocolIds();
+  const ids = protocolIds();
   const { text, rows } = readConformance();
   const tests = testsById();
-  const ids = proto ?? new Map([...rows].map(([id, r]) => [id, r.requirement]));
   const out = ['| ID | Requirement | Status | Tests | Notes |', '| --- | --- | --- | --- | --- |'];
   for (const [id, req] of ids) {
     const row = rows.get(id) ?? { status: 'not yet', notes: '' };
@@ -168,6 +169,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   }
   console.log(
-    'conformance: docs/conformance.md and README are in step with PROTOCOL.md and the tests',
+    'conformance: docs/conformance.md and README are in step with docs/protocol.md and the tests',
   );
 }

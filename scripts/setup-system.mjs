@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages some tests need (PostgreSQL for the multi-node store,
-// Chromium for the web page). Called by `npm test` (pretest) and by .ci/run. As root it
+// Chromium for the web page, curl for the README's samples). Called by `npm test` (pretest) and by .ci/run. As root it
 // runs apt-get; otherwise it only says what is missing, and those tests skip with the
 // same one-line reason. Set PREP_SKIP_SETUP=1 to do nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,9 +19,14 @@ export function findPostgresBin() {
   return versions[0] ? `${base}/${versions[0]}/bin` : undefined;
 }
 
+export function findCurl() {
+  return ['/usr/bin/curl', '/usr/local/bin/curl'].find((p) => existsSync(p));
+}
+
 const needs = [
   { pkg: 'postgresql', present: () => Boolean(findPostgresBin()) },
   { pkg: 'chromium', present: () => Boolean(findChromium()) },
+  { pkg: 'curl', present: () => Boolean(findCurl()) },
 ];
 
 function main() {

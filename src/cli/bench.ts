@@ -5,9 +5,12 @@
 import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageError } from './args.js';
 import { benchUrl, type PhaseResult, type UrlBenchResult } from './bench-load.js';
 import { parseHeaderOptions } from './header-option.js';
+import { cannotReach, isNetworkError } from './network-error.js';
+
+const COMMAND = 'prep bench';
 
 const HELP = `Usage: prep bench URL [options]
 
@@ -55,14 +58,15 @@ export const BENCH_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
  */
 export async function bench(argv: string[]): Promise<number> {
   const fail = (message: string, code: number = BENCH_EXIT.usage): number => {
-    process.stderr.write(`prep bench: ${message}\n`);
+    if (code === BENCH_EXIT.usage) return usageError(COMMAND, message);
+    process.stderr.write(`${COMMAND}: ${message}\n`);
     return code;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
+  const parsed = parseCommandLine(
+    {
+      name: COMMAND,
+      positionals: true,
+      help: HELP,
       options: {
         resource: { type: 'string' },
         subscribers: { type: 'string' },
@@ -75,17 +79,12 @@ export async function bench(argv: string[]): Promise<number> {
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-    });
-  } catch (e) {
-    return fail((e as Error).message);
-  }
+    },
+    argv,
+  );
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(HELP);
-    return BENCH_EXIT.ok;
-  }
-  if (parsed.positionals.length !== 1) return fail('expects one URL (see prep bench --help)');
+  if (parsed.positionals.length !== 1) return fail('expects one URL');
   let url: URL;
   try {
     url = new URL(parsed.positionals[0]!);
@@ -146,7 +145,10 @@ export async function bench(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(`prep bench: ${line}\n`),
     });
   } catch (e) {
-    return fail((e as Error).message.split('\n')[0]!, BENCH_EXIT.failed);
+    const message = isNetworkError(e)
+      ? cannotReach(`${base}${path}`, e)
+      : (e as Error).message.split('\n')[0]!;
+    return fail(message, BENCH_EXIT.failed);
   }
   process.stdout.write(render(result));
   if (v.json) writeFileSync(v.json, JSON.stringify(result, null, 2) + '\n');

@@ -1,7 +1,10 @@
-import { parseArgs } from 'node:util';
 import { createReplicator, type ReplicaProgress } from '../client/wes/index.js';
+import { parseCommandLine, usageError } from './args.js';
 import { DirectoryStorage } from './replicate-storage.js';
 import { parseHeaderOptions } from './header-option.js';
+import { cannotReach, isNetworkError } from './network-error.js';
+
+const COMMAND = 'prep replicate';
 
 const HELP = `Usage: prep replicate URL DIR [options]
 
@@ -31,11 +34,11 @@ Options:
  * ```
  */
 export async function replicate(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
+  const parsed = parseCommandLine(
+    {
+      name: COMMAND,
+      positionals: true,
+      help: HELP,
       options: {
         once: { type: 'boolean' },
         interval: { type: 'string' },
@@ -44,49 +47,33 @@ export async function replicate(argv: string[]): Promise<number> {
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-    });
-  } catch (e) {
-    process.stderr.write(`prep replicate: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+    },
+    argv,
+  );
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
   const [url, dir, ...extra] = parsed.positionals;
-  if (url === undefined || dir === undefined || extra.length > 0) {
-    process.stderr.write(`prep replicate: expected URL and DIR\n\n${HELP}`);
-    return 2;
-  }
+  if (url === undefined || dir === undefined || extra.length > 0)
+    return usageError(COMMAND, 'expected URL and DIR');
   let container: URL;
   try {
     container = new URL(url);
     if (container.protocol !== 'http:' && container.protocol !== 'https:') throw new Error();
   } catch {
-    process.stderr.write(`prep replicate: ${JSON.stringify(url)} is not an http(s) URL\n`);
-    return 2;
+    return usageError(COMMAND, `${JSON.stringify(url)} is not an http(s) URL`);
   }
-  if (!container.pathname.endsWith('/')) {
-    process.stderr.write(
-      `prep replicate: a collection URL ends with "/" (did you mean ${container.href}/?)\n`,
+  if (!container.pathname.endsWith('/'))
+    return usageError(
+      COMMAND,
+      'a collection URL ends with "/"',
+      `did you mean ${container.href}/?`,
     );
-    return 2;
-  }
   const interval = v.interval === undefined ? 2000 : Number(v.interval);
-  if (!Number.isInteger(interval) || interval < 10) {
-    process.stderr.write(
-      `prep replicate: --interval expects milliseconds (>= 10), got ${v.interval}\n`,
-    );
-    return 2;
-  }
+  if (!Number.isInteger(interval) || interval < 10)
+    return usageError(COMMAND, `--interval expects milliseconds (>= 10), got ${v.interval}`);
 
   const sendHeaders = parseHeaderOptions(v.header);
-  if (typeof sendHeaders === 'string') {
-    process.stderr.write(`prep replicate: ${sendHeaders}\n`);
-    return 2;
-  }
+  if (typeof sendHeaders === 'string') return usageError(COMMAND, sendHeaders);
 
   const quiet = v.quiet === true;
   const bar = new ProgressBar(!quiet && process.stderr.isTTY === true);
@@ -119,7 +106,8 @@ export async function replicate(argv: string[]): Promise<number> {
     await replica.sync();
   } catch (e) {
     bar.clear();
-    process.stderr.write(`prep replicate: ${(e as Error).message}\n`);
+    const message = isNetworkError(e) ? cannotReach(container.href, e) : (e as Error).message;
+    process.stderr.write(`${COMMAND}: ${message}\n`);
     return 1;
   }
   if (v.once) {

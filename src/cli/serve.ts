@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { ClusterPrimary } from '../server/app/cluster/primary.js';
 import { WorkerLink, type WorkerChannel } from '../server/app/cluster/worker-link.js';
 import { startHttp2Server } from '../server/app/http2-listener.js';
@@ -9,6 +8,7 @@ import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/app/web-page.js';
 import { startServer } from '../server/index.js';
 import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
+import { parseCommandLine, usageError } from './args.js';
 
 const HELP = `Usage: prep serve [options]
 
@@ -73,20 +73,21 @@ function numberOption(
   const n = value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
     const what = integer ? 'a non-negative integer' : 'a non-negative number';
-    process.stderr.write(
-      `prep serve: --${name} expects ${what}${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${JSON.stringify(value)}\n`,
+    const limit = max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : '';
+    process.exit(
+      usageError('prep serve', `--${name} expects ${what}${limit}, got ${JSON.stringify(value)}`),
     );
-    process.exit(2);
   }
   return n;
 }
 
 /** `prep serve`: maps flags to options, starts the server, shuts down cleanly. */
 export async function serve(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
+  const parsed = parseCommandLine(
+    {
+      name: 'prep serve',
+      positionals: false,
+      help: HELP,
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
@@ -118,17 +119,12 @@ export async function serve(argv: string[]): Promise<void> {
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-    });
-  } catch (e) {
-    process.stderr.write(`prep serve: ${(e as Error).message}\n\n${HELP}`);
-    process.exit(2);
-  }
+    },
+    argv,
+  );
+  if (parsed === 0) return; // --help
+  if (typeof parsed === 'number') process.exit(parsed);
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(HELP);
-    return;
-  }
   // Every flag is checked before anything is opened: a usage error leaves no file behind.
   const filename = v.data ?? env('PREP_DATA') ?? './data/prep.db';
   // --data wins over the environment's PostgreSQL URL, --database over everything.

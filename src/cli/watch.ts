@@ -5,7 +5,7 @@
  * change (`--live`).
  */
 import { STATUS_CODES } from 'node:http';
-import { parseArgs } from 'node:util';
+import { DELTA_TYPES } from '../core/delta/index.js';
 import { parseMediaType } from '../core/media-type.js';
 import {
   PrepSubscribeError,
@@ -21,7 +21,9 @@ import {
   type RepresentationItem,
   type SubscribeOptions,
 } from '../client/index.js';
+import { oneOf, parseCommandLine, usageError } from './args.js';
 import { parseHeaderOptions } from './header-option.js';
+import { cannotReach, networkReason } from './network-error.js';
 
 /**
  * The exit statuses of `prep watch` (also in its `--help`).
@@ -53,6 +55,14 @@ export const WATCH_EXIT = {
   /** Terminated (SIGTERM), after closing the stream. */
   terminated: 143,
 } as const;
+
+const COMMAND = 'prep watch';
+
+/** The delta types `--live` applies. */
+const LIVE_DELTA_TYPES: readonly LiveDeltaType[] = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+];
 
 const HELP = `Usage: prep watch URL [options]
 
@@ -259,12 +269,11 @@ async function watchLive(
 
 /** The flags, checked; or the exit status of `--help` or a usage error. */
 function parseOptions(argv: string[]): WatchOptions | number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
+  const parsed = parseCommandLine(
+    {
+      name: COMMAND,
+      positionals: true,
+      help: HELP,
       options: {
         json: { type: 'boolean' },
         live: { type: 'boolean' },
@@ -275,15 +284,11 @@ function parseOptions(argv: string[]): WatchOptions | number {
         'no-reconnect': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (e) {
-    return usage((e as Error).message);
-  }
+    },
+    argv,
+  );
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(HELP);
-    return WATCH_EXIT.ok;
-  }
   const [url, ...extra] = parsed.positionals;
   if (url === undefined) return usage('expected the URL of a resource');
   if (extra.length > 0) return usage(`expected one URL, got ${parsed.positionals.length}`);
@@ -298,25 +303,25 @@ function parseOptions(argv: string[]): WatchOptions | number {
 
   const headers = parseHeaderOptions(v.header);
   if (typeof headers === 'string') return usage(headers);
-  for (const type of [...(v.accept ?? []), ...(v.delta === undefined ? [] : [v.delta])]) {
+  for (const type of v.accept ?? []) {
     try {
       parseMediaType(type);
     } catch {
-      return usage(`${JSON.stringify(type)} is not a media type`);
+      return usage(
+        `--accept expects a media type such as message/rfc822, got ${JSON.stringify(type)}`,
+      );
     }
+  }
+  if (v.delta !== undefined) {
+    // --live applies the delta itself: only the JSON formats make a document.
+    const known = v.live ? LIVE_DELTA_TYPES : [...DELTA_TYPES, 'text/x-diff'];
+    const delta = oneOf(COMMAND, v.live ? '--live --delta' : '--delta', v.delta, known);
+    if (typeof delta === 'number') return delta;
   }
   if (v.live) {
     if (v.accept !== undefined) return usage('--accept does not go with --live');
     if (v['last-event-id'] !== undefined)
       return usage('--last-event-id does not go with --live (it keeps the whole document)');
-    if (
-      v.delta !== undefined &&
-      v.delta !== 'application/json-patch+json' &&
-      v.delta !== 'application/merge-patch+json'
-    )
-      return usage(
-        '--live applies application/json-patch+json or application/merge-patch+json deltas only',
-      );
   }
   const options: WatchOptions = {
     url: target.href,
@@ -338,8 +343,7 @@ function goneStatus(error: unknown): number | undefined {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`prep watch: ${message}\n\n${HELP}`);
-  return WATCH_EXIT.usage;
+  return usageError(COMMAND, message);
 }
 
 function exitOfSignal(signal: NodeJS.Signals): number {
@@ -420,30 +424,11 @@ function networkFailure(
   url: string,
   connected: boolean,
 ): { code: number; message: string } {
-  const detail = rootCause(error);
-  const what = connected ? `${url}: the connection was lost` : `cannot connect to ${url}`;
-  return {
-    code: WATCH_EXIT.network,
-    message: `${what}${detail ? `: ${detail}` : ''}`.replace(/\s+/g, ' ').trim(),
-  };
-}
-
-/** The innermost message of an error's `cause` chain: `connect ECONNREFUSED 127.0.0.1:1`. */
-function rootCause(error: unknown): string {
-  let message = '';
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    const text =
-      current.message ||
-      (current instanceof AggregateError
-        ? (current.errors as unknown[]).map((e) => (e instanceof Error ? e.message : '')).join(', ')
-        : '') ||
-      (typeof code === 'string' ? code : '');
-    if (text) message = text;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return message;
+  const detail = networkReason(error);
+  const message = connected
+    ? `${url}: the connection was lost${detail ? `: ${detail}` : ''}`
+    : cannotReach(url, error);
+  return { code: WATCH_EXIT.network, message: message.replace(/\s+/g, ' ').trim() };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -659,7 +644,7 @@ class Output {
         delay: r.delay,
         reason: r.reason,
         lastEventId: r.lastEventId,
-        error: r.error === undefined ? undefined : rootCause(r.error),
+        error: r.error === undefined ? undefined : networkReason(r.error),
       });
       return;
     }
@@ -667,8 +652,8 @@ class Output {
       r.reason === 'expired'
         ? 'the stream ended'
         : r.reason === 'dropped'
-          ? `the connection was lost (${rootCause(r.error) || 'network error'})`
-          : `the server is unavailable (${rootCause(r.error) || 'try later'})`;
+          ? `the connection was lost (${networkReason(r.error) || 'network error'})`
+          : `the server is unavailable (${networkReason(r.error) || 'try later'})`;
     const resume = r.lastEventId === undefined ? '' : `, resuming after event ${r.lastEventId}`;
     this.#status(`${why}; reconnecting in ${(r.delay / 1000).toFixed(1)} s${resume}`);
   }

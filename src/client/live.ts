@@ -107,7 +107,8 @@ export type LiveEndReason = 'closed' | 'deleted' | 'expired' | 'error';
  *
  * @example
  * ```ts
- * live.addEventListener('change', (e) => console.log((e as LiveChangeEvent<unknown>).change.value));
+ * const doc = live('https://example.org/doc');
+ * doc.addEventListener('change', (e) => console.log((e as LiveChangeEvent<unknown>).change.value));
  * ```
  */
 export class LiveChangeEvent<T> extends Event {
@@ -123,7 +124,8 @@ export class LiveChangeEvent<T> extends Event {
  *
  * @example
  * ```ts
- * live.addEventListener('end', (e) => console.log('stopped:', (e as LiveEndEvent).reason));
+ * const doc = live('https://example.org/doc');
+ * doc.addEventListener('end', (e) => console.log('stopped:', (e as LiveEndEvent).reason));
  * ```
  */
 export class LiveEndEvent extends Event {
@@ -142,7 +144,8 @@ export class LiveEndEvent extends Event {
  *
  * @example
  * ```ts
- * live.addEventListener('error', (e) => console.error((e as LiveErrorEvent).error));
+ * const doc = live('https://example.org/doc');
+ * doc.addEventListener('error', (e) => console.error((e as LiveErrorEvent).error));
  * ```
  */
 export class LiveErrorEvent extends Event {
@@ -158,7 +161,8 @@ export class LiveErrorEvent extends Event {
  *
  * @example
  * ```ts
- * live.addEventListener('reconnect', (e) => console.warn('reconnecting', (e as LiveReconnectEvent).info.delay));
+ * const doc = live('https://example.org/doc');
+ * doc.addEventListener('reconnect', (e) => console.warn('reconnecting', (e as LiveReconnectEvent).info.delay));
  * ```
  */
 export class LiveReconnectEvent extends Event {
@@ -308,7 +312,8 @@ export class LiveResource<T = unknown> extends EventTarget {
    *
    * @example
    * ```ts
-   * const stop = doc.onChange((change) => console.log(change.value));
+   * const doc = live<{ title: string }>('https://example.org/doc');
+   * const stop = doc.onChange((change) => console.log(change.value?.title));
    * stop();
    * ```
    */
@@ -324,6 +329,7 @@ export class LiveResource<T = unknown> extends EventTarget {
    *
    * @example
    * ```ts
+   * const doc = live('https://example.org/doc');
    * for await (const { value } of doc.changes()) console.log(value);
    * ```
    */

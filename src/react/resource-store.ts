@@ -92,7 +92,7 @@ export class ResourceStore {
    *
    * @example
    * ```ts
-   * const stop = store.subscribe('/doc', {}, () => render(store.getSnapshot('/doc', {})));
+   * const stop = store.subscribe('/doc', {}, () => console.log(store.getSnapshot('/doc', {}).status));
    * stop();
    * ```
    */

@@ -23,6 +23,8 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
+ * const rows = new Map<string, Resource>();
+ * const children = new Map<string, Set<string>>();
  * const reader: PlanReader = { get: (p) => rows.get(p), hasMembers: (p) => (children.get(p)?.size ?? 0) > 0 };
  * ```
  */
@@ -36,6 +38,7 @@ export interface PlanReader {
  *
  * @example
  * ```ts
+ * declare const resource: Resource; // /notes/a
  * const row: PlannedRow = { ...resource, parent: '/notes/' };
  * ```
  */
@@ -50,7 +53,10 @@ export interface PlannedRow extends Resource {
  *
  * @example
  * ```ts
- * const plan = planWrite({ change, reader, lastSeq: 41, time: Date.now(), storeId, origin: null });
+ * declare const change: Change;
+ * declare const reader: PlanReader;
+ * declare function upsert(row: PlannedRow): void;
+ * const plan = planWrite({ change, reader, lastSeq: 41, time: Date.now(), storeId: 'abc', origin: null });
  * for (const row of plan.upserts) upsert(row);
  * ```
  */
@@ -68,7 +74,7 @@ export interface WritePlan {
  *
  * @example
  * ```ts
- * pathsToRead({ op: 'delete', path: '/a/b', event: { method: 'DELETE', status: 204 } });
+ * pathsToRead({ path: '/a/b' });
  * // ['/a/b', '/a/b/', '/', '/a/', '/a']
  * ```
  */
@@ -107,6 +113,8 @@ export function resultOf(plan: WritePlan): WriteResult {
  *
  * @example
  * ```ts
+ * declare const change: Change;
+ * declare const reader: PlanReader;
  * const plan = planWrite({ change, reader, lastSeq: 0, time: Date.now(), storeId: 'abc', origin: null });
  * plan.events.map((e) => e.seq); // [1, 2] when one parent container had to be created
  * ```

@@ -477,6 +477,8 @@ export class PostgresStore implements ListenableStore {
    *
    * @example
    * ```ts
+   * const store = new PostgresStore({ url: 'postgres://prep@localhost/prep' });
+   * await store.open();
    * let seen = await store.lastSeq();
    * const stop = await store.listen(() => {
    *   void store.events({ afterSeq: seen }).then((es) => {

@@ -42,6 +42,7 @@ export interface Resource extends ResourceMeta {
  *
  * @example
  * ```ts
+ * declare const event: StoredEvent;
  * const m: EventMethod = event.method; // 'PUT' | 'PATCH' | 'POST' | 'DELETE'
  * ```
  */
@@ -191,6 +192,7 @@ export interface StoredEvent {
  *
  * @example
  * ```ts
+ * declare const request: WriteRequest;
  * const { events, after } = await store.write(request);
  * console.log(events.at(-1)?.seq, after?.etag);
  * ```
@@ -315,6 +317,7 @@ export interface Store {
  *
  * @example
  * ```ts
+ * declare const follower: { wake(): void }, path: { markAnswered(origin: string, seq: number): void };
  * const listener: CommitListener = {
  *   onCommit: () => follower.wake(),
  *   onMark: (origin, seq) => path.markAnswered(origin, seq),

@@ -252,7 +252,9 @@ test('prep watch exits 1 with one line when it cannot connect, or when the conne
   assert.deepEqual(await refused.exit(), { code: 1, signal: null });
   assert.match(
     oneLine(refused.stderr()),
-    new RegExp(`^prep watch: cannot connect to http://127\\.0\\.0\\.1:${port}/x: .*ECONNREFUSED`),
+    new RegExp(
+      `^prep watch: cannot reach http://127\\.0\\.0\\.1:${port}/x: ECONNREFUSED 127\\.0\\.0\\.1:${port}$`,
+    ),
   );
   assert.deepEqual(await dropped.exit(), { code: 1, signal: null });
   assert.match(oneLine(dropped.stderr()), /^prep watch: http:\S+\/drop: the connection was lost/);
@@ -333,14 +335,14 @@ test('REQ-2 prep watch sends --header, --delta and --last-event-id; "*" skips th
   assert.match(resumed.stdout(), /DELETE +event /);
 });
 
-test('prep watch exits 2 on a usage error and 0 for --help', async (t) => {
+test('prep watch exits 2 on a usage error, in one line, and 0 for --help', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [[], /expected the URL/],
     [['ftp://example.org/x'], /not an http\(s\) URL/],
-    [['http://127.0.0.1:1/x', '--bogus'], /bogus/],
+    [['http://127.0.0.1:1/x', '--bogus'], /unknown option --bogus/],
     [['http://127.0.0.1:1/x', '--header', 'no colon'], /--header expects 'Name: value'/],
     [['http://127.0.0.1:1/x', '--live', '--last-event-id', '3'], /--last-event-id does not go/],
-    [['http://127.0.0.1:1/x', '--live', '--delta', 'text/plain'], /--live applies/],
+    [['http://127.0.0.1:1/x', '--live', '--delta', 'text/plain'], /--live --delta: unknown type/],
   ];
   const runs = await Promise.all(cases.map(([args]) => runWatch(t, args)));
   const help = await runWatch(t, ['--help']);
@@ -348,7 +350,7 @@ test('prep watch exits 2 on a usage error and 0 for --help', async (t) => {
     const w = runs[i]!;
     assert.equal((await w.exit()).code, 2, args.join(' '));
     assert.match(w.stderr(), message, args.join(' '));
-    assert.match(w.stderr(), /^prep watch: .*\n\nUsage: prep watch URL/);
+    oneLine(w.stderr());
   }
   assert.equal((await help.exit()).code, 0);
   const text = help.stdout();

@@ -7,6 +7,8 @@ import type { TestContext } from 'node:test';
 
 export interface Child {
   child: ChildProcess;
+  /** Signals the process (or its whole group, when started with `group`). */
+  kill(signal: NodeJS.Signals): void;
   stdout(): string;
   stderr(): string;
   /** Resolves with the first match of `pattern` on stdout; fails if the process ends first. */
@@ -23,11 +25,35 @@ export function spawnNode(
   argv: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; waitMs: number },
 ): Child {
-  const child = spawn(process.execPath, argv, {
+  return spawnCommand(t, process.execPath, argv, options);
+}
+
+/**
+ * Runs `command ...argv` (`bash -c script`); SIGKILLed when the test ends if still running.
+ * With `group`, it leads a process group of its own and `kill` signals the whole group (a
+ * shell and the commands it started).
+ */
+export function spawnCommand(
+  t: TestContext,
+  command: string,
+  argv: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; waitMs: number; group?: boolean },
+): Child {
+  const child = spawn(command, argv, {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env,
+    detached: options.group === true,
   });
+  const kill = (signal: NodeJS.Signals): void => {
+    if (options.group === true && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // The group is gone already.
+      }
+    } else child.kill(signal);
+  };
   const label = argv.slice(-3).join(' ');
   let out = '';
   let err = '';
@@ -38,12 +64,13 @@ export function spawnNode(
   );
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
+      kill('SIGKILL');
       await exited;
-    }
+    } else if (options.group === true) kill('SIGKILL');
   });
   return {
     child,
+    kill,
     stdout: () => out,
     stderr: () => err,
     exited,

@@ -17,6 +17,7 @@ export type WesErrorCode = 'WES_GONE' | 'WES_HTTP' | 'WES_PROTOCOL';
  *
  * @example
  * ```ts
+ * declare const replica: Replicator;
  * try { await replica.sync(); } catch (e) { if (isPrepError(e, 'WES_HTTP')) console.log(e.status); }
  * ```
  */

@@ -19,6 +19,7 @@ export type EntryMethod = 'PUT' | 'PATCH' | 'POST' | 'DELETE';
  *
  * @example
  * ```ts
+ * declare const page: FeedPage;
  * for (const e of page.entries) console.log(e.id, e.method, e.about, e.lastModified);
  * ```
  */
@@ -44,7 +45,7 @@ export interface FeedEntry {
  *
  * @example
  * ```ts
- * const page = await fetchFeedPage(feedUrl);
+ * const page = await fetchFeedPage('https://example.org/.well-known/wes/feed/notes/');
  * if (page !== 'not-modified') console.log(page.entries.length, page.prevArchive);
  * ```
  */

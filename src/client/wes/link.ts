@@ -93,6 +93,7 @@ export function parseLinkHeader(value: string | null | undefined, base: string):
  *
  * @example
  * ```ts
+ * const res = await fetch('https://example.org/.well-known/wes/feed/notes/');
  * findLink(parseLinkHeader(res.headers.get('link'), res.url), 'prev-archive');
  * ```
  */

@@ -103,6 +103,7 @@ export interface ReplicaProgress {
  *
  * @example
  * ```ts
+ * declare const replica: Replicator;
  * const s: ReplicaStats = replica.stats;
  * console.log(`${s.entities} entities, ${s.entries} entries, ${s.gets} GETs`);
  * ```

@@ -7,6 +7,7 @@ import { multipartOf } from './feed.js';
  *
  * @example
  * ```ts
+ * const snapshotUrl = 'https://example.org/.well-known/wes/snapshot/notes/';
  * const index: SnapshotIndex = await fetchSnapshotIndex(snapshotUrl);
  * console.log(index.id, new Date(index.started), index.uris.length);
  * ```
@@ -24,6 +25,7 @@ export interface SnapshotIndex {
  *
  * @example
  * ```ts
+ * declare const uri: string; // one of a SnapshotIndex's uris
  * for await (const e of readSnapshotPart(uri)) console.log(e.url, e.etag, e.body.length);
  * ```
  */
@@ -109,7 +111,9 @@ const CRLF = new Uint8Array([13, 10]);
  *
  * @example
  * ```ts
- * for await (const e of readSnapshotPart(index.uris[0]!)) store(e.url, e.body);
+ * const index = await fetchSnapshotIndex('https://example.org/.well-known/wes/snapshot/notes/');
+ * const copy = new Map<string, Uint8Array>();
+ * for await (const e of readSnapshotPart(index.uris[0]!)) copy.set(e.url, e.body);
  * ```
  */
 export async function* readSnapshotPart(

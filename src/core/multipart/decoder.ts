@@ -21,6 +21,7 @@ import { createNeedle, indexOfNeedle, LF, partialNeedleStart, type Needle } from
  *
  * @example
  * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // a response body
  * for await (const part of parseMultipart(body, boundary)) {
  *   const type = part.headers.get('content-type') ?? defaultPartContentType('mixed');
  *   console.log(type, await part.text());
@@ -48,6 +49,7 @@ export interface MultipartPart {
  *
  * @example
  * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // a response body
  * const parts: MultipartPartIterator = parseMultipart(body, boundary);
  * const first = await parts.next();
  * await parts.return(); // done with this response
@@ -62,6 +64,7 @@ export interface MultipartPartIterator extends AsyncIterableIterator<MultipartPa
  *
  * @example
  * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // a response body
  * parseMultipart(body, boundary, { maxHeaderBytes: 8 * 1024 });
  * ```
  */
@@ -75,6 +78,7 @@ export interface ParseMultipartOptions {
  *
  * @example
  * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // a response body
  * parseMultipart(body, boundary, { maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES / 8 });
  * ```
  */
@@ -87,6 +91,7 @@ export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
+ * declare const part: MultipartPart; // a part of a multipart/digest
  * const type = part.headers.get('content-type') ?? defaultPartContentType('digest');
  * ```
  */

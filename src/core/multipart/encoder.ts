@@ -170,8 +170,9 @@ function layoutPart(
  *
  * @example
  * ```ts
- * const delta = new TextEncoder().encode(patchText);
- * const message = containsDelimiter(delta, digestBoundary) ? headersOnly : withDelta;
+ * declare const delta: Uint8Array; // a notification's delta, to be sent in a digest part
+ * declare const boundaries: PrepBoundaries;
+ * const sendDelta = !containsDelimiter(delta, boundaries.digest); // else send the headers alone
  * containsDelimiter('a\r\n--xyz', 'xyz'); // true
  * containsDelimiter('a--xyz', 'xyz'); // false
  * ```
@@ -218,6 +219,7 @@ export interface MultipartEncoder {
  * @example
  * ```ts
  * // A multipart nested in a part of another: its parts may not hold either delimiter.
+ * const [outer, inner] = [createBoundary(), createBoundary()];
  * createMultipartEncoder(inner, { enclosing: [outer] });
  * ```
  */
@@ -240,6 +242,7 @@ export interface MultipartEncoderOptions {
  *   that contains a delimiter.
  * @example
  * ```ts
+ * declare const writer: WritableStreamDefaultWriter<Uint8Array>; // a response body's
  * const enc = createMultipartEncoder('b0undary');
  * writer.write(enc.open()); // --b0undary
  * writer.write(enc.part([['Content-Type', 'text/plain']], 'hi')); // \r\nContent-Type: text/plain\r\n\r\nhi\r\n--b0undary
@@ -276,7 +279,7 @@ export function createMultipartEncoder(
  * const page = encodeMultipartDocument(boundary, [
  *   { headers: [['Content-Type', 'application/json'], ['Content-ID', '<1@example.org>']], body: '{}' },
  * ]);
- * new Response(page, { headers: { 'Content-Type': `multipart/mixed; boundary="${boundary}"` } });
+ * res.writeHead(200, { 'Content-Type': `multipart/mixed; boundary="${boundary}"` }).end(page);
  * ```
  */
 export function encodeMultipartDocument(
@@ -366,6 +369,7 @@ function digestOf(b: string | PrepBoundaries): string {
  *   boundaries, `MULTIPART_HEADER` / `MULTIPART_BODY` as for any part.
  * @example
  * ```ts
+ * declare const writer: WritableStreamDefaultWriter<Uint8Array>;
  * const boundaries = createPrepBoundaries();
  * writer.write(encodePrepHead(boundaries, [['Content-Type', 'text/plain']], 'Hello World!'));
  * ```
@@ -405,6 +409,7 @@ export function encodePrepHead(
  *   the delta first with {@link containsDelimiter}), `MULTIPART_HEADER` for a bad header.
  * @example
  * ```ts
+ * declare const boundaries: PrepBoundaries; // this response's, from createPrepBoundaries()
  * const message = 'Method: PUT\r\nDate: Sat, 01 Apr 2023 10:11:12 GMT\r\nEvent-ID: 456\r\n\r\n';
  * const bytes = encodeDigestPart(boundaries, [], message); // written to every subscriber
  * ```
@@ -427,6 +432,7 @@ export function encodeDigestPart(
  *
  * @example
  * ```ts
+ * declare const boundaries: PrepBoundaries; // this response's, from createPrepBoundaries()
  * const keepAlive = encodeKeepAlive(boundaries); // encode once, write every 30 s
  * ```
  */
@@ -442,6 +448,8 @@ export function encodeKeepAlive(boundaries: string | PrepBoundaries): Uint8Array
  *
  * @example
  * ```ts
+ * declare const writer: WritableStreamDefaultWriter<Uint8Array>; // a response body's
+ * declare const boundaries: PrepBoundaries; // this response's, from createPrepBoundaries()
  * writer.write(encodePrepClose(boundaries));
  * await writer.close();
  * ```

@@ -30,6 +30,8 @@ export type MultipartErrorCode =
  *
  * @example
  * ```ts
+ * declare const body: ReadableStream<Uint8Array>; // a response body
+ * declare function reconnect(): void;
  * try {
  *   for await (const part of parseMultipart(body, boundary)) await part.text();
  * } catch (err) {

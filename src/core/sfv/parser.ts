@@ -450,7 +450,7 @@ function hexValue(c: number): number {
  * @example
  * ```ts
  * import { parseList } from './index.js';
- * const [[protocol, params]] = parseList('"prep";accept="message/rfc822";q=0.9, "other"');
+ * const [[protocol, params] = []] = parseList('"prep";accept="message/rfc822";q=0.9, "other"');
  * // protocol === 'prep', params.get('q') === 0.9
  * parseList('"prep";accept=("message/rfc822" "text/turtle")', { extended: true });
  * ```

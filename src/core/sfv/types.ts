@@ -62,7 +62,7 @@ export type BareItem = number | string | boolean | Token | DisplayString | Uint8
  *
  * @example
  * ```ts
- * const params: Parameters = new Map([['accept', 'message/rfc822'], ['q', 0.9]]);
+ * const params: Parameters = new Map<string, ParameterValue>([['accept', 'message/rfc822'], ['q', 0.9]]);
  * ```
  */
 export type Parameters = Map<string, ParameterValue>;

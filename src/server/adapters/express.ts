@@ -15,6 +15,11 @@ export type NextFunction = (err?: unknown) => void;
  *
  * @example
  * ```ts
+ * import express from 'express';
+ *
+ * declare const todo: { done: boolean }, etag: string; // your data
+ * declare function save(todo: unknown): void;
+ * const app = express();
  * const prep = createPrep({ watch: (path) => path.startsWith('/todos/') });
  * app.use(express.json());
  * app.use(prepExpress(prep));

@@ -39,6 +39,11 @@ interface FastifyInstanceLike {
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify';
+ *
+ * declare const todo: { done: boolean }, etag: string; // your data
+ * declare function save(todo: unknown): void;
+ * const app = Fastify();
  * const prep = createPrep({ watch: (path) => path.startsWith('/todos/') });
  * await app.register(prepFastify, { prep });
  * app.get('/todos/:id', (request, reply) => reply.header('ETag', etag).send(todo));

@@ -44,6 +44,10 @@ const tracked = new WeakMap<Http2Server | Http2SecureServer, Tracked>();
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
+ * const listener: Http2Listener = (req, res) => res.end('hello\n');
+ * const [key, cert] = [readFileSync('key.pem'), readFileSync('cert.pem')];
  * const server = createHttp2Server(listener, { key, cert });
  * server.listen(8443);
  * ```
@@ -89,6 +93,9 @@ export function createHttp2Server(
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
+ * const app: Http2Listener = (req, res) => res.end('hello\n'); // your app
  * const prep = createPrep();
  * const server = createPrepHttp2Server(prep, app, {
  *   key: readFileSync('key.pem'),

@@ -15,6 +15,9 @@ import type { Prep } from '../embed/create-prep.js';
  *
  * @example
  * ```ts
+ * import http from 'node:http';
+ *
+ * const etagOf = (text: string) => `"${text.length}"`; // yours: a hash of the text
  * const prep = createPrep();
  * let doc = '{}';
  * http.createServer(prepListener(prep, async (req, res) => {

@@ -47,6 +47,8 @@ export interface RunningHttp2Server {
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
  * const { url, close } = await startHttp2Server({
  *   store,
  *   key: readFileSync('key.pem'),

@@ -78,6 +78,8 @@ export interface ResourceServerOptions extends EngineOptions {
  *
  * @example
  * ```ts
+ * import http from 'node:http';
+ *
  * const store = new SqliteStore({ filename: './data/prep.db' });
  * await store.open();
  * const app = createResourceServer({ store });

@@ -44,6 +44,7 @@ export interface WebPageOptions {
  *
  * @example
  * ```ts
+ * import type { IncomingMessage, ServerResponse } from 'node:http';
  * import type { WebPage } from './web-page.js';
  *
  * const listener = (page: WebPage, app: { handle(req: IncomingMessage, res: ServerResponse): void }) =>

@@ -55,6 +55,7 @@ export const BEARER_CHALLENGE = 'Bearer realm="prep"';
  *
  * @example
  * ```ts
+ * declare const policy: AccessPolicy;
  * authorize(policy, policy.identify(req.headers), 'write', '/notes/a');
  * ```
  */

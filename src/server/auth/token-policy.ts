@@ -286,6 +286,8 @@ function parseRules(v: unknown, where: string): TokenRule[] {
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
  * const config = parseTokenPolicyConfig(JSON.parse(readFileSync('auth.json', 'utf8')));
  * ```
  */

@@ -168,6 +168,12 @@ const ADVERTISED = new Set([200, 204, 206, 226]);
  *
  * @example
  * ```ts
+ * import express from 'express';
+ *
+ * const todos = new Map<string, string>();
+ * const etagOf = (json: string) => `"${json.length}"`; // yours: a hash of the JSON
+ * const app = express();
+ * app.use(express.text({ type: 'application/json' }));
  * const prep = createPrep({ watch: (path) => path.startsWith('/todos/') });
  * app.use(prepExpress(prep));
  * app.put('/todos/:id', (req, res) => {

@@ -265,7 +265,11 @@ export class PrepEngine {
    *
    * @example
    * ```ts
-   * const n = await engine.negotiate('GET', headers, 200, { path, client });
+   * import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+   *
+   * declare const stream: ServerHttp2Stream, headers: IncomingHttpHeaders; // a GET's
+   * declare const base: BaseResponse, target: StreamTarget; // its base response, and who and what
+   * const n = await engine.negotiate('GET', headers, 200, target);
    * if (n.kind === 'stream')
    *   await engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, target);
    * ```

@@ -150,7 +150,10 @@ export interface Http2Writable {
  *
  * @example
  * ```ts
- * res.writeHead(200, headers); // an Http2ServerResponse
+ * import type { Http2ServerResponse } from 'node:http2';
+ *
+ * declare const res: Http2ServerResponse, part1: Uint8Array, part2: Uint8Array;
+ * res.writeHead(200, { 'content-type': 'multipart/mixed; boundary="M"' });
  * const sink = createHttp2Sink(res, res.stream);
  * sink.write(part1); sink.write(part2); // two DATA frames
  * ```

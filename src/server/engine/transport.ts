@@ -9,8 +9,10 @@ import { createHttp1Sink, createHttp2Sink, type StreamSink } from './sink.js';
  *
  * @example
  * ```ts
+ * declare const base: BaseResponse, target: StreamTarget; // the resource's response, who and what
+ * const negotiation = await engine.negotiate('GET', req.headers, 200, target);
  * const transport = createNodeTransport(req, res); // node:http or node:http2 compat
- * await engine.streamTo(transport, base, negotiation, target);
+ * if (negotiation.kind === 'stream') await engine.streamTo(transport, base, negotiation, target);
  * ```
  */
 export interface PrepTransport {
@@ -43,7 +45,13 @@ export function isHttp2Response(res: NodeResponse): res is Http2ServerResponse {
  *
  * @example
  * ```ts
- * http2.createServer((req, res) => void engine.streamTo(createNodeTransport(req, res), ...));
+ * import http2 from 'node:http2';
+ *
+ * declare const base: BaseResponse, target: StreamTarget; // the resource's response, who and what
+ * http2.createServer(async (req, res) => {
+ *   const n = await engine.negotiate(req.method, req.headers, 200, target);
+ *   if (n.kind === 'stream') await engine.streamTo(createNodeTransport(req, res), base, n, target);
+ * });
  * ```
  */
 export function createNodeTransport(req: NodeRequest, res: NodeResponse): PrepTransport {
@@ -94,9 +102,13 @@ export function createHttp2CompatTransport(
  *
  * @example
  * ```ts
- * server.on('stream', (stream, headers) => {
+ * import http2 from 'node:http2';
+ *
+ * declare const base: BaseResponse, target: StreamTarget; // the resource's response, who and what
+ * const server = http2.createServer();
+ * server.on('stream', async (stream, headers) => {
  *   const n = await engine.negotiate('GET', headers, 200, target);
- *   if (n.kind === 'stream') void engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, t);
+ *   if (n.kind === 'stream') await engine.streamTo(createHttp2StreamTransport(stream, headers), base, n, target);
  * });
  * ```
  */

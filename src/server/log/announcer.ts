@@ -69,6 +69,7 @@ export interface AnnouncerOptions {
  *
  * @example
  * ```ts
+ * declare const event: HubEvent; // a write's, from history.toHubEvent()
  * const announcer = new Announcer(engine.hub);
  * announcer.after(res, [event]); // published once res has finished
  * ```

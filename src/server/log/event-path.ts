@@ -69,7 +69,9 @@ interface Following {
  *
  * @example
  * ```ts
- * const path = new EventPath({ hub: engine.hub, history, follow: history.followed() });
+ * declare const history: StoreHistory, request: WriteRequest;
+ * const follow = history.followed(); // undefined: no other process writes this log
+ * const path = new EventPath({ hub: engine.hub, history, ...(follow ? { follow } : {}) });
  * const result = await path.write(res, () => store.write(request), (r) =>
  *   r.events.map((e) => history.toHubEvent(e)),
  * );

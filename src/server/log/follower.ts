@@ -54,6 +54,9 @@ export interface LogFollowerOptions {
  *
  * @example
  * ```ts
+ * declare const log: FollowedLog; // StoreHistory.followed()
+ * declare function publish(events: HubEvent[]): void;
+ * let mark = 0; // the newest seq delivered
  * const follower = new LogFollower({ log, from: () => mark, deliver: (es) => publish(es) });
  * follower.wake();
  * await follower.close();

@@ -19,6 +19,7 @@ export interface WriterResponse {
  *
  * @example
  * ```ts
+ * declare const announcer: Announcer, events: HubEvent[]; // a write's events
  * announcer.hold(responseGate(res), events);
  * ```
  */

@@ -45,6 +45,7 @@ export interface EntryNaming {
  *
  * @example
  * ```ts
+ * declare const event: StoredEvent, naming: EntryNaming; // a feed's event, and its names
  * const part = entryPart(event, naming, (id) => `/.well-known/wes/changes/${id}`);
  * ```
  */
@@ -76,6 +77,7 @@ export function entryPart(
  *
  * @example
  * ```ts
+ * declare const storeId: string, parts: MultipartPartInit[]; // a feed page's entries
  * const { boundary, bytes } = encodeDeterministic(`${storeId}\n/notes/\n0\n3`, parts);
  * res.setHeader('Content-Type', `multipart/mixed; boundary="${boundary}"`);
  * ```
@@ -102,6 +104,7 @@ export function encodeDeterministic(
  *
  * @example
  * ```ts
+ * const start = 1; // the first seq of the page
  * const page = await readEntries(store, '/notes/', start - 1, 100, Infinity);
  * ```
  */

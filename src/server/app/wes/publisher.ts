@@ -76,6 +76,9 @@ export interface WesPublisherOptions {
  *
  * @example
  * ```ts
+ * import http from 'node:http';
+ *
+ * const app = createResourceServer({ store });
  * const wes: WesPublisher = createWesPublisher({ store });
  * http.createServer(async (req, res) => {
  *   if (!(await wes.handle(req, res))) app.handle(req, res);
@@ -112,13 +115,15 @@ type Headers = Array<[string, string]>;
  *
  * @example
  * ```ts
+ * import http from 'node:http';
+ *
  * const store = new SqliteStore({ filename: 'data/prep.db' });
  * await store.open();
  * const app = createResourceServer({ store });
  * const wes = createWesPublisher({ store, pageSize: 100 });
  * http
  *   .createServer((req, res) => {
- *     wes.handle(req, res).then((done) => done || app.handle(req, res));
+ *     void wes.handle(req, res).then((done) => done || app.handle(req, res));
  *   })
  *   .listen(8080);
  * ```

@@ -14,8 +14,9 @@ import { snapshotPartPath } from './urls.js';
  *
  * @example
  * ```ts
- * const s: Snapshot = await snapshots.generate('/notes/');
- * console.log(s.id, s.entities, s.parts.length);
+ * const snapshots = new SnapshotStore({ store, partSize: 500, url: (p) => p });
+ * const s: Snapshot | undefined = await snapshots.generate('/notes/');
+ * if (s) console.log(s.id, s.entities, s.parts.length);
  * ```
  */
 export interface Snapshot {
@@ -75,8 +76,8 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * const snapshots = new SnapshotStore({ store, partSize: 500, url: (p) => p });
- * const s = await snapshots.generate('/notes/');
- * snapshots.byId(s.id) === s; // true
+ * const s = await snapshots.generate('/notes/'); // undefined: no such container
+ * if (s) snapshots.byId(s.id) === s; // true
  * ```
  */
 export class SnapshotStore {

@@ -16,6 +16,7 @@
  *
  * @example
  * ```ts
+ * const publisher = createWesPublisher({ store });
  * if (req.url?.startsWith(WES_PREFIX)) await publisher.handle(req, res);
  * ```
  */
