@@ -598,7 +598,8 @@ class Output {
       s.bold(colour === undefined ? method.padEnd(6) : s[colour](method.padEnd(6))),
     ];
     if (n.contentLocation !== undefined) head.push(s.cyan(n.contentLocation));
-    head.push(`${s.dim('event')} ${n.eventId}`);
+    // node-solid-server sends no Event-ID: nothing to show, nothing to resume from.
+    if (n.eventId !== undefined) head.push(`${s.dim('event')} ${n.eventId}`);
     if (n.etag !== undefined) head.push(`${s.dim('ETag')} ${n.etag}`);
     let text = `${head.join('  ')}\n`;
     if (n.delta !== undefined) {

@@ -144,7 +144,10 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
     this.#iterator = this.#run();
   }
 
-  /** The Event-ID of the last notification seen (or the `lastEventId` option): what a resume sends. */
+  /**
+   * The Event-ID of the last notification seen (or the `lastEventId` option): what a resume
+   * sends. `undefined` after a notification without one (nothing to resume from).
+   */
   get lastEventId(): string | undefined {
     return this.#lastEventId;
   }
@@ -214,12 +217,16 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
               if (connected && item.omitted) continue;
               connected = true;
             } else if (item.kind === 'notification') {
+              // An event without an id (node-solid-server) cannot be resumed from: the
+              // next connection then sends no Last-Event-ID and gets the whole state.
               this.#lastEventId = item.eventId;
               // RSP-7: the server ends the stream right after its resource's DELETE.
               deleted = this.#isOwnDelete(item);
             }
             yield item;
-            if (this.#closed) break;
+            // Nothing follows a DELETE of the resource: do not wait for a server that is
+            // slow to close (or never does).
+            if (this.#closed || deleted) break;
           }
           if (this.#closed) break;
           if (deleted) {

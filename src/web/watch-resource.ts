@@ -133,8 +133,10 @@ export function watchResource(
       for await (const item of readPrepResponse(response, read)) {
         if (closed) break;
         if (item.kind === 'representation') setState('live');
-        else if (item.kind === 'notification' && !seen.has(item.eventId)) {
-          seen.add(item.eventId);
+        else if (item.kind === 'notification') {
+          const id = item.eventId;
+          if (id !== undefined && seen.has(id)) continue;
+          if (id !== undefined) seen.add(id);
           // Bounded: forget the oldest ids (a Set iterates in insertion order).
           if (seen.size > maxSeen) seen.delete(seen.values().next().value!);
           handlers.notification(item);
