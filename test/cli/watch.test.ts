@@ -87,7 +87,7 @@ test('N822-4 RSP-7 prep watch reads recorded node-solid-server 5.8.8 streams (no
   const plainText = await runWatch(t, [url]);
   assert.deepEqual(await plainText.exit(), { code: 0, signal: null });
   const out = plainText.stdout();
-  assert.match(out.split('\n')[0]!, /  200  text\/turtle$/);
+  assert.match(out.split('\n')[0]!, / {2}200 {2}text\/turtle$/);
   assert.match(out, /^<#it> <#is> "one" \.$/m);
   const events = out.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
   assert.deepEqual(events, [
