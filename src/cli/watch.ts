@@ -72,7 +72,9 @@ Output (stdout; progress and errors go to stderr):
 Options:
   --delta TYPE        ask for deltas: application/json-patch+json,
                       application/merge-patch+json or text/plain (--live: the
-                      first two; default application/json-patch+json)
+                      first two; default application/json-patch+json); auto: the
+                      first of those the resource advertises in Accept-Events (a
+                      HEAD before the first request), else none
   --accept TYPE       a notification media type to ask for (repeatable; default
                       message/rfc822; not with --live)
   --header 'N: v'     an extra request header, e.g. 'Authorization: Bearer x'
@@ -184,7 +186,12 @@ async function watchStream(
       switch (item.kind) {
         case 'representation':
           connected = true;
-          out.representation(options.url, item);
+          // With --delta auto, which delta the resource's advertisement gave (or none).
+          out.representation(
+            options.url,
+            item,
+            options.delta === 'auto' ? (subscription.delta ?? null) : undefined,
+          );
           break;
         case 'notification':
           out.notification(item);
@@ -298,7 +305,8 @@ function parseOptions(argv: string[]): WatchOptions | number {
 
   const headers = parseHeaderOptions(v.header);
   if (typeof headers === 'string') return usage(headers);
-  for (const type of [...(v.accept ?? []), ...(v.delta === undefined ? [] : [v.delta])]) {
+  const deltaType = v.delta === undefined || v.delta === 'auto' ? [] : [v.delta];
+  for (const type of [...(v.accept ?? []), ...deltaType]) {
     try {
       parseMediaType(type);
     } catch {
@@ -311,11 +319,12 @@ function parseOptions(argv: string[]): WatchOptions | number {
       return usage('--last-event-id does not go with --live (it keeps the whole document)');
     if (
       v.delta !== undefined &&
+      v.delta !== 'auto' &&
       v.delta !== 'application/json-patch+json' &&
       v.delta !== 'application/merge-patch+json'
     )
       return usage(
-        '--live applies application/json-patch+json or application/merge-patch+json deltas only',
+        '--live applies application/json-patch+json or application/merge-patch+json deltas only (or auto)',
       );
   }
   const options: WatchOptions = {
@@ -547,7 +556,8 @@ class Output {
     this.#errStyle = createStyle(colourFor(process.stderr));
   }
 
-  representation(url: string, item: RepresentationItem): void {
+  /** `delta`: with `--delta auto`, the delta type picked (`null`: none advertised). */
+  representation(url: string, item: RepresentationItem, delta?: string | null): void {
     const type = item.headers.get('content-type') ?? undefined;
     const etag = item.headers.get('etag') ?? undefined;
     if (this.#json) {
@@ -559,6 +569,7 @@ class Output {
         etag,
         lastModified: item.headers.get('last-modified') ?? undefined,
         omitted: item.omitted,
+        delta,
       };
       if (!item.omitted) Object.assign(line, jsonBody(readBody(type, item.body)));
       this.#line(line);
@@ -568,6 +579,8 @@ class Output {
     const head = [s.bold(url), s.green(String(item.status))];
     if (type) head.push(type);
     if (etag) head.push(`${s.dim('ETag')} ${etag}`);
+    if (delta !== undefined)
+      head.push(delta === null ? s.dim('no deltas advertised') : `${s.dim('deltas')} ${delta}`);
     let text = `${head.join('  ')}\n`;
     text += item.omitted
       ? `${s.dim('(body omitted: nothing changed since the Last-Event-ID sent)')}\n`

@@ -37,6 +37,11 @@ import {
  */
 export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-patch+json';
 
+const LIVE_DELTA_TYPES: readonly LiveDeltaType[] = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+];
+
 /**
  * Options of {@link live}: those of `subscribe()` but the formats, plus:
  *
@@ -48,8 +53,12 @@ export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-p
  * ```
  */
 export interface LiveOptions extends Omit<SubscribeOptions, 'accept' | 'delta' | 'lastEventId'> {
-  /** The delta format to ask for; `false` asks for none (every change is re-fetched). Default JSON Patch. */
-  delta?: LiveDeltaType | false;
+  /**
+   * The delta format to ask for; `false` asks for none (every change is re-fetched);
+   * `'auto'` the first of the two the resource advertises (see `subscribe()`'s `delta`),
+   * else none. Default JSON Patch.
+   */
+  delta?: LiveDeltaType | false | 'auto';
   /**
    * After the resource is deleted (or when it does not exist): `end` stops (the default);
    * `watch` reports it and then polls, with the reconnect backoff, until it exists again.
@@ -445,6 +454,7 @@ export class LiveResource<T = unknown> extends EventTarget {
     const o = this.#options;
     const options: SubscribeOptions = { signal: this.#controller.signal, fetch: this.#fetch };
     if (o.delta !== false) options.delta = o.delta ?? 'application/json-patch+json';
+    if (o.delta === 'auto') options.deltaTypes = LIVE_DELTA_TYPES;
     if (o.headers !== undefined) options.headers = o.headers;
     if (o.reconnect !== undefined) options.reconnect = o.reconnect;
     if (o.maxHeaderBytes !== undefined) options.maxHeaderBytes = o.maxHeaderBytes;

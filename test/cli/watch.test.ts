@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startAdvertisingServer } from '../client/advertising-server.js';
 import { nss } from '../client/fixtures.js';
 import {
   eventually,
@@ -129,6 +130,53 @@ test('N822-7 prep watch --live keeps a recorded node-solid-server JSON-LD docume
   );
   assert.equal(srv.heads.length, 2, 'the stream and one plain GET');
   assert.doesNotMatch(srv.heads[1]!, /^accept-events:/im, 'the re-fetch asks for no stream');
+});
+
+test('DSC-1 N822-8 prep watch --delta auto asks for the first delta type the resource advertises (a HEAD first); --live too', async (t) => {
+  const advertisement =
+    '"prep";accept=("message/rfc822";delta=("application/xml-patch+xml" "application/merge-patch+json" "application/json-patch+json"))';
+  const srv = await startAdvertisingServer(t, [advertisement]);
+  const json = await runWatch(t, [srv.url, '--delta', 'auto', '--json', '--no-reconnect']);
+  assert.deepEqual(await json.exit(), { code: 0, signal: null });
+  const [rep, put, end] = lines(json.stdout());
+  assert.equal(rep!.delta, MERGE_PATCH);
+  assert.deepEqual(put!.delta, { type: MERGE_PATCH, body: { n: 2 } });
+  assert.equal(end!.reason, 'expired');
+  assert.deepEqual(
+    srv.requests.map((r) => [r.method, r.delta]),
+    [
+      ['HEAD', undefined],
+      ['GET', MERGE_PATCH],
+    ],
+  );
+
+  const text = await runWatch(t, [srv.url, '--delta', 'auto', '--no-reconnect']);
+  assert.deepEqual(await text.exit(), { code: 0, signal: null });
+  assert.match(text.stdout().split('\n')[0]!, / {2}deltas application\/merge-patch\+json$/);
+
+  const plainHead = await startAdvertisingServer(t, ['"prep";accept="message/rfc822"']);
+  const none = await runWatch(t, [plainHead.url, '--delta', 'auto', '--no-reconnect']);
+  assert.deepEqual(await none.exit(), { code: 0, signal: null });
+  assert.match(none.stdout().split('\n')[0]!, / {2}no deltas advertised$/);
+
+  const liveSrv = await startAdvertisingServer(t, [advertisement]);
+  const w = await runWatch(t, [
+    liveSrv.url,
+    '--live',
+    '--json',
+    '--delta',
+    'auto',
+    '--no-reconnect',
+  ]);
+  assert.deepEqual(await w.exit(), { code: 0, signal: null });
+  assert.deepEqual(
+    lines(w.stdout()).map((l) => [l.kind, l.cause ?? l.reason, l.value ?? null]),
+    [
+      ['change', 'representation', { n: 1 }],
+      ['change', 'delta', { n: 2 }],
+      ['end', 'expired', null],
+    ],
+  );
 });
 
 test('N822-4 prep watch --json prints one JSON object per line: representation, notifications, end', async (t) => {
