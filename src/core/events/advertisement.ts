@@ -86,7 +86,7 @@ export function serializePrepAdvertisement(
           else if (deltas.length > 1)
             params.set(
               'delta',
-              deltas.map((d): Item => [d, new Map()]),
+              deltas.map((d): Item => [d, new Map<string, ParameterValue>()]),
             );
           return [type, params];
         });
