@@ -3,10 +3,10 @@
 // Accept-Events streams `{"n":1}`, one PUT notification (to `{"n":2}`) carrying a delta in
 // the type asked for, then both close delimiters (the stream expires). Each answer's
 // advertisement is the next of `advertisements` (the last one repeats).
-import http from 'node:http';
 import type { TestContext } from 'node:test';
 import { createDelta } from '../../src/core/delta/index.js';
 import { parseAcceptEvents, readNotificationAccept } from '../../src/core/events/index.js';
+import { startPlainServer } from '../helpers/plain-server.js';
 
 export interface StubRequest {
   method: string;
@@ -31,7 +31,7 @@ export async function startAdvertisingServer(
 ): Promise<{ url: string; requests: StubRequest[] }> {
   const requests: StubRequest[] = [];
   let answered = 0;
-  const server = http.createServer((req, res) => {
+  const url = await startPlainServer(t, (req, res) => {
     const acceptEvents = req.headers['accept-events'] as string | undefined;
     const prep = parseAcceptEvents(acceptEvents)?.find((e) => e.protocol === 'prep');
     const rfc822 = (prep && readNotificationAccept(prep.fields))?.find(
@@ -65,12 +65,5 @@ export async function startAdvertisingServer(
       : `${head}\r\n`;
     res.end(`\r\n\r\n${body}\r\n--${D}--\r\n--${M}--\r\n`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/doc`, requests };
+  return { url: `${url}/doc`, requests };
 }
