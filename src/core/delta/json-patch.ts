@@ -193,7 +193,7 @@ function walk(old: Container, cur: Container, path: string, s: DiffState): void 
   if (Array.isArray(old)) {
     const next = cur as unknown[];
     for (let i = old.length - 1; i >= 0; i--) {
-      if (i < next.length) compareMember(old[i], next[i], `${path}/${i}`, s);
+      if (i < next.length) compareMember(old[i], next[i], path, String(i), s);
       else push(s, { op: 'remove', path: `${path}/${i}` });
     }
     for (let i = old.length; i < next.length; i++) {
@@ -205,9 +205,8 @@ function walk(old: Container, cur: Container, path: string, s: DiffState): void 
   const oldKeys = Object.keys(old);
   for (let t = oldKeys.length - 1; t >= 0; t--) {
     const key = oldKeys[t]!;
-    const p = `${path}/${escapeToken(key)}`;
-    if (Object.hasOwn(next, key)) compareMember(old[key], next[key], p, s);
-    else push(s, { op: 'remove', path: p });
+    if (Object.hasOwn(next, key)) compareMember(old[key], next[key], path, key, s);
+    else push(s, { op: 'remove', path: `${path}/${escapeToken(key)}` });
   }
   for (const key of Object.keys(next)) {
     if (!Object.hasOwn(old, key)) {
@@ -216,11 +215,13 @@ function walk(old: Container, cur: Container, path: string, s: DiffState): void 
   }
 }
 
-function compareMember(a: unknown, b: unknown, path: string, s: DiffState): void {
+/** Compares member `key` of the values at `parent`; its path is built only when needed. */
+function compareMember(a: unknown, b: unknown, parent: string, key: string, s: DiffState): void {
+  if (a === b) return;
   if (isContainer(a) && isContainer(b) && Array.isArray(a) === Array.isArray(b)) {
-    walk(a, b, path, s);
-  } else if (a !== b) {
-    push(s, { op: 'replace', path, value: b });
+    walk(a, b, `${parent}/${escapeToken(key)}`, s);
+  } else {
+    push(s, { op: 'replace', path: `${parent}/${escapeToken(key)}`, value: b });
   }
 }
 
