@@ -343,3 +343,12 @@ test('N822-8 a ~10 MB document: no delta past the default size cap, and bounded 
     else assert.ok(delta.body.length >= after.body.length, type);
   }
 });
+
+test('N822-8 two unrelated 20,000-line texts (Myers at its worst): a delta all the same, which applies', () => {
+  const a = text(Array.from({ length: 20_000 }, (_, i) => `a${i}\n`).join(''));
+  const b = text(Array.from({ length: 20_000 }, (_, i) => `b${i}\n`).join(''));
+  // Default limits: the search gives up at its time budget and the rebuild goes out.
+  const delta = createDelta('text/plain', a, b);
+  assert.ok(delta, 'no re-fetch needed');
+  assert.deepStrictEqual(applyDelta('text/plain', a.body, delta.body), b.body);
+});
