@@ -1,5 +1,6 @@
 /** The `codec` group of `npm run bench`: the micro-benchmarks of the core codecs. */
 import { benchAcceptEvents } from './accept-events.js';
+import { benchDelta } from './delta.js';
 import { benchMultipart } from './multipart.js';
 import { benchSfv } from './sfv.js';
 
@@ -47,6 +48,18 @@ export async function codec(quick: boolean): Promise<CodecRow[]> {
       unit: r.partsPerSec !== undefined ? 'parts/s' : 'MB/s',
       ...(r.baseline !== undefined ? { baseline: r.baseline } : {}),
       ...(r.baselinePartsPerSec !== undefined ? { baselineValue: r.baselinePartsPerSec } : {}),
+      ...(r.ratio !== undefined ? { ratio: r.ratio } : {}),
+      ...(r.note !== undefined ? { note: r.note } : {}),
+    });
+  for (const r of benchDelta(quick ? { ms: 50, items: 10_000 } : {}))
+    rows.push({
+      group: 'codec',
+      name: `delta ${r.name}`,
+      value: r.opsPerSec,
+      unit: 'ops/s',
+      ...(r.baselineOpsPerSec !== undefined
+        ? { baseline: 'fast-json-patch', baselineValue: r.baselineOpsPerSec }
+        : {}),
       ...(r.ratio !== undefined ? { ratio: r.ratio } : {}),
       ...(r.note !== undefined ? { note: r.note } : {}),
     });

@@ -24,6 +24,9 @@ Options:
   --expires SECONDS   how long a notifications stream lives (default 3600)
   --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
   --max-body BYTES    largest request body (default 1048576)
+  --max-delta-bytes BYTES  the delta size cap: a representation (before or after a
+                      change) larger than this gets no delta; the client re-fetches
+                      (default 1048576)
   --max-url N         longest request target in characters (default 4096)
   --max-header-bytes BYTES  largest request head (default 16384)
   --headers-timeout MS  time allowed to send a request head (default 10000)
@@ -96,6 +99,7 @@ export async function serve(argv: string[]): Promise<void> {
         expires: { type: 'string' },
         'keep-alive': { type: 'string' },
         'max-body': { type: 'string' },
+        'max-delta-bytes': { type: 'string' },
         'max-url': { type: 'string' },
         'max-header-bytes': { type: 'string' },
         'headers-timeout': { type: 'string' },
@@ -140,6 +144,9 @@ export async function serve(argv: string[]): Promise<void> {
     expires: numberOption('expires', v.expires, 3600),
     keepAliveMs: numberOption('keep-alive', v['keep-alive'], 30) * 1000,
     maxBodyBytes: numberOption('max-body', v['max-body'], 1024 * 1024),
+    deltaLimits: {
+      maxInputBytes: numberOption('max-delta-bytes', v['max-delta-bytes'], 1024 * 1024),
+    },
     maxUrlLength: numberOption('max-url', v['max-url'], 4096),
     maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),
     headersTimeoutMs: numberOption('headers-timeout', v['headers-timeout'], 10_000),

@@ -82,7 +82,9 @@ Output (stdout; progress and errors go to stderr):
 Options:
   --delta TYPE        ask for deltas: application/json-patch+json,
                       application/merge-patch+json or text/plain (--live: the
-                      first two; default application/json-patch+json)
+                      first two; default application/json-patch+json); auto: the
+                      first of those the resource advertises in Accept-Events (a
+                      HEAD before the first request), else none
   --accept TYPE       a notification media type to ask for (repeatable; default
                       message/rfc822; not with --live)
   --header 'N: v'     an extra request header, e.g. 'Authorization: Bearer x'
@@ -194,7 +196,12 @@ async function watchStream(
       switch (item.kind) {
         case 'representation':
           connected = true;
-          out.representation(options.url, item);
+          // With --delta auto, which delta the resource's advertisement gave (or none).
+          out.representation(
+            options.url,
+            item,
+            options.delta === 'auto' ? (subscription.delta ?? null) : undefined,
+          );
           break;
         case 'notification':
           out.notification(item);
@@ -314,7 +321,8 @@ function parseOptions(argv: string[]): WatchOptions | number {
   }
   if (v.delta !== undefined) {
     // --live applies the delta itself: only the JSON formats make a document.
-    const known = v.live ? LIVE_DELTA_TYPES : [...DELTA_TYPES, 'text/x-diff'];
+    // `auto`: the first type the resource advertises that can be applied (or none).
+    const known = v.live ? [...LIVE_DELTA_TYPES, 'auto'] : [...DELTA_TYPES, 'text/x-diff', 'auto'];
     const delta = oneOf(COMMAND, v.live ? '--live --delta' : '--delta', v.delta, known);
     if (typeof delta === 'number') return delta;
   }
@@ -532,7 +540,8 @@ class Output {
     this.#errStyle = createStyle(colourFor(process.stderr));
   }
 
-  representation(url: string, item: RepresentationItem): void {
+  /** `delta`: with `--delta auto`, the delta type picked (`null`: none advertised). */
+  representation(url: string, item: RepresentationItem, delta?: string | null): void {
     const type = item.headers.get('content-type') ?? undefined;
     const etag = item.headers.get('etag') ?? undefined;
     if (this.#json) {
@@ -544,6 +553,7 @@ class Output {
         etag,
         lastModified: item.headers.get('last-modified') ?? undefined,
         omitted: item.omitted,
+        delta,
       };
       if (!item.omitted) Object.assign(line, jsonBody(readBody(type, item.body)));
       this.#line(line);
@@ -553,6 +563,8 @@ class Output {
     const head = [s.bold(url), s.green(String(item.status))];
     if (type) head.push(type);
     if (etag) head.push(`${s.dim('ETag')} ${etag}`);
+    if (delta !== undefined)
+      head.push(delta === null ? s.dim('no deltas advertised') : `${s.dim('deltas')} ${delta}`);
     let text = `${head.join('  ')}\n`;
     text += item.omitted
       ? `${s.dim('(body omitted: nothing changed since the Last-Event-ID sent)')}\n`
@@ -583,7 +595,8 @@ class Output {
       s.bold(colour === undefined ? method.padEnd(6) : s[colour](method.padEnd(6))),
     ];
     if (n.contentLocation !== undefined) head.push(s.cyan(n.contentLocation));
-    head.push(`${s.dim('event')} ${n.eventId}`);
+    // node-solid-server sends no Event-ID: nothing to show, nothing to resume from.
+    if (n.eventId !== undefined) head.push(`${s.dim('event')} ${n.eventId}`);
     if (n.etag !== undefined) head.push(`${s.dim('ETag')} ${n.etag}`);
     let text = `${head.join('  ')}\n`;
     if (n.delta !== undefined) {

@@ -25,6 +25,7 @@ import { PrepError } from '../core/errors.js';
  * - `STREAM_MALFORMED`: the multipart body does not parse.
  * - `NETWORK`: the request failed, or the connection dropped before both close delimiters.
  * - `NOT_JSON`: `live()` got a representation that is not JSON.
+ * - `NOT_TEXT`: `live(url, { as: 'text' })` got a representation that is not UTF-8 text.
  *
  * @example
  * ```ts
@@ -44,7 +45,8 @@ export type PrepSubscribeErrorCode =
   | 'NOT_DIGEST'
   | 'STREAM_MALFORMED'
   | 'NETWORK'
-  | 'NOT_JSON';
+  | 'NOT_JSON'
+  | 'NOT_TEXT';
 
 /**
  * Options of {@link PrepSubscribeError}.

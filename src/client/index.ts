@@ -1,6 +1,6 @@
 /**
  * The PREP client, for browsers and Node (fetch and web streams only): `subscribe()` to a
- * resource's notifications, `live()` to keep a local copy of a JSON resource up to date,
+ * resource's notifications, `live()` to keep a local copy of a resource (JSON, text or bytes) up to date,
  * and the pieces they are made of.
  *
  * @example
@@ -21,9 +21,11 @@ export {
   LiveEndEvent,
   LiveErrorEvent,
   LiveReconnectEvent,
+  LiveStreamEvent,
   type LiveChange,
   type LiveDeltaType,
   type LiveEndReason,
+  type LiveFormat,
   type LiveOptions,
 } from './live.js';
 export {
@@ -33,6 +35,8 @@ export {
   type ReadPrepResponseOptions,
 } from './read-response.js';
 export { serializePrepAccept, type PrepAcceptOptions } from './accept-events.js';
+// What `delta: 'auto'` reads: a resource's Accept-Events advertisement (DSC-1, HDR-2).
+export { readPrepAdvertisement, type AdvertisedFormat } from '../core/events/index.js';
 export {
   backoffDelay,
   parseRetryAfter,

@@ -45,7 +45,7 @@ export interface RepresentationItem {
  * import type { NotificationItem } from 'prep-live/client';
  *
  * function describe(n: NotificationItem): string {
- *   return `${n.method} ${n.contentLocation ?? '(this resource)'} at ${n.date.toISOString()} (${n.eventId})`;
+ *   return `${n.method} ${n.contentLocation ?? '(this resource)'} at ${n.date.toISOString()} (${n.eventId ?? 'no id'})`;
  * }
  * ```
  */
@@ -55,8 +55,12 @@ export interface NotificationItem {
   method: string;
   /** When the event completed (N822-4). */
   date: Date;
-  /** The event's id (N822-4); what a resume sends as `Last-Event-ID`. */
-  eventId: string;
+  /**
+   * The event's id (N822-4); what a resume sends as `Last-Event-ID`. Absent when the server
+   * sent none (node-solid-server 5.8 does not): a reconnect after such an event sends no
+   * `Last-Event-ID` and gets the whole representation again.
+   */
+  eventId?: string;
   /** The entity tag of the representation after the event (N822-5). */
   etag?: string;
   /**
@@ -75,7 +79,7 @@ export interface NotificationItem {
 /**
  * A digest part that is not a `message/rfc822` notification: another negotiated format
  * (JSON-LD, Turtle, ...), given as is; or a `message/rfc822` part that does not parse
- * (`error` says why; its event is unknown).
+ * (no `Method` or no `Date`; `error` says why; its event is unknown).
  *
  * @example
  * ```ts

@@ -1,8 +1,9 @@
 /**
- * `live()`: an up-to-date local copy of a JSON resource. It subscribes asking for deltas
- * (N822-8), applies each notification's delta to its copy, and re-fetches with a plain GET
- * when a notification has no delta or the delta's base is not its state; it follows the
- * ETag chain (N822-5) to tell which events its state already reflects.
+ * `live()`: an up-to-date local copy of a resource: a JSON value (the default), a text, or
+ * bytes. It subscribes asking for deltas (N822-8), applies each notification's delta to its
+ * copy (JSON Patch or merge patch to JSON, a unified diff to text), and re-fetches with a
+ * plain GET when a notification has no delta or the delta's base is not its state; it
+ * follows the ETag chain (N822-5) to tell which events its state already reflects.
  *
  * How the chain is kept. `etag` is the ETag of the state held. A notification whose ETag
  * equals it is already reflected (the server may send an event that happened before the
@@ -12,11 +13,11 @@
  * re-fetch prompted by an event E, when the GET returned a newer state than E's, the events
  * up to that state are skipped until the one carrying its ETag arrives.
  */
-import { applyJsonPatch, applyMergePatch } from '../core/delta/index.js';
+import { applyJsonPatch, applyMergePatch, applyTextDiff } from '../core/delta/index.js';
 import { parseMediaType } from '../core/media-type.js';
 import { backoffDelay, retriesOf, sleep } from './backoff.js';
 import { PrepSubscribeError, isRetryableStatus } from './errors.js';
-import type { NotificationItem, ReconnectItem, RepresentationItem } from './items.js';
+import type { NotificationItem, PartItem, ReconnectItem, RepresentationItem } from './items.js';
 import { isAboutResource } from './same-resource.js';
 import {
   subscribe,
@@ -35,7 +36,30 @@ import {
  * const delta: LiveDeltaType = 'application/merge-patch+json';
  * ```
  */
-export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-patch+json';
+export type LiveDeltaType =
+  'application/json-patch+json' | 'application/merge-patch+json' | 'text/plain';
+
+/**
+ * How {@link live} reads the representation: `json` (the default) parses JSON and applies
+ * JSON Patch and merge patch deltas; `text` decodes UTF-8 and applies unified diffs
+ * (`text/plain`); `bytes` keeps the bytes and re-fetches on every change (no delta format
+ * applies to them).
+ *
+ * @example
+ * ```ts
+ * import type { LiveFormat } from 'prep-live/client';
+ *
+ * const format: LiveFormat = 'text';
+ * ```
+ */
+export type LiveFormat = 'json' | 'text' | 'bytes';
+
+/** The delta types each format applies, the default first. */
+const DELTAS_OF: Record<LiveFormat, readonly string[]> = {
+  json: ['application/json-patch+json', 'application/merge-patch+json'],
+  text: ['text/plain', 'text/x-diff'],
+  bytes: [],
+};
 
 /**
  * Options of {@link live}: those of `subscribe()` but the formats, plus:
@@ -49,10 +73,17 @@ export type LiveDeltaType = 'application/json-patch+json' | 'application/merge-p
  */
 export interface LiveOptions extends Omit<
   SubscribeOptions,
-  'accept' | 'delta' | 'lastEventId' | 'onConnect'
+  'accept' | 'delta' | 'deltaTypes' | 'lastEventId' | 'onConnect'
 > {
-  /** The delta format to ask for; `false` asks for none (every change is re-fetched). Default JSON Patch. */
-  delta?: LiveDeltaType | false;
+  /** How to read the representation (see {@link LiveFormat}). Default `json`. */
+  as?: LiveFormat;
+  /**
+   * The delta format to ask for; `false` asks for none (every change is re-fetched);
+   * `'auto'` the first the resource advertises (see `subscribe()`'s `delta`) that `as`
+   * applies, else none. Default: JSON Patch for `json`, `text/plain` (a unified diff) for
+   * `text`; `bytes` never asks for one.
+   */
+  delta?: LiveDeltaType | false | 'auto';
   /**
    * After the resource is deleted (or when it does not exist): `end` stops (the default);
    * `watch` reports it and then polls, with the reconnect backoff, until it exists again.
@@ -75,6 +106,8 @@ export interface LiveChange<T> {
   value: T | undefined;
   /** Its ETag (N822-5), when known. */
   etag: string | undefined;
+  /** Its media type (`Content-Type`), when known; absent when the resource does not exist. */
+  contentType?: string;
   /** The Event-ID of the last notification seen. */
   eventId: string | undefined;
   /** True when the resource does not exist (any more). */
@@ -174,7 +207,30 @@ export class LiveReconnectEvent extends Event {
 }
 
 /**
- * Keeps a live local copy of the JSON resource at `url`. See {@link LiveResource}.
+ * A part of the live copy's stream as it arrives, before the copy acts on it: the
+ * representation (`representation`), a notification (`notification`), or a part in
+ * another format or that does not parse (`part`). The event's type is the item's `kind`.
+ * What a page lists beside the value, over the same stream.
+ *
+ * @example
+ * ```ts
+ * doc.addEventListener('notification', (e) => {
+ *   const n = (e as LiveStreamEvent).item;
+ *   if (n.kind === 'notification') console.log(n.method, n.eventId, n.delta?.type);
+ * });
+ * ```
+ */
+export class LiveStreamEvent extends Event {
+  readonly item: RepresentationItem | NotificationItem | PartItem;
+  constructor(item: RepresentationItem | NotificationItem | PartItem) {
+    super(item.kind);
+    this.item = item;
+  }
+}
+
+/**
+ * Keeps a live local copy of the resource at `url` (JSON unless `options.as` says `text` or
+ * `bytes`). See {@link LiveResource}.
  *
  * @example
  * ```ts
@@ -196,13 +252,14 @@ export function live<T = unknown>(url: string | URL, options: LiveOptions = {}):
 const CLOSED = new Error('the live copy was closed');
 
 /**
- * A live copy of a JSON resource: `value` and `etag` always hold the newest state known.
+ * A live copy of a resource: `value` and `etag` always hold the newest state known.
  * Changes are announced three ways: `change` events ({@link LiveChangeEvent}),
  * `onChange(callback)`, and async iteration (`for await (const change of live)`), which
  * starts with the current state when there is one. Also dispatches `connect` (a plain
  * `Event`: a notifications response was accepted, the first one or one after a reconnect,
- * before the change it brings, if any), `reconnect`, `error` and `end` events. Create it
- * with {@link live}.
+ * before the change it brings, if any), `reconnect`, `error` and `end` events, and the
+ * stream's own items as `representation`, `notification` and `part` events
+ * ({@link LiveStreamEvent}). Create it with {@link live}.
  *
  * @example
  * ```ts
@@ -226,14 +283,16 @@ export class LiveResource<T = unknown> extends EventTarget {
   readonly #fetch: FetchFunction;
   readonly #controller = new AbortController();
   #subscription: Subscription | undefined;
+  readonly #format: LiveFormat;
   #value: T | undefined;
   #etag: string | undefined;
+  #contentType: string | undefined;
   #eventId: string | undefined;
   #deleted = false;
   #known = false;
   #last: LiveChange<T> | undefined;
-  /** The last full representation: value and ETag. */
-  #base: { value: T; etag: string | undefined } | undefined;
+  /** The last full representation: value, ETag and media type. */
+  #base: { value: T; etag: string | undefined; contentType: string | undefined } | undefined;
   /** After a re-fetch that went past an event: skip events up to the one with this ETag. */
   #catchUp: string | undefined;
   #end: LiveEndReason | undefined;
@@ -257,6 +316,7 @@ export class LiveResource<T = unknown> extends EventTarget {
     super();
     this.url = String(url);
     this.#options = options;
+    this.#format = options.as ?? 'json';
     const f = options.fetch;
     this.#fetch = f ?? ((input, init) => globalThis.fetch(input, init));
     this.ready = new Promise<void>((resolve, reject) => {
@@ -285,6 +345,11 @@ export class LiveResource<T = unknown> extends EventTarget {
   /** The ETag of `value`, when the server sent one. */
   get etag(): string | undefined {
     return this.#etag;
+  }
+
+  /** The media type of `value` (its `Content-Type`), when known. */
+  get contentType(): string | undefined {
+    return this.#contentType;
   }
 
   /** The Event-ID of the last notification seen. */
@@ -406,6 +471,12 @@ export class LiveResource<T = unknown> extends EventTarget {
         let ended: 'deleted' | 'expired' | 'closed' | undefined;
         try {
           for await (const item of subscription) {
+            if (
+              item.kind === 'representation' ||
+              item.kind === 'notification' ||
+              item.kind === 'part'
+            )
+              this.dispatchEvent(new LiveStreamEvent(item));
             switch (item.kind) {
               case 'representation':
                 polls = 0;
@@ -455,7 +526,12 @@ export class LiveResource<T = unknown> extends EventTarget {
   #subscribe(): Subscription {
     const o = this.#options;
     const options: SubscribeOptions = { signal: this.#controller.signal, fetch: this.#fetch };
-    if (o.delta !== false) options.delta = o.delta ?? 'application/json-patch+json';
+    const applies = DELTAS_OF[this.#format];
+    const delta = o.delta ?? applies[0];
+    if (delta !== false && delta !== undefined && applies.length > 0) {
+      options.delta = delta;
+      if (delta === 'auto') options.deltaTypes = applies;
+    }
     if (o.headers !== undefined) options.headers = o.headers;
     if (o.reconnect !== undefined) options.reconnect = o.reconnect;
     if (o.maxHeaderBytes !== undefined) options.maxHeaderBytes = o.maxHeaderBytes;
@@ -481,11 +557,12 @@ export class LiveResource<T = unknown> extends EventTarget {
   #representation(item: RepresentationItem): void {
     // Omitted (RSP-5): the server had nothing newer than the last event we saw.
     if (item.omitted) return;
-    const value = parseJson<T>(item.headers.get('content-type'), item.body);
+    const contentType = item.headers.get('content-type') ?? undefined;
+    const value = readValue<T>(this.#format, contentType, item.body);
     const etag = item.headers.get('etag') ?? undefined;
-    this.#base = { value, etag };
+    this.#base = { value, etag, contentType };
     this.#catchUp = undefined;
-    this.#set(value, etag, 'representation', false);
+    this.#set(value, etag, 'representation', false, contentType);
   }
 
   async #notification(n: NotificationItem): Promise<void> {
@@ -509,14 +586,14 @@ export class LiveResource<T = unknown> extends EventTarget {
     if (etag !== undefined && etag === this.#etag) return;
     // The base already reflected the events since it: go back to it.
     if (etag !== undefined && this.#base !== undefined && etag === this.#base.etag) {
-      this.#set(this.#base.value, this.#base.etag, 'base', false);
+      this.#set(this.#base.value, this.#base.etag, 'base', false, this.#base.contentType);
       return;
     }
     // A member of a container changed (N822-6): the container's delta, if any, is not about it.
     if (self && n.delta !== undefined && !this.#deleted && this.#known) {
-      const next = applyLiveDelta(this.#value, n.delta);
+      const next = applyLiveDelta(this.#format, this.#value, n.delta);
       if (next.ok) {
-        this.#set(next.value as T, etag, 'delta', false);
+        this.#set(next.value as T, etag, 'delta', false, this.#contentType);
         return;
       }
     }
@@ -583,13 +660,14 @@ export class LiveResource<T = unknown> extends EventTarget {
       );
     }
     const body = new Uint8Array(await response.arrayBuffer());
-    const value = parseJson<T>(response.headers.get('content-type'), body);
+    const contentType = response.headers.get('content-type') ?? undefined;
+    const value = readValue<T>(this.#format, contentType, body);
     const etag = response.headers.get('etag') ?? undefined;
-    this.#base = { value, etag };
+    this.#base = { value, etag, contentType };
     // The GET may reflect events after `cause`: skip those until the one that made it.
     this.#catchUp =
       expected !== undefined && etag !== undefined && etag !== expected ? etag : undefined;
-    this.#set(value, etag, 'refetch', false);
+    this.#set(value, etag, 'refetch', false, contentType);
   }
 
   #set(
@@ -597,6 +675,7 @@ export class LiveResource<T = unknown> extends EventTarget {
     etag: string | undefined,
     cause: LiveChange<T>['cause'],
     deleted: boolean,
+    contentType?: string,
   ): void {
     const first = !this.#known;
     const changed =
@@ -606,18 +685,36 @@ export class LiveResource<T = unknown> extends EventTarget {
       (!deleted && (etag === undefined || etag !== this.#etag));
     this.#value = value;
     this.#etag = etag;
+    this.#contentType = contentType;
     this.#deleted = deleted;
     this.#known = true;
     if (first) this.#resolveReady();
     if (!changed) return;
     const change: LiveChange<T> = { value, etag, eventId: this.#eventId, deleted, cause };
+    if (contentType !== undefined) change.contentType = contentType;
     this.#last = change;
     this.dispatchEvent(new LiveChangeEvent(change));
   }
 }
 
-function parseJson<T>(contentType: string | null, body: Uint8Array): T {
-  if (contentType !== null) {
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The value of a representation, read as `format` says. */
+function readValue<T>(format: LiveFormat, contentType: string | undefined, body: Uint8Array): T {
+  if (format === 'bytes') return body as T;
+  if (format === 'json') return parseJson<T>(contentType, body);
+  try {
+    // The bytes as they are, a byte order mark included: diffs reproduce it (N822-8).
+    return utf8.decode(body) as T;
+  } catch (e) {
+    throw new PrepSubscribeError('NOT_TEXT', 'the representation is not UTF-8 text', {
+      cause: e,
+    });
+  }
+}
+
+function parseJson<T>(contentType: string | undefined, body: Uint8Array): T {
+  if (contentType !== undefined) {
     let essence: string;
     try {
       essence = parseMediaType(contentType).essence;
@@ -639,6 +736,7 @@ function parseJson<T>(contentType: string | null, body: Uint8Array): T {
 }
 
 function applyLiveDelta(
+  format: LiveFormat,
   value: unknown,
   delta: { type: string; body: Uint8Array },
 ): { ok: true; value: unknown } | { ok: false } {
@@ -648,7 +746,10 @@ function applyLiveDelta(
   } catch {
     return { ok: false };
   }
+  if (!DELTAS_OF[format].includes(type)) return { ok: false };
   try {
+    if (format === 'text')
+      return { ok: true, value: applyTextDiff(value as string, utf8.decode(delta.body)) };
     const patch = JSON.parse(new TextDecoder().decode(delta.body)) as unknown;
     if (type === 'application/json-patch+json')
       return { ok: true, value: applyJsonPatch(value, patch) };

@@ -18,7 +18,7 @@ import {
   type MultipartPart,
   type MultipartPartIterator,
 } from '../core/multipart/index.js';
-import { parseNotification } from '../core/notification.js';
+import { readNotification } from '../core/notification.js';
 import { parseRetryAfter } from './backoff.js';
 import { PrepSubscribeError } from './errors.js';
 import type { NotificationItem, PartItem, ResponseItem } from './items.js';
@@ -307,18 +307,14 @@ async function* readDigest(
 function notificationItem(raw: Uint8Array, headers: Headers): NotificationItem | PartItem {
   let n;
   try {
-    n = parseNotification(raw);
+    // Without Event-ID too: node-solid-server sends Method and Date only.
+    n = readNotification(raw);
   } catch (e) {
     if (!isPrepError(e)) throw e;
     return { kind: 'part', type: 'message/rfc822', headers, raw, error: e };
   }
-  const item: NotificationItem = {
-    kind: 'notification',
-    method: n.method,
-    date: n.date,
-    eventId: n.eventId,
-    raw,
-  };
+  const item: NotificationItem = { kind: 'notification', method: n.method, date: n.date, raw };
+  if (n.eventId !== undefined) item.eventId = n.eventId;
   if (n.etag !== undefined) item.etag = n.etag;
   // N822-6 says Content-Location; express-prep sends Location for the same thing.
   const location =

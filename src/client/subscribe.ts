@@ -5,6 +5,8 @@
  * reconnects on its own with `Last-Event-ID` (REQ-2, RSP-5, EXT-1) when the stream expires
  * or breaks, until the resource is deleted (RSP-7) or the caller closes it.
  */
+import { isDeltaType } from '../core/delta/index.js';
+import { readPrepAdvertisement } from '../core/events/index.js';
 import { serializePrepAccept } from './accept-events.js';
 import { backoffDelay, retriesOf, sleep, type ReconnectOptions } from './backoff.js';
 import { PrepSubscribeError, isRetryableStatus } from './errors.js';
@@ -49,8 +51,20 @@ export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise
 export interface SubscribeOptions {
   /** Notification media types, most preferred first (`accept`, REQ-1). Default `message/rfc822`. */
   accept?: string | readonly string[];
-  /** Ask for deltas in this media type (`delta` on `message/rfc822`, N822-8). */
+  /**
+   * Ask for deltas in this media type (`delta` on `message/rfc822`, N822-8). `'auto'`: the
+   * first delta type the resource advertises (DSC-1, HDR-2: `Accept-Events` listing
+   * `delta=(...)` on `message/rfc822`) that `deltaTypes` has, else none. The advertisement
+   * is read from a `HEAD` sent before the first `GET`, and again from each notifications
+   * response's own `Accept-Events` (RSP-3), which decides what a reconnect asks for.
+   */
   delta?: string;
+  /**
+   * With `delta: 'auto'`, the delta types this client applies. Default: those `applyDelta`
+   * applies (`application/json-patch+json`, `application/merge-patch+json`, `text/plain`,
+   * `text/x-diff`).
+   */
+  deltaTypes?: readonly string[];
   /** Extra request header fields (`Authorization`, ...). `Accept-Events` and `Last-Event-ID` are ours. */
   headers?: HeadersInit;
   /** Resume after this event (REQ-2): the server may skip the body (RSP-5) or replay (EXT-1). */
@@ -125,6 +139,12 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
   readonly #controller = new AbortController();
   readonly #iterator: AsyncGenerator<SubscriptionItem, void, undefined>;
   #lastEventId: string | undefined;
+  /** The delta type asked for; with `delta: 'auto'`, as learned so far. */
+  #delta: string | undefined;
+  /** The delta type the last request asked for. */
+  #asked: string | undefined;
+  /** With `delta: 'auto'`: whether an advertisement (or its absence) was seen yet. */
+  #discovered = false;
   #closed = false;
   #onAbort: (() => void) | undefined;
 
@@ -142,6 +162,8 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
     this.url = String(url);
     this.#options = options;
     this.#lastEventId = options.lastEventId;
+    this.#delta = options.delta === 'auto' ? undefined : options.delta;
+    this.#asked = this.#delta;
     const f = options.fetch;
     this.#fetch = f ?? ((input, init) => globalThis.fetch(input, init));
     const signal = options.signal;
@@ -155,9 +177,21 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
     this.#iterator = this.#run();
   }
 
-  /** The Event-ID of the last notification seen (or the `lastEventId` option): what a resume sends. */
+  /**
+   * The Event-ID of the last notification seen (or the `lastEventId` option): what a resume
+   * sends. `undefined` after a notification without one (nothing to resume from).
+   */
   get lastEventId(): string | undefined {
     return this.#lastEventId;
+  }
+
+  /**
+   * The delta type the last notifications request asked for: the `delta` option, or with
+   * `'auto'` the one picked from the advertisement; `undefined` for none (and, with
+   * `'auto'`, before the first request).
+   */
+  get delta(): string | undefined {
+    return this.#asked;
   }
 
   /** Whether the subscription is over: `close()` was called, the signal aborted, or the iteration ended. */
@@ -204,6 +238,8 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
         const abort = (): void => connection.abort();
         signal.addEventListener('abort', abort, { once: true });
         try {
+          if (this.#options.delta === 'auto' && !this.#discovered)
+            await this.#discover(connection.signal);
           const sentLastEventId = this.#lastEventId;
           const response = await this.#fetch(this.url, {
             method: 'GET', // MTH-3: notifications are asked for with GET only
@@ -214,6 +250,8 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
             await response.body?.cancel().catch(() => undefined);
             break;
           }
+          // RSP-3: the stream's own advertisement decides what a reconnect asks for.
+          if (this.#options.delta === 'auto') this.#learn(response.headers);
           const readOptions: { lastEventId?: string; maxHeaderBytes?: number } = {};
           if (sentLastEventId !== undefined) readOptions.lastEventId = sentLastEventId;
           if (this.#options.maxHeaderBytes !== undefined)
@@ -226,12 +264,16 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
               if (connected && item.omitted) continue;
               connected = true;
             } else if (item.kind === 'notification') {
+              // An event without an id (node-solid-server) cannot be resumed from: the
+              // next connection then sends no Last-Event-ID and gets the whole state.
               this.#lastEventId = item.eventId;
               // RSP-7: the server ends the stream right after its resource's DELETE.
               deleted = this.#isOwnDelete(item);
             }
             yield item;
-            if (this.#closed) break;
+            // Nothing follows a DELETE of the resource: do not wait for a server that is
+            // slow to close (or never does).
+            if (this.#closed || deleted) break;
           }
           if (this.#closed) break;
           if (deleted) {
@@ -285,9 +327,47 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
     }
   }
 
+  /**
+   * `delta: 'auto'`: a HEAD to read the resource's advertisement (DSC-1) before the first
+   * GET. A HEAD that fails leaves the choice to the GET's response (none until then).
+   */
+  async #discover(signal: AbortSignal): Promise<void> {
+    const headers = new Headers(this.#options.headers);
+    headers.delete('Accept-Events'); // MTH-3: notifications are asked for on GET only
+    headers.delete('Last-Event-ID');
+    let response: Response;
+    try {
+      response = await this.#fetch(this.url, { method: 'HEAD', headers, signal });
+    } catch (e) {
+      if (isAbort(e)) throw e;
+      return; // The GET will tell what is wrong.
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (!response.ok) return; // a 404 or 5xx: the GET will say so
+    // Asked once per subscription; no advertisement here means none until a GET sends one.
+    this.#discovered = true;
+    this.#learn(response.headers);
+  }
+
+  /** Picks the delta from an `Accept-Events` advertisement, when the response has one. */
+  #learn(headers: Headers): void {
+    const advertised = readPrepAdvertisement(headers.get('accept-events'));
+    if (advertised === undefined) return;
+    this.#discovered = true;
+    const applies = this.#options.deltaTypes?.map((t) => t.toLowerCase());
+    const rfc822 = advertised.find((f) => f.type === 'message/rfc822');
+    this.#delta = rfc822?.deltas.find((d) =>
+      applies === undefined ? isDeltaType(d) : applies.includes(d),
+    );
+  }
+
   #headers(lastEventId: string | undefined): Headers {
     const headers = new Headers(this.#options.headers);
-    headers.set('Accept-Events', serializePrepAccept(this.#options));
+    const ask: { accept?: string | readonly string[]; delta?: string } = {};
+    if (this.#options.accept !== undefined) ask.accept = this.#options.accept;
+    if (this.#delta !== undefined) ask.delta = this.#delta;
+    this.#asked = this.#delta;
+    headers.set('Accept-Events', serializePrepAccept(ask));
     if (lastEventId !== undefined) headers.set('Last-Event-ID', lastEventId);
     else headers.delete('Last-Event-ID');
     return headers;

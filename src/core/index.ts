@@ -13,7 +13,13 @@ export * from './sfv/index.js';
 export * from './events/index.js';
 export * from './multipart/index.js';
 export * from './delta/index.js';
-export { parseNotification, serializeNotification, type Notification } from './notification.js';
+export {
+  parseNotification,
+  readNotification,
+  serializeNotification,
+  type Notification,
+  type ReceivedNotification,
+} from './notification.js';
 export { formatHttpDate, parseHttpDate } from './http-date.js';
 export {
   MediaTypeError,

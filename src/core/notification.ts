@@ -137,6 +137,23 @@ export function serializeNotification(n: Notification): Uint8Array {
 }
 
 /**
+ * A notification as a client reads it off the wire: {@link Notification} whose `eventId` may
+ * be missing. node-solid-server (through express-prep) sends `Method` and `Date` only; such
+ * an event is still news, but nothing can resume after it (REQ-2 needs an id).
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedNotification } from './notification.js';
+ *
+ * const n: ReceivedNotification = { method: 'DELETE', date: new Date() };
+ * ```
+ */
+export interface ReceivedNotification extends Omit<Notification, 'eventId'> {
+  /** N822-4: absent when the server sent none. */
+  eventId?: string;
+}
+
+/**
  * Parses the bytes of a `message/rfc822` notification, liberally: header names in any case,
  * CRLF or bare LF line ends, obsolete line folding, the draft example's `E-tag` spelling, any
  * HTTP date form, and unknown headers (kept in `extraHeaders`, in order). A body is the
@@ -144,7 +161,8 @@ export function serializeNotification(n: Notification): Uint8Array {
  * of only line ends without a `Content-Type` is no body.
  *
  * Throws a {@link PrepError} `NOTIFICATION_INVALID` when `Method`, `Date` or `Event-ID` is
- * missing or unusable (N822-4 makes them MUST).
+ * missing or unusable (N822-4 makes them MUST); {@link readNotification} takes one without
+ * `Event-ID`.
  *
  * @example
  * ```ts
@@ -158,6 +176,28 @@ export function serializeNotification(n: Notification): Uint8Array {
  * ```
  */
 export function parseNotification(bytes: Uint8Array): Notification {
+  const n = readNotification(bytes);
+  if (n.eventId === undefined) throw invalid('the Event-ID header is missing (N822-4)');
+  return n as Notification;
+}
+
+/**
+ * {@link parseNotification} as a client reads what servers really send: a notification
+ * without `Event-ID` (node-solid-server 5.8) comes without `eventId` instead of failing.
+ * `Method` and `Date` are still required: without them there is no event to speak of.
+ *
+ * @example
+ * ```ts
+ * import { readNotification } from './notification.js';
+ *
+ * const n = readNotification(
+ *   new TextEncoder().encode('Method: DELETE\r\nDate: Sat, 01 Apr 2023 10:11:12 GMT\r\n\r\n'),
+ * );
+ * n.method; // 'DELETE'
+ * n.eventId; // undefined
+ * ```
+ */
+export function readNotification(bytes: Uint8Array): ReceivedNotification {
   // Find the end of the header block: the first empty line, with CRLF or bare LF ends.
   let bodyStart = bytes.length;
   let headEnd = bytes.length;
@@ -232,9 +272,8 @@ export function parseNotification(bytes: Uint8Array): Notification {
   const date = parseHttpDate(dateText);
   if (date === undefined)
     throw invalid(`the Date header ${JSON.stringify(dateText)} is not a date`);
-  if (!eventId) throw invalid('the Event-ID header is missing (N822-4)');
-
-  const n: Notification = { method, date, eventId };
+  const n: ReceivedNotification = { method, date };
+  if (eventId) n.eventId = eventId;
   if (etag !== undefined) n.etag = etag;
   if (contentLocation !== undefined) n.contentLocation = contentLocation;
   if (contentType !== undefined) {

@@ -1,16 +1,21 @@
 /**
  * The live web page served by `prep serve` (bundled for browsers by the server's
  * `createWebPage`). Browse the store from `/` through container members; open a resource
- * to see its JSON change live, edit it (PUT with If-Match, PATCH), delete it, or create
- * members; the notifications arrive in the list beside it. One PREP stream per open
- * resource: opening another closes it (SEC-4: browsers allow about six HTTP/1.1
- * connections per host), and so does leaving the page (RSP-8).
+ * to see it change live: JSON and text shown and edited (PUT with If-Match; PATCH for
+ * JSON), anything else as its type, size and a download link; delete it, or create
+ * members; the notifications arrive in the list beside it. A missing resource opens as
+ * soon as it is created. One PREP stream per open resource: opening another closes it
+ * (SEC-4: browsers allow about six HTTP/1.1 connections per host), and so does leaving the
+ * page (RSP-8).
  */
-import { PrepSubscribeError } from '../client/index.js';
+import { PrepSubscribeError, type LiveFormat } from '../client/index.js';
+import { BinaryView } from './binary-view.js';
 import { showConnectionState } from './connection-state.js';
 import { ContainerView } from './container-view.js';
+import { watchCreation } from './creation-watch.js';
 import { DocumentView } from './document-view.js';
 import { byId, h, replaceChildren, type Child } from './dom.js';
+import { kindOf, type MediaKind } from './media-kind.js';
 import { missingView } from './missing-view.js';
 import { NotificationList } from './notification-list.js';
 import {
@@ -23,7 +28,7 @@ import {
   trailOf,
 } from './paths.js';
 import type { ResourceView, ViewContext } from './view.js';
-import { watchResource, type ResourceWatch } from './watch-resource.js';
+import { watchResource } from './watch-resource.js';
 
 const state = byId('state');
 const crumbs = byId('crumbs');
@@ -33,8 +38,8 @@ const message = byId('message');
 const view = byId('view');
 const notifications = new NotificationList(byId('notifications') as HTMLOListElement);
 
-/** The open resource; opening another closes its stream first. */
-let open: ResourceWatch | undefined;
+/** The open resource's stream (or the one waiting for it); opening another closes it first. */
+let open: { close(): void } | undefined;
 /** Counts openings, so the callbacks of a closed watch change nothing. */
 let generation = 0;
 
@@ -45,7 +50,12 @@ function say(text: Child | Child[], kind: 'ok' | 'error' | 'info' = 'info'): voi
   replaceChildren(message, parts);
 }
 
-function openPath(path: string): void {
+/**
+ * Opens `path`: a container as its listing; anything else after a HEAD says what it is
+ * (JSON, text or binary) or that it is missing. `retry` counts reopenings after the media
+ * type changed under the page, so that a resource flipping between types cannot loop.
+ */
+function openPath(path: string, retry = 0): void {
   open?.close();
   open = undefined;
   const mine = ++generation;
@@ -68,54 +78,96 @@ function openPath(path: string): void {
   showConnectionState(state, 'connecting');
 
   const context: ViewContext = { path, say, reopen: () => openPath(path) };
-  let shown: ResourceView | undefined;
-  const watch = watchResource(path, {
-    change(change) {
-      if (!current()) return;
-      if (shown === undefined) {
-        shown = isContainer(path) ? new ContainerView(context) : new DocumentView(context);
-        replaceChildren(view, [shown.element]);
-      }
-      shown.update(change);
-      const facts: string[] = [];
-      if (change.etag !== undefined) facts.push(`ETag ${change.etag}`);
-      if (change.eventId !== undefined) facts.push(`last event ${change.eventId}`);
-      meta.textContent = facts.join(' · ');
-    },
-    notification(n) {
-      if (current()) notifications.add(n);
-    },
-    state(s) {
-      if (current()) showConnectionState(state, s);
-    },
-    end(reason, error) {
-      if (!current()) return;
-      if (reason === 'deleted') {
-        const parent = parentOf(path);
-        say(
-          [
-            'This resource was deleted.',
-            parent !== undefined && ' Back to ',
-            parent !== undefined && h('a', { href: hashOf(parent) }, displayPath(parent)),
-          ],
-          'info',
-        );
-      } else if (reason === 'expired') say('The stream ended.', 'info');
-      else if (reason === 'error') failed(error, context);
-    },
+  if (isContainer(path)) {
+    watch(context, 'json', retry, current);
+    return;
+  }
+  void probe(path).then((found) => {
+    if (!current()) return;
+    if (found === 'missing') showMissing(context, current);
+    else if (typeof found === 'string') watch(context, found, retry, current);
+    else {
+      replaceChildren(view, []);
+      showConnectionState(state, 'closed');
+      say(`Cannot open ${path}: ${found.error}`, 'error');
+    }
   });
-  open = watch;
+}
+
+/** What is at `path`: its kind, `missing` (404, 410), or why it cannot be told. */
+async function probe(path: string): Promise<MediaKind | 'missing' | { error: string }> {
+  try {
+    const response = await fetch(path, { method: 'HEAD', cache: 'no-store' });
+    if (response.status === 404 || response.status === 410) return 'missing';
+    if (!response.ok) return { error: `${response.status} ${response.statusText}`.trim() };
+    return kindOf(response.headers.get('content-type'));
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+const FORMAT_OF: Record<MediaKind, LiveFormat> = { json: 'json', text: 'text', binary: 'bytes' };
+
+/** Watches the open resource over its PREP stream, in the view its kind asks for. */
+function watch(context: ViewContext, kind: MediaKind, retry: number, current: () => boolean): void {
+  const { path } = context;
+  let shown: ResourceView | undefined;
+  open = watchResource(
+    path,
+    {
+      change(change) {
+        if (!current()) return;
+        if (shown === undefined) {
+          shown = isContainer(path)
+            ? new ContainerView(context)
+            : kind === 'binary'
+              ? new BinaryView(context)
+              : new DocumentView(context, kind);
+          replaceChildren(view, [shown.element]);
+        }
+        shown.update(change);
+        const facts: string[] = [];
+        if (change.etag !== undefined) facts.push(`ETag ${change.etag}`);
+        if (change.eventId !== undefined) facts.push(`last event ${change.eventId}`);
+        meta.textContent = facts.join(' · ');
+      },
+      notification(n) {
+        if (current()) notifications.add(n);
+      },
+      state(s) {
+        if (current()) showConnectionState(state, s);
+      },
+      end(reason, error) {
+        if (!current()) return;
+        if (reason === 'deleted') {
+          const parent = parentOf(path);
+          say(
+            [
+              'This resource was deleted.',
+              parent !== undefined && ' Back to ',
+              parent !== undefined && h('a', { href: hashOf(parent) }, displayPath(parent)),
+            ],
+            'info',
+          );
+        } else if (reason === 'expired') say('The stream ended.', 'info');
+        else if (reason === 'error') failed(error, context, shown ? 0 : retry + 1, current);
+      },
+    },
+    { as: FORMAT_OF[kind] },
+  );
 }
 
 /** Why the open resource could not be watched, shown in its place. */
-function failed(error: unknown, context: ViewContext): void {
+function failed(error: unknown, context: ViewContext, retry: number, current: () => boolean): void {
   if (error instanceof PrepSubscribeError) {
     if (error.code === 'HTTP_STATUS' && (error.status === 404 || error.status === 410)) {
-      replaceChildren(view, [missingView(context)]);
+      showMissing(context, current);
       return;
     }
-    if (error.code === 'NOT_JSON') {
-      void showRaw(context.path);
+    // Its media type changed under the page (a PUT of another type): open it again as what
+    // it is now, unless that keeps happening.
+    if ((error.code === 'NOT_JSON' || error.code === 'NOT_TEXT') && retry < 3) {
+      openPath(context.path, retry);
       return;
     }
   }
@@ -126,22 +178,18 @@ function failed(error: unknown, context: ViewContext): void {
   );
 }
 
-/** A resource that is not JSON: shown as it is, read-only (the page edits JSON). */
-async function showRaw(path: string): Promise<void> {
-  const mine = generation;
-  const response = await fetch(path, { cache: 'no-store' }).catch(() => undefined);
-  if (mine !== generation) return;
-  const type = response?.headers.get('content-type') ?? 'unknown type';
-  const text = response ? await response.text() : '';
-  replaceChildren(view, [
-    h(
-      'section',
-      { class: 'card' },
-      h('h2', {}, 'Current value ', h('small', {}, type)),
-      h('pre', { id: 'current', class: 'json' }, text),
-    ),
-  ]);
-  say(`This resource is ${type}: the page shows it but edits JSON only.`, 'info');
+/** Nothing there: a form to create it, and a watch that opens it once it exists. */
+function showMissing(context: ViewContext, current: () => boolean): void {
+  replaceChildren(view, [missingView(context)]);
+  open?.close();
+  open = watchCreation(context.path, {
+    created() {
+      if (current()) openPath(context.path);
+    },
+    state(s) {
+      if (current()) showConnectionState(state, s);
+    },
+  });
 }
 
 window.addEventListener('hashchange', () => openPath(pathFromHash(location.hash)));

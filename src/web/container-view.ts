@@ -1,14 +1,22 @@
 /**
  * The view of a container: its members (live: a POST elsewhere adds one here, N822-6), a
- * form that creates a member (POST with `Slug`) or a sub-container (PUT `…/name/`), and
- * delete for an empty container.
+ * page at a time with a filter by name, a form that creates a member (POST with `Slug`) or
+ * a sub-container (PUT `…/name/`), and delete for an empty container.
  */
 import type { LiveChange } from '../client/index.js';
 import { flash, h, replaceChildren } from './dom.js';
 import { parseJsonInput } from './format.js';
+import { memberPage } from './member-page.js';
 import { displayPath, hashOf, isContainer, nameOf } from './paths.js';
-import { busy, newDocumentTextarea, type ResourceView, type ViewContext } from './view.js';
-import { createContainer, deleteResource, postMember } from './writes.js';
+import {
+  busy,
+  deleteForm,
+  newDocumentTextarea,
+  retire,
+  type ResourceView,
+  type ViewContext,
+} from './view.js';
+import { createContainer, postMember } from './writes.js';
 
 /** A container's JSON representation on our server. */
 interface Listing {
@@ -32,14 +40,34 @@ export class ContainerView implements ResourceView {
   readonly #context: ViewContext;
   readonly #members: HTMLUListElement;
   readonly #count: HTMLElement;
+  readonly #filter: HTMLInputElement;
+  readonly #pager: HTMLElement;
   readonly #forms: HTMLFormElement[] = [];
   #etag: string | undefined;
+  /** Every member, sorted: containers first, then by name. */
+  #all: string[] = [];
   #known = new Set<string>();
+  /** Members that arrived since the last render: flashed when shown. */
+  #fresh = new Set<string>();
+  #page = 0;
+  #deleted = false;
 
   constructor(context: ViewContext) {
     this.#context = context;
     this.#members = h('ul', { id: 'members', class: 'members' });
     this.#count = h('small', {});
+    this.#filter = h('input', {
+      id: 'filter',
+      type: 'search',
+      autocomplete: 'off',
+      placeholder: 'Filter by name',
+      'aria-label': 'Filter members by name',
+      oninput: () => {
+        this.#page = 0;
+        this.#render();
+      },
+    });
+    this.#pager = h('nav', { id: 'pager', class: 'pager', 'aria-label': 'Member pages' });
 
     const slug = h('input', {
       name: 'slug',
@@ -76,25 +104,23 @@ export class ContainerView implements ResourceView {
     this.#forms.push(create);
 
     const parts: HTMLElement[] = [
-      h('section', { class: 'card' }, h('h2', {}, 'Members ', this.#count), this.#members),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, 'Members ', this.#count),
+        h('p', { class: 'filter' }, this.#filter),
+        this.#members,
+        this.#pager,
+      ),
       create,
     ];
     if (context.path !== '/') {
-      const remove = h(
-        'form',
-        { id: 'delete', class: 'card quiet' },
-        h(
-          'p',
-          { class: 'actions' },
-          h('button', { type: 'submit', class: 'danger' }, 'Delete this container'),
-          h('small', {}, 'only when it is empty'),
-        ),
+      const remove = deleteForm(
+        context,
+        'Delete this container',
+        'only when it is empty',
+        () => this.#etag,
       );
-      remove.addEventListener('submit', (e) => {
-        e.preventDefault();
-        if (!confirm(`Delete ${context.path}?`)) return;
-        void busy(remove, () => this.#delete());
-      });
       this.#forms.push(remove);
       parts.push(remove);
     }
@@ -103,8 +129,11 @@ export class ContainerView implements ResourceView {
 
   update(change: LiveChange<unknown>): void {
     if (change.deleted) {
+      this.#deleted = true;
       replaceChildren(this.#members, [h('li', { class: 'empty' }, '(deleted)')]);
-      for (const form of this.#forms) form.inert = true;
+      replaceChildren(this.#pager, []);
+      this.#filter.disabled = true;
+      retire(this.#forms);
       return;
     }
     this.#etag = change.etag;
@@ -115,7 +144,20 @@ export class ContainerView implements ResourceView {
     // Containers first, then by name.
     members.sort((a, b) => Number(isContainer(b)) - Number(isContainer(a)) || a.localeCompare(b));
     const first = change.cause === 'representation' && this.#known.size === 0;
-    const items = members.map((path) => {
+    if (!first) for (const m of members) if (!this.#known.has(m)) this.#fresh.add(m);
+    this.#known = new Set(members);
+    for (const m of this.#fresh) if (!this.#known.has(m)) this.#fresh.delete(m);
+    this.#all = members;
+    this.#count.textContent = `(${members.length})`;
+    this.#render();
+  }
+
+  /** Shows the current page of the members that match the filter, and the pager. */
+  #render(): void {
+    if (this.#deleted) return;
+    const shown = memberPage(this.#all, this.#filter.value, this.#page);
+    this.#page = shown.page;
+    const items = shown.items.map((path) => {
       const item = h(
         'li',
         {},
@@ -125,15 +167,46 @@ export class ContainerView implements ResourceView {
           displayPath(nameOf(path)),
         ),
       );
-      if (!first && !this.#known.has(path)) flash(item, 'changed');
+      if (this.#fresh.delete(path)) flash(item, 'changed');
       return item;
     });
-    this.#known = new Set(members);
-    this.#count.textContent = `(${members.length})`;
-    replaceChildren(
-      this.#members,
-      items.length > 0 ? items : [h('li', { class: 'empty' }, 'No members yet.')],
-    );
+    const none = this.#all.length === 0 ? 'No members yet.' : 'No member matches the filter.';
+    replaceChildren(this.#members, items.length > 0 ? items : [h('li', { class: 'empty' }, none)]);
+    if (shown.pages === 1) {
+      replaceChildren(this.#pager, []);
+      return;
+    }
+    const go = (page: number) => () => {
+      this.#page = page;
+      this.#render();
+    };
+    replaceChildren(this.#pager, [
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          disabled: shown.page === 0,
+          onclick: go(shown.page - 1),
+        },
+        'Previous',
+      ),
+      h(
+        'span',
+        { class: 'position', 'aria-live': 'polite' },
+        `${shown.from}–${shown.to} of ${shown.matching}`,
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          disabled: shown.page === shown.pages - 1,
+          onclick: go(shown.page + 1),
+        },
+        'Next',
+      ),
+    ]);
   }
 
   async #post(slug: HTMLInputElement, body: HTMLTextAreaElement): Promise<void> {
@@ -160,10 +233,5 @@ export class ContainerView implements ResourceView {
     if (!outcome.ok) return this.#context.say(`Not created: ${outcome.message}`, 'error');
     slug.value = '';
     this.#context.say(['Created ', h('a', { href: hashOf(path) }, displayPath(path)), '.'], 'ok');
-  }
-
-  async #delete(): Promise<void> {
-    const outcome = await deleteResource(this.#context.path, this.#etag);
-    if (!outcome.ok) this.#context.say(`Not deleted: ${outcome.message}`, 'error');
   }
 }

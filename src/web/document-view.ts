@@ -1,18 +1,29 @@
 /**
- * The view of a JSON document: its current value (live), an editor that saves with PUT and
- * `If-Match` (a change made elsewhere meanwhile is refused with 412, not overwritten), a
- * patch box (PATCH with JSON Merge Patch or JSON Patch) and delete (DELETE with `If-Match`).
+ * The view of a JSON or text document: its current value (live), an editor that saves with
+ * PUT and `If-Match` (a change made elsewhere meanwhile is refused with 412, not
+ * overwritten), for JSON a patch box (PATCH with JSON Merge Patch or JSON Patch), and delete
+ * (DELETE with `If-Match`). Once the resource is deleted, every control is disabled.
  */
 import type { LiveChange } from '../client/index.js';
 import { flash, h } from './dom.js';
 import { formatJson, parseJsonInput } from './format.js';
-import { busy, submitOnCtrlEnter, type ResourceView, type ViewContext } from './view.js';
-import { deleteResource, patchJson, putJson, type PatchType } from './writes.js';
+import {
+  busy,
+  deleteForm,
+  retire,
+  submitOnCtrlEnter,
+  type ResourceView,
+  type ViewContext,
+} from './view.js';
+import { patchJson, putBody, type PatchType } from './writes.js';
 
 const PATCH_EXAMPLES: Record<PatchType, string> = {
   'application/merge-patch+json': '{"title": "New title", "draft": null}',
   'application/json-patch+json': '[{"op": "replace", "path": "/title", "value": "New title"}]',
 };
+
+/** How a document view reads and writes its value: JSON, or text as it is. */
+export type DocumentFormat = 'json' | 'text';
 
 /**
  * The document view.
@@ -21,7 +32,7 @@ const PATCH_EXAMPLES: Record<PatchType, string> = {
  * ```ts
  * import { DocumentView } from './document-view.js';
  *
- * const view = new DocumentView({ path: '/notes/a', say: console.log, reopen: () => {} });
+ * const view = new DocumentView({ path: '/notes/a', say: console.log, reopen: () => {} }, 'json');
  * document.body.append(view.element);
  * view.update({ value: { a: 1 }, etag: '"x"', eventId: undefined, deleted: false, cause: 'representation' });
  * ```
@@ -29,27 +40,32 @@ const PATCH_EXAMPLES: Record<PatchType, string> = {
 export class DocumentView implements ResourceView {
   readonly element: HTMLElement;
   readonly #context: ViewContext;
+  readonly #format: DocumentFormat;
   readonly #current: HTMLPreElement;
   readonly #editor: HTMLTextAreaElement;
   readonly #note: HTMLElement;
   readonly #forms: HTMLFormElement[];
+  readonly #type: HTMLElement;
   /** The newest version known. */
   #etag: string | undefined;
   #value: unknown;
+  /** The representation's media type: what a save sends as `Content-Type`. */
+  #contentType: string | undefined;
   /** The version the editor's text started from: what `If-Match` sends. */
   #editedEtag: string | undefined;
   /** The person typed in the editor since it was last filled. */
   #dirty = false;
 
-  constructor(context: ViewContext) {
+  constructor(context: ViewContext, format: DocumentFormat) {
     this.#context = context;
-    this.#current = h('pre', { id: 'current', class: 'json', tabindex: 0 });
+    this.#format = format;
+    this.#current = h('pre', { id: 'current', class: format, tabindex: 0 });
     this.#editor = h('textarea', {
       name: 'body',
       rows: 12,
       spellcheck: 'false',
       autocomplete: 'off',
-      'aria-label': 'The JSON to save',
+      'aria-label': format === 'json' ? 'The JSON to save' : 'The text to save',
       oninput: () => {
         this.#dirty = true;
       },
@@ -100,32 +116,31 @@ export class DocumentView implements ResourceView {
       void busy(patch, () => this.#patch(type.value as PatchType, patchText));
     });
 
-    const remove = h(
-      'form',
-      { id: 'delete', class: 'card quiet' },
-      h(
-        'p',
-        { class: 'actions' },
-        h('button', { type: 'submit', class: 'danger' }, 'Delete this resource'),
-        h('small', {}, 'DELETE with If-Match'),
-      ),
+    const remove = deleteForm(
+      context,
+      'Delete this resource',
+      'DELETE with If-Match',
+      () => this.#etag,
     );
-    remove.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!confirm(`Delete ${this.#context.path}?`)) return;
-      void busy(remove, () => this.#delete());
-    });
 
     for (const textarea of [this.#editor, patchText]) submitOnCtrlEnter(textarea);
-    this.#forms = [edit, patch, remove];
+    // Patches are JSON's (the server's Accept-Patch); text is edited whole.
+    const json = format === 'json';
+    this.#forms = json ? [edit, patch, remove] : [edit, remove];
+    this.#type = h('small', { id: 'type' });
     this.element = h(
       'div',
-      { class: 'document' },
+      { class: `document ${format}` },
       h(
         'div',
         { class: 'column' },
-        h('section', { class: 'card current' }, h('h2', {}, 'Current value'), this.#current),
-        patch,
+        h(
+          'section',
+          { class: 'card current' },
+          h('h2', {}, 'Current value ', this.#type),
+          this.#current,
+        ),
+        json && patch,
       ),
       h('div', { class: 'column' }, edit),
       remove,
@@ -136,13 +151,15 @@ export class DocumentView implements ResourceView {
     if (change.deleted) {
       this.#current.textContent = '(deleted)';
       this.#current.classList.add('gone');
-      for (const form of this.#forms) form.inert = true;
+      retire(this.#forms);
       return;
     }
     const first = this.#etag === undefined && this.#value === undefined;
     this.#value = change.value;
     this.#etag = change.etag;
-    this.#current.textContent = formatJson(change.value);
+    this.#contentType = change.contentType;
+    this.#type.textContent = change.contentType ?? '';
+    this.#current.textContent = this.#show(change.value);
     if (!first) flash(this.#current, 'changed');
     if (!this.#dirty) this.#fill();
     else if (this.#editedEtag !== change.etag) {
@@ -152,9 +169,14 @@ export class DocumentView implements ResourceView {
     }
   }
 
+  /** The value as the page shows and edits it. */
+  #show(value: unknown): string {
+    return this.#format === 'json' ? formatJson(value) : typeof value === 'string' ? value : '';
+  }
+
   /** Fills the editor with the current value. */
   #fill(): void {
-    const text = formatJson(this.#value);
+    const text = this.#show(this.#value);
     this.#editor.value = text;
     // As tall as the document, within reason.
     this.#editor.rows = Math.min(30, Math.max(8, text.split('\n').length + 1));
@@ -164,10 +186,15 @@ export class DocumentView implements ResourceView {
   }
 
   async #save(): Promise<void> {
-    const input = parseJsonInput(this.#editor.value);
-    if (!input.ok) return this.#context.say(input.message, 'error');
+    let body = this.#editor.value;
+    if (this.#format === 'json') {
+      const input = parseJsonInput(body);
+      if (!input.ok) return this.#context.say(input.message, 'error');
+      body = JSON.stringify(input.value);
+    }
     const options = this.#editedEtag === undefined ? {} : { ifMatch: this.#editedEtag };
-    const outcome = await putJson(this.#context.path, input.value, options);
+    const type = this.#contentType ?? (this.#format === 'json' ? 'application/json' : 'text/plain');
+    const outcome = await putBody(this.#context.path, body, type, options);
     if (outcome.ok) {
       this.#dirty = false;
       this.#note.hidden = true;
@@ -189,16 +216,5 @@ export class DocumentView implements ResourceView {
       text.value = '';
       this.#context.say(`Patched (${outcome.message}).`, 'ok');
     } else this.#context.say(`Not patched: ${outcome.message}`, 'error');
-  }
-
-  async #delete(): Promise<void> {
-    const outcome = await deleteResource(this.#context.path, this.#etag);
-    if (!outcome.ok)
-      this.#context.say(
-        outcome.status === 412
-          ? 'Not deleted: it changed since you saw it (412 Precondition Failed).'
-          : `Not deleted: ${outcome.message}`,
-        'error',
-      );
   }
 }

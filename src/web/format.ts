@@ -68,3 +68,26 @@ export function parseJsonInput(
     return { ok: false, message: `Not valid JSON: ${(e as Error).message}` };
   }
 }
+
+/**
+ * A size in bytes for people: `512 bytes`, `1.5 KiB`, `3.2 MiB`.
+ *
+ * @example
+ * ```ts
+ * import { formatSize } from './format.js';
+ *
+ * formatSize(1536); // '1.5 KiB'
+ * ```
+ */
+export function formatSize(bytes: number): string {
+  if (bytes === 1) return '1 byte';
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -1,4 +1,7 @@
-/** The view of a path with nothing there (404): create it with PUT and `If-None-Match: *`. */
+/**
+ * The view of a path with nothing there (404): create it with PUT and `If-None-Match: *`.
+ * The page meanwhile waits for it to be created (`creation-watch.ts`).
+ */
 import { h } from './dom.js';
 import { parseJsonInput } from './format.js';
 import { displayPath, isContainer } from './paths.js';
@@ -29,6 +32,11 @@ export function missingView(context: ViewContext): HTMLElement {
       { class: 'actions' },
       h('button', { type: 'submit' }, container ? 'Create this container' : 'Create it'),
       h('small', {}, 'PUT with If-None-Match: *'),
+    ),
+    h(
+      'p',
+      { class: 'note waiting' },
+      'Watching for it: it opens here as soon as it is created, in this tab or elsewhere.',
     ),
   );
   form.addEventListener('submit', (e) => {

@@ -1,6 +1,7 @@
 /** What every view of an open resource gets from the page, and what it offers. */
 import type { LiveChange } from '../client/index.js';
 import { h, type Child } from './dom.js';
+import { deleteResource } from './writes.js';
 
 /**
  * What a view may ask of the page.
@@ -72,8 +73,28 @@ export async function busy(form: HTMLFormElement, action: () => Promise<void>): 
   try {
     await action();
   } finally {
-    for (const b of buttons) b.disabled = false;
+    // A form retired meanwhile (its resource was deleted) stays disabled.
+    if (form.dataset.retired !== 'true') for (const b of buttons) b.disabled = false;
     form.removeAttribute('aria-busy');
+  }
+}
+
+/**
+ * Disables every control of the forms for good: their resource is gone (RSP-7), so saving,
+ * patching or deleting it again can only fail.
+ *
+ * @example
+ * ```ts
+ * import { retire } from './view.js';
+ *
+ * retire([...document.forms]);
+ * ```
+ */
+export function retire(forms: readonly HTMLFormElement[]): void {
+  for (const form of forms) {
+    form.dataset.retired = 'true';
+    for (const control of form.querySelectorAll('button, input, textarea, select'))
+      (control as HTMLButtonElement).disabled = true;
   }
 }
 
@@ -98,4 +119,48 @@ export function newDocumentTextarea(rows: number): HTMLTextAreaElement {
   body.value = '{\n  "title": "Untitled"\n}';
   submitOnCtrlEnter(body);
   return body;
+}
+
+/**
+ * The form that deletes the open resource (DELETE with `If-Match: etag()`, after a
+ * confirmation), saying why when it is refused.
+ *
+ * @example
+ * ```ts
+ * import { deleteForm } from './view.js';
+ *
+ * const form = deleteForm(context, 'Delete this resource', 'DELETE with If-Match', () => etag);
+ * ```
+ */
+export function deleteForm(
+  context: ViewContext,
+  label: string,
+  note: string,
+  etag: () => string | undefined,
+): HTMLFormElement {
+  const form = h(
+    'form',
+    { id: 'delete', class: 'card quiet' },
+    h(
+      'p',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'danger' }, label),
+      h('small', {}, note),
+    ),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!confirm(`Delete ${context.path}?`)) return;
+    void busy(form, async () => {
+      const outcome = await deleteResource(context.path, etag());
+      if (!outcome.ok)
+        context.say(
+          outcome.status === 412
+            ? 'Not deleted: it changed since you saw it (412 Precondition Failed).'
+            : `Not deleted: ${outcome.message}`,
+          'error',
+        );
+    });
+  });
+  return form;
 }

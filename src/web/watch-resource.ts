@@ -1,16 +1,16 @@
 /**
- * One live resource for the page: `live()` keeps the JSON value current, and the same
- * stream (one connection per open resource: browsers allow about six per host over
- * HTTP/1.1, SEC-4) is also read for its notifications, to list them. The stream's body is
- * teed inside `fetch`: `live()` reads one branch, the list reads the other.
+ * One live resource for the page over one PREP stream (browsers allow about six HTTP/1.1
+ * connections per host, SEC-4): `live()` keeps the value current (JSON, text or bytes) and
+ * hands over the stream's notifications as events, which the page lists.
  */
 import {
   live,
-  readPrepResponse,
   type FetchFunction,
   type LiveChange,
   type LiveEndReason,
+  type LiveFormat,
   type LiveResource,
+  type LiveStreamEvent,
   type NotificationItem,
 } from '../client/index.js';
 
@@ -66,6 +66,8 @@ export interface ResourceWatchHandlers {
 export interface ResourceWatchOptions {
   /** The fetch to use; default `globalThis.fetch`. */
   fetch?: FetchFunction;
+  /** How to read the representation: `json` (the default), `text` or `bytes`. */
+  as?: LiveFormat;
   /** How many Event-IDs to remember to drop repeats. Default 1000. */
   maxSeen?: number;
 }
@@ -88,12 +90,10 @@ export interface ResourceWatch {
   close(): void;
 }
 
-/** Statuses whose responses have no body: a Response cannot be built around one with a body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
 /**
- * Watches the JSON resource at `url` over one PREP stream: its value (kept by `live()`,
- * deltas applied), its notifications, and the connection state.
+ * Watches the resource at `url` over one PREP stream: its value (kept by `live()`, deltas
+ * applied: JSON Patch to JSON, unified diffs to text), its notifications, and the
+ * connection state.
  *
  * @example
  * ```ts
@@ -114,7 +114,6 @@ export function watchResource(
   handlers: ResourceWatchHandlers,
   options: ResourceWatchOptions = {},
 ): ResourceWatch {
-  const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const maxSeen = options.maxSeen ?? 1000;
   const seen = new Set<string>();
   let state: ConnectionState = 'connecting';
@@ -126,41 +125,28 @@ export function watchResource(
     handlers.state(next);
   };
 
-  /** Reads the notifications off our branch of a stream; `live()` reports its failures. */
-  const listen = async (response: Response, lastEventId: string | undefined): Promise<void> => {
-    try {
-      const read = lastEventId === undefined ? {} : { lastEventId };
-      for await (const item of readPrepResponse(response, read)) {
-        if (closed) break;
-        if (item.kind === 'representation') setState('live');
-        else if (item.kind === 'notification' && !seen.has(item.eventId)) {
-          seen.add(item.eventId);
-          // Bounded: forget the oldest ids (a Set iterates in insertion order).
-          if (seen.size > maxSeen) seen.delete(seen.values().next().value!);
-          handlers.notification(item);
-        }
-      }
-    } catch {
-      // The stream broke or was refused: live() says so through its events.
+  const format = options.as ?? 'json';
+  const resource = live<unknown>(url, {
+    as: format,
+    // Text gets unified diffs (N822-8); bytes have no delta format.
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
+  // A stream is open once its representation (or, after a resume, a notification) arrives.
+  resource.addEventListener('representation', () => setState('live'));
+  resource.addEventListener('notification', (e) => {
+    setState('live');
+    const item = (e as LiveStreamEvent).item;
+    if (item.kind !== 'notification') return;
+    const id = item.eventId;
+    // A replay after a reconnect may repeat an event: list each Event-ID once.
+    if (id !== undefined) {
+      if (seen.has(id)) return;
+      seen.add(id);
+      // Bounded: forget the oldest ids (a Set iterates in insertion order).
+      if (seen.size > maxSeen) seen.delete(seen.values().next().value!);
     }
-  };
-
-  const tap: FetchFunction = async (input, init) => {
-    const response = await base(input, init);
-    const headers = new Headers(init?.headers);
-    if (!headers.has('accept-events') || response.body === null || NULL_BODY.has(response.status))
-      return response;
-    const [theirs, ours] = response.body.tee();
-    const meta = {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    };
-    void listen(new Response(ours, meta), headers.get('last-event-id') ?? undefined);
-    return new Response(theirs, meta);
-  };
-
-  const resource = live<unknown>(url, { fetch: tap });
+    handlers.notification(item);
+  });
   resource.onChange((change) => handlers.change(change));
   resource.addEventListener('reconnect', () => setState('reconnecting'));
   void resource.ended.then((reason) => {

@@ -45,10 +45,30 @@ export function putJson(
   value: unknown,
   options: { ifMatch?: string; create?: boolean } = {},
 ): Promise<WriteOutcome> {
-  const headers = new Headers({ 'Content-Type': 'application/json' });
+  return putBody(url, JSON.stringify(value), 'application/json', options);
+}
+
+/**
+ * Replaces a resource with a body of any media type (text the person edited), with the
+ * same conditions as {@link putJson}.
+ *
+ * @example
+ * ```ts
+ * import { putBody } from './writes.js';
+ *
+ * await putBody('/notes/readme', '# Hello\n', 'text/markdown; charset=utf-8', { ifMatch: '"abc"' });
+ * ```
+ */
+export function putBody(
+  url: string,
+  body: string,
+  contentType: string,
+  options: { ifMatch?: string; create?: boolean } = {},
+): Promise<WriteOutcome> {
+  const headers = new Headers({ 'Content-Type': contentType });
   if (options.ifMatch !== undefined) headers.set('If-Match', options.ifMatch);
   if (options.create) headers.set('If-None-Match', '*');
-  return send(url, { method: 'PUT', headers, body: JSON.stringify(value) });
+  return send(url, { method: 'PUT', headers, body });
 }
 
 /**

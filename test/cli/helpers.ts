@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -75,20 +76,42 @@ export async function startWatchServer(
   return running;
 }
 
-/** A plain node:http server answering every request with `answer`; closed when the test ends. */
-export async function startPlainServer(
+export { startPlainServer } from '../helpers/plain-server.js';
+
+/**
+ * A server that answers each connection's first request with recorded bytes, written as
+ * they are (head and body, chunked or not), then ends the connection: a recorded server
+ * played back. `answer` gets the request head. Closed when the test ends.
+ */
+export async function startRawServer(
   t: TestContext,
-  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void,
-): Promise<string> {
-  const server = http.createServer(answer);
+  answer: (head: string) => Uint8Array,
+): Promise<{ url: string; heads: string[] }> {
+  const heads: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let head = '';
+    const onData = (d: Buffer): void => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      heads.push(head.slice(0, end));
+      socket.end(answer(head.slice(0, end)));
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
-    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, heads };
 }
 
 /** A port nobody listens on right now. */

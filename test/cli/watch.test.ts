@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startAdvertisingServer } from '../client/advertising-server.js';
+import { nss } from '../client/fixtures.js';
 import {
   eventually,
   runWatch,
   send,
   startPlainServer,
+  startRawServer,
   startWatchServer,
   unusedPort,
   within,
@@ -75,6 +78,105 @@ test('N822-4 prep watch prints the representation, then each PUT, PATCH (with it
     / PATCH .*\n {2}delta application\/json-patch\+json\n {2}\[\{"op":"replace","path":"\/n","value":3\}\]\n/,
   );
   assert.equal(w.stderr(), 'prep watch: the resource was deleted\n');
+});
+
+test('N822-4 RSP-7 prep watch reads recorded node-solid-server 5.8.8 streams (no Event-ID) and exits 0 after the DELETE, without reconnecting', async (t) => {
+  const srv = await startRawServer(t, (head) =>
+    /^accept-events:/im.test(head) ? nss.document.raw : nss.liveGet.raw,
+  );
+  const url = `${srv.url}/notes/doc.ttl`;
+  const plainText = await runWatch(t, [url]);
+  assert.deepEqual(await plainText.exit(), { code: 0, signal: null });
+  const out = plainText.stdout();
+  assert.match(out.split('\n')[0]!, / {2}200 {2}text\/turtle$/);
+  assert.match(out, /^<#it> <#is> "one" \.$/m);
+  const events = out.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
+  assert.deepEqual(events, [
+    '2026-12-07T19:39:46Z  PUT   ',
+    '2026-12-07T19:39:47Z  PATCH ',
+    '2026-12-07T19:39:48Z  DELETE',
+  ]);
+  assert.equal(plainText.stderr(), 'prep watch: the resource was deleted\n');
+
+  const json = await runWatch(t, [url, '--json']);
+  assert.deepEqual(await json.exit(), { code: 0, signal: null });
+  assert.deepEqual(
+    lines(json.stdout()).map((l) => [l.kind, l.method ?? l.reason ?? null, l.eventId ?? null]),
+    [
+      ['representation', null, null],
+      ['notification', 'PUT', null],
+      ['notification', 'PATCH', null],
+      ['notification', 'DELETE', null],
+      ['end', 'deleted', null],
+    ],
+  );
+  assert.equal(srv.heads.length, 2, 'one request per run: no reconnect into a 404');
+});
+
+test('N822-7 prep watch --live keeps a recorded node-solid-server JSON-LD document: a re-fetch per notification (no deltas), then the DELETE', async (t) => {
+  const srv = await startRawServer(t, (head) =>
+    /^accept-events:/im.test(head) ? nss.live.raw : nss.liveGet.raw,
+  );
+  const w = await runWatch(t, [`${srv.url}/notes/live.jsonld`, '--live', '--json']);
+  assert.deepEqual(await w.exit(), { code: 0, signal: null });
+  assert.deepEqual(
+    lines(w.stdout()).map((l) => [l.kind, l.cause ?? l.reason, l.value ?? null]),
+    [
+      ['change', 'representation', { '@id': '#it', n: 1 }],
+      ['change', 'refetch', { '@id': '#it', n: 2 }],
+      ['change', 'delete', null],
+      ['end', 'deleted', null],
+    ],
+  );
+  assert.equal(srv.heads.length, 2, 'the stream and one plain GET');
+  assert.doesNotMatch(srv.heads[1]!, /^accept-events:/im, 'the re-fetch asks for no stream');
+});
+
+test('DSC-1 N822-8 prep watch --delta auto asks for the first delta type the resource advertises (a HEAD first); --live too', async (t) => {
+  const advertisement =
+    '"prep";accept=("message/rfc822";delta=("application/xml-patch+xml" "application/merge-patch+json" "application/json-patch+json"))';
+  const srv = await startAdvertisingServer(t, [advertisement]);
+  const json = await runWatch(t, [srv.url, '--delta', 'auto', '--json', '--no-reconnect']);
+  assert.deepEqual(await json.exit(), { code: 0, signal: null });
+  const [rep, put, end] = lines(json.stdout());
+  assert.equal(rep!.delta, MERGE_PATCH);
+  assert.deepEqual(put!.delta, { type: MERGE_PATCH, body: { n: 2 } });
+  assert.equal(end!.reason, 'expired');
+  assert.deepEqual(
+    srv.requests.map((r) => [r.method, r.delta]),
+    [
+      ['HEAD', undefined],
+      ['GET', MERGE_PATCH],
+    ],
+  );
+
+  const text = await runWatch(t, [srv.url, '--delta', 'auto', '--no-reconnect']);
+  assert.deepEqual(await text.exit(), { code: 0, signal: null });
+  assert.match(text.stdout().split('\n')[0]!, / {2}deltas application\/merge-patch\+json$/);
+
+  const plainHead = await startAdvertisingServer(t, ['"prep";accept="message/rfc822"']);
+  const none = await runWatch(t, [plainHead.url, '--delta', 'auto', '--no-reconnect']);
+  assert.deepEqual(await none.exit(), { code: 0, signal: null });
+  assert.match(none.stdout().split('\n')[0]!, / {2}no deltas advertised$/);
+
+  const liveSrv = await startAdvertisingServer(t, [advertisement]);
+  const w = await runWatch(t, [
+    liveSrv.url,
+    '--live',
+    '--json',
+    '--delta',
+    'auto',
+    '--no-reconnect',
+  ]);
+  assert.deepEqual(await w.exit(), { code: 0, signal: null });
+  assert.deepEqual(
+    lines(w.stdout()).map((l) => [l.kind, l.cause ?? l.reason, l.value ?? null]),
+    [
+      ['change', 'representation', { n: 1 }],
+      ['change', 'delta', { n: 2 }],
+      ['end', 'expired', null],
+    ],
+  );
 });
 
 test('N822-4 prep watch --json prints one JSON object per line: representation, notifications, end', async (t) => {

@@ -1,8 +1,67 @@
 // Recorded PREP responses, byte for byte (latin1/ASCII text), replayed by the fake fetch.
 // `ourServer` and `expressPrep` were captured from real servers (our `prep serve` engine and
-// express-prep 0.6.4); the others are shaped after the draft's figures and what other
-// implementations send (draft -00, NSS), since no such server runs here.
+// express-prep 0.6.4), `nss` from node-solid-server 5.8.8 (whole HTTP responses in
+// fixtures/, see fixtures/README.md); the others are shaped after the draft's figures and what
+// other implementations send (draft -00, JSON-LD parts).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Recording } from './helpers.js';
+
+/** A whole recorded HTTP response: the bytes as sent, and what a fetch would make of them. */
+export interface RawRecording extends Recording {
+  /** Status line, head and body exactly as the server wrote them. */
+  raw: Uint8Array;
+}
+
+/**
+ * Reads `fixtures/NAME`, a raw HTTP/1.1 response, as a {@link Recording}: the head's fields
+ * (lower-case names, framing fields left out) and the body, de-chunked, one chunk per
+ * chunk the server wrote.
+ */
+export function rawRecording(name: string): RawRecording {
+  const raw = readFileSync(join(import.meta.dirname, 'fixtures', name));
+  const text = raw.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine!)![1]);
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === 'transfer-encoding' || name === 'connection' || name === 'content-length')
+      continue;
+    headers[name] =
+      headers[name] === undefined
+        ? line.slice(colon + 1).trim()
+        : `${headers[name]}, ${line.slice(colon + 1).trim()}`;
+  }
+  let body = text.slice(headEnd + 4);
+  const chunks: string[] = [];
+  if (/^transfer-encoding:\s*chunked/im.test(text.slice(0, headEnd))) {
+    // RFC 9112 §7.1: size in hex, CRLF, data, CRLF; a recording may stop mid-stream.
+    while (body.length > 0) {
+      const lineEnd = body.indexOf('\r\n');
+      const size = parseInt(body.slice(0, lineEnd), 16);
+      if (size === 0) break;
+      chunks.push(body.slice(lineEnd + 2, lineEnd + 2 + size));
+      body = body.slice(lineEnd + 2 + size + 2);
+    }
+  } else chunks.push(body);
+  return { status, headers, chunks, raw: new Uint8Array(raw) };
+}
+
+/** node-solid-server 5.8.8, recorded (fixtures/README.md): no Event-ID anywhere. */
+export const nss = {
+  /** A Turtle document: PUT, PATCH, DELETE, then both close delimiters. */
+  document: rawRecording('nss-5.8.8-document.http'),
+  /** A container: a POST announced with Location; the stream was cut while open. */
+  container: rawRecording('nss-5.8.8-container.http'),
+  /** JSON-LD (Activity Streams) notifications of a PUT and a DELETE. */
+  jsonLd: rawRecording('nss-5.8.8-jsonld.http'),
+  /** A JSON-LD document: PUT, DELETE; and the plain GET between them. */
+  live: rawRecording('nss-5.8.8-live.http'),
+  liveGet: rawRecording('nss-5.8.8-live-get.http'),
+};
 
 /** Our server: JSON Patch deltas, two keep-alives, a PUT and a PATCH without delta, then DELETE. */
 export const ourServer: Recording = {
@@ -65,7 +124,7 @@ export const draft00: Recording = {
 
 /**
  * JSON-LD notifications (as Solid servers negotiate them) with a preamble, a keep-alive,
- * a notification that is not one (no Event-ID), and an epilogue. No rfc822 DELETE: the
+ * an rfc822 notification without Event-ID, and an epilogue. No rfc822 DELETE: the
  * stream just ends (expiry).
  */
 export const jsonLd: Recording = {

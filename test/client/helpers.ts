@@ -172,8 +172,8 @@ export function plain(item: SubscriptionItem): Record<string, unknown> {
         kind: item.kind,
         method: item.method,
         date: item.date.toISOString(),
-        eventId: item.eventId,
       };
+      if (item.eventId !== undefined) out.eventId = item.eventId;
       if (item.etag !== undefined) out.etag = item.etag;
       if (item.contentLocation !== undefined) out.contentLocation = item.contentLocation;
       if (item.delta !== undefined)

@@ -153,3 +153,64 @@ test('N822-7 live() equals the server after 200 random writes without deltas (re
 test('N822-5 live() stays right over several random runs', async () => {
   for (let i = 0; i < 5; i++) await randomRun('application/json-patch+json', seed(), 60);
 });
+
+test('N822-8 live(url, { as: "text" }) equals the server byte for byte after 100 random text writes (unified diff deltas), and lists each notification', async () => {
+  await withServer({}, async ({ url }) => {
+    const target = `${url}/notes.txt`;
+    const random = prng(seed());
+    const lines = ['alpha', 'beta', 'gamma', 'délta ✓', '', '  indented'];
+    const text = () =>
+      Array.from(
+        { length: Math.floor(random() * 12) },
+        () => lines[Math.floor(random() * lines.length)]! + (random() < 0.2 ? '\r\n' : '\n'),
+      ).join('') + (random() < 0.3 ? 'no newline at the end' : '');
+    const type = { 'content-type': 'text/plain; charset=utf-8' };
+    assert.equal((await request('PUT', target, 'first\n', type)).status, 201);
+    const { fetch, requests } = recordingFetch();
+    const doc = live<string>(target, { as: 'text', fetch });
+    const causes: string[] = [];
+    doc.onChange((c) => causes.push(c.cause));
+    let notified = 0;
+    doc.addEventListener('notification', () => notified++);
+    await doc.ready;
+    assert.equal(doc.value, 'first\n');
+    assert.equal(doc.contentType, 'text/plain; charset=utf-8');
+    let last = 'first\n';
+    for (let i = 0; i < 100; i++) {
+      const next = text();
+      const answer = await request('PUT', target, next, type, keepAlive);
+      assert.ok(answer.status === 204, `${answer.status} ${answer.body}`);
+      if (next !== last) last = next;
+    }
+    const fresh = await request('GET', target);
+    await eventually(() => doc.etag === fresh.headers.etag, 10_000, 'the last version');
+    assert.equal(doc.value, fresh.body);
+    assert.equal(doc.value, last);
+    assert.ok(notified >= 1 && notified <= 100, `${notified} notifications`);
+    assert.ok(causes.includes('delta'), 'unified diffs were applied');
+    assert.equal(causes.filter((c) => c === 'refetch').length, 0, 'every change came as a delta');
+    assert.match(requests[0]!.headers.get('accept-events') ?? '', /delta="text\/plain"/);
+    doc.close();
+  });
+});
+
+test('N822-7 live(url, { as: "bytes" }) re-fetches binary representations on each change and asks for no delta', async () => {
+  await withServer({}, async ({ url }) => {
+    const target = `${url}/blob`;
+    const type = { 'content-type': 'application/octet-stream' };
+    const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) % 256);
+    const put = async (b: Uint8Array<ArrayBuffer>) =>
+      (await fetch(target, { method: 'PUT', headers: type, body: b })).status;
+    assert.equal(await put(bytes(10)), 201);
+    const { fetch: recorded, requests } = recordingFetch();
+    const doc = live<Uint8Array>(target, { as: 'bytes', fetch: recorded });
+    await doc.ready;
+    assert.deepEqual(doc.value, bytes(10));
+    assert.equal(await put(bytes(300)), 204);
+    await eventually(() => doc.value?.length === 300, 10_000, 'the new bytes');
+    assert.deepEqual(doc.value, bytes(300));
+    assert.equal(doc.contentType, 'application/octet-stream');
+    assert.doesNotMatch(requests[0]!.headers.get('accept-events') ?? '', /delta/);
+    doc.close();
+  });
+});

@@ -8,7 +8,8 @@ import {
   type LiveChange,
   type LiveResource,
 } from '../../src/client/index.js';
-import { eventually, fakeFetch, octets, responseOf, type SeenRequest } from './helpers.js';
+import { nss } from './fixtures.js';
+import { bodyOf, eventually, fakeFetch, octets, responseOf, type SeenRequest } from './helpers.js';
 
 const URL_ = 'http://localhost/doc';
 const M = 'mixed-b';
@@ -347,4 +348,23 @@ test('RSP-8 close() and the signal stop the copy', async () => {
   controller.abort();
   assert.equal(await doc.ended, 'closed');
   await assert.rejects(doc.ready);
+});
+
+test('N822-7 keeps a recorded node-solid-server 5.8.8 JSON-LD document: no Event-ID, no delta, no ETag, so a re-fetch per event; the DELETE ends it', async () => {
+  const { fetch, requests } = fakeServer(
+    [() => responseOf(nss.live, [bodyOf(nss.live)])],
+    [() => responseOf(nss.liveGet, [bodyOf(nss.liveGet)])],
+  );
+  const doc = live('http://127.0.0.1:8931/notes/live.jsonld', { fetch });
+  const seen = changesOf(doc);
+  assert.equal(await doc.ended, 'deleted');
+  assert.deepEqual(
+    seen.map((c) => [c.cause, c.value, c.eventId]),
+    [
+      ['representation', { '@id': '#it', n: 1 }, undefined],
+      ['refetch', { '@id': '#it', n: 2 }, undefined],
+      ['delete', undefined, undefined],
+    ],
+  );
+  assert.equal(requests.length, 2, 'the stream, one re-fetch, no reconnect');
 });

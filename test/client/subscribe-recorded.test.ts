@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PrepSubscribeError, subscribe, type SubscriptionItem } from '../../src/client/index.js';
-import { draft00, draftFigureLf, expressPrep, jsonLd, ourServer } from './fixtures.js';
+import { draft00, draftFigureLf, expressPrep, jsonLd, nss, ourServer } from './fixtures.js';
 import {
   bodyOf,
   collect,
+  controlledBody,
   fakeFetch,
   plain,
   responseOf,
@@ -127,6 +128,100 @@ test("HDR-3 N822-6 reads express-prep's stream (expires as an HTTP-date string, 
   ]);
 });
 
+const turtle = (body: string) => ({
+  kind: 'representation',
+  status: 200,
+  headers: [['content-type', 'text/turtle']],
+  body,
+  omitted: false,
+  protocol: 'prep',
+  eventsStatus: 200,
+});
+
+test("N822-4 RSP-7 reads node-solid-server 5.8.8's recorded stream: notifications without Event-ID, and the DELETE ends it as deleted", async () => {
+  await sameAtEveryCut(nss.document, [
+    turtle('<#it> <#is> "one" .'),
+    { kind: 'notification', method: 'PUT', date: '2026-12-07T19:39:46.000Z' },
+    { kind: 'notification', method: 'PATCH', date: '2026-12-07T19:39:47.000Z' },
+    { kind: 'notification', method: 'DELETE', date: '2026-12-07T19:39:48.000Z' },
+    { kind: 'end', reason: 'deleted' },
+  ]);
+});
+
+test("N822-1 reads node-solid-server 5.8.8's recorded JSON-LD notifications as parts", async () => {
+  const items = await itemsFor(nss.jsonLd, [bodyOf(nss.jsonLd)]);
+  assert.deepEqual(
+    items.map((i) => [i.kind, i.type ?? i.reason ?? null]),
+    [
+      ['representation', null],
+      ['part', 'application/ld+json'],
+      ['part', 'application/ld+json'],
+      ['end', 'expired'],
+    ],
+  );
+  const activities = items.slice(1, 3).map((i) => JSON.parse(i.raw as string) as { type: string });
+  assert.deepEqual(
+    activities.map((a) => a.type),
+    ['Update', 'Delete'],
+  );
+});
+
+test('REQ-2 RSP-5 after an event without Event-ID there is nothing to resume from: the reconnect sends no Last-Event-ID', async () => {
+  // node-solid-server's container stream (a POST with Location, then cut while open), then
+  // our own server's stream whose ids a later reconnect would send.
+  const { fetch, requests } = fakeFetch((_, i) =>
+    i === 0
+      ? responseOf(nss.container, [bodyOf(nss.container)])
+      : responseOf(ourServer, [bodyOf(ourServer)]),
+  );
+  const items = (
+    await collect(
+      subscribe('http://127.0.0.1:8931/notes/', {
+        fetch,
+        lastEventId: 'from-before',
+        reconnect: { retries: 3, minDelayMs: 1, maxDelayMs: 1 },
+      }),
+    )
+  ).map(plain);
+  assert.deepEqual(items.slice(1, 3), [
+    {
+      kind: 'notification',
+      method: 'POST',
+      date: '2026-12-07T19:39:53.000Z',
+      contentLocation: '/notes/new.ttl',
+    },
+    { kind: 'reconnect', attempt: 1, reason: 'dropped', lastEventId: undefined },
+  ]);
+  assert.equal(requests[0]!.headers.get('last-event-id'), 'from-before');
+  assert.equal(requests[1]!.headers.get('last-event-id'), null, 'no id to resume from');
+  assert.equal(items[3]!.kind, 'representation', 'the whole state again');
+  assert.deepEqual(items.at(-1), { kind: 'end', reason: 'deleted' });
+});
+
+test('RSP-7 a DELETE of the resource ends the subscription as deleted even when the server keeps the stream open', async () => {
+  const body = controlledBody();
+  const { fetch, requests } = fakeFetch(
+    () => new Response(body.stream, { headers: { ...expressPrep.headers } }),
+  );
+  const sub = subscribe('http://localhost/doc', { fetch });
+  const got: SubscriptionItem[] = [];
+  const done = (async () => {
+    for await (const item of sub) got.push(item);
+  })();
+  // express-prep's first chunk (part 1 and the digest's first delimiter), then a DELETE and
+  // nothing more: no close delimiter.
+  body.push(expressPrep.chunks[0]!);
+  body.push(
+    '\r\n\r\nMethod: DELETE\r\nDate: Tue, 24 Nov 2026 01:27:26 GMT\r\n\r\n\r\n--bQR76iaDjKpBAr3pKMDi',
+  );
+  await done;
+  assert.deepEqual(
+    got.map((i) => (i.kind === 'notification' ? i.method : i.kind === 'end' ? i.reason : i.kind)),
+    ['representation', 'DELETE', 'deleted'],
+  );
+  assert.equal(requests.length, 1, 'no reconnect into a 404');
+});
+
 test('HDR-3 RSP-5 reads a draft -00 body: token PREP, bare multipart/digest (representation omitted), E-tag', async () => {
   await sameAtEveryCut(
     draft00,
@@ -154,7 +249,7 @@ test('HDR-3 RSP-5 reads a draft -00 body: token PREP, bare multipart/digest (rep
   );
 });
 
-test('RSP-4 N822-1 yields other notification formats as raw parts; preamble, keep-alive, epilogue; a broken rfc822 part', async () => {
+test('RSP-4 N822-1 yields other notification formats as raw parts; preamble, keep-alive, epilogue; an rfc822 part without Event-ID', async () => {
   await sameAtEveryCut(jsonLd, [
     {
       kind: 'representation',
@@ -170,12 +265,8 @@ test('RSP-4 N822-1 yields other notification formats as raw parts; preamble, kee
       type: 'application/ld+json',
       raw: '{"type":"Update","object":"http://localhost/doc","state":"e1"}',
     },
-    {
-      kind: 'part',
-      type: 'message/rfc822',
-      raw: 'Method: PUT\r\nDate: Thu, 07 Nov 2024 14:20:00 GMT\r\n\r\n',
-      error: 'NOTIFICATION_INVALID',
-    },
+    // No Event-ID: a notification all the same, with no id (N822-4 liberal reading).
+    { kind: 'notification', method: 'PUT', date: '2024-11-07T14:20:00.000Z' },
     {
       kind: 'part',
       type: 'application/ld+json',

@@ -8,11 +8,16 @@ import {
   isDeltaType,
   type Representation,
 } from '../../src/core/delta/index.js';
+import { replaceRootPatch } from '../../src/core/delta/json-patch.js';
+import { createMergePatch } from '../../src/core/delta/merge-patch.js';
+import { createTextReplacement } from '../../src/core/delta/text-diff.js';
 import { isPrepError } from '../../src/core/errors.js';
-import { editedPair } from './delta-arbitraries.js';
+import { anyJson, editedPair } from './delta-arbitraries.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+// A byte order mark is text a diff must carry: keep it when comparing texts.
+const decKeepBom = new TextDecoder('utf-8', { ignoreBOM: true });
 const json = (v: unknown, contentType = 'application/json'): Representation => ({
   contentType,
   body: enc.encode(JSON.stringify(v)),
@@ -22,26 +27,37 @@ const text = (s: string, contentType = 'text/plain'): Representation => ({
   body: enc.encode(s),
 });
 const JSON_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
+const ALL_TYPES = [...JSON_TYPES, 'text/plain'];
 // Generous bounds, so that correctness tests never depend on how busy the machine is.
 const unbounded = { maxInputBytes: Number.POSITIVE_INFINITY, maxCostMs: 60_000 };
 
-/** The delta applied to `before` gives `after`, as JSON values. */
-function assertJsonRoundTrip(
+/**
+ * The delta exists and, applied to `before` with our applier, gives `after`: the same bytes
+ * for a unified diff, the same JSON value for the JSON types. It is no bigger than the delta
+ * that rebuilds the whole document.
+ */
+function assertApplies(
   type: string,
   before: Representation,
   after: Representation,
   delta = createDelta(type, before, after, unbounded),
-) {
-  if (delta === undefined) return undefined;
+): Representation {
+  assert.ok(delta, `${type}: a delta`);
   const next = applyDelta(delta.contentType, before.body, delta.body);
-  assert.deepStrictEqual(JSON.parse(dec.decode(next)), JSON.parse(dec.decode(after.body)));
-  assert.ok(delta.body.length < after.body.length, 'a delta is smaller than the new body');
+  if (type === 'text/plain') assert.deepStrictEqual(next, after.body);
+  else assert.deepStrictEqual(JSON.parse(dec.decode(next)), JSON.parse(dec.decode(after.body)));
+  const rebuild = rebuildOf(type, before, after);
+  if (rebuild !== undefined)
+    assert.ok(dec.decode(delta.body).length <= rebuild.length, 'the smaller one');
   return delta;
 }
 
-/** createDelta with generous bounds (how long it takes is measured by the benchmarks, not here). */
-function timed(type: string, before: Representation, after: Representation) {
-  return { delta: createDelta(type, before, after, unbounded) };
+/** The delta that rebuilds the whole document (merge patch: none; its diff is its rebuild). */
+function rebuildOf(type: string, before: Representation, after: Representation) {
+  if (type === 'application/json-patch+json') return replaceRootPatch(dec.decode(after.body));
+  if (type === 'text/plain')
+    return createTextReplacement(decKeepBom.decode(before.body), decKeepBom.decode(after.body));
+  return undefined;
 }
 
 test('N822-8 DELTA_TYPES and their aliases', () => {
@@ -64,12 +80,20 @@ test('N822-8 each delta type: a small change gives a small delta that applies', 
   });
   const merge = createDelta('application/merge-patch+json', json(before), json(after));
   assert.deepStrictEqual(merge && dec.decode(merge.body), '{"title":"Hi"}');
-  for (const type of JSON_TYPES)
-    assert.ok(assertJsonRoundTrip(type, json(before), json(after)), type);
-  // A unified diff of one-line JSON replaces the line: bigger than the body, so none.
-  assert.equal(createDelta('text/plain', json(before), json(after)), undefined);
+  for (const type of ALL_TYPES) assertApplies(type, json(before), json(after));
+  // A unified diff of one-line JSON replaces the line: the diff is the rebuild.
+  const oneLine = createDelta('text/plain', json(before), json(after))!;
+  assert.equal(
+    dec.decode(oneLine.body),
+    `--- a\n+++ b\n@@ -1,1 +1,1 @@\n-${JSON.stringify(before)}\n\\ No newline at end of file\n` +
+      `+${JSON.stringify(after)}\n\\ No newline at end of file\n`,
+  );
   const pretty = (v: unknown) => text(JSON.stringify(v, null, 2), 'application/json');
-  assert.ok(assertJsonRoundTrip('text/plain', pretty(before), pretty(after)));
+  assert.ok(
+    createDelta('text/plain', pretty(before), pretty(after))!.body.length <
+      pretty(after).body.length / 2,
+  );
+  assertApplies('text/plain', pretty(before), pretty(after));
   const a = text(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
   const b = text(dec.decode(a.body).replace('line 25\n', 'line twenty-five\n'));
   for (const type of ['text/plain', 'TEXT/X-DIFF']) {
@@ -79,23 +103,85 @@ test('N822-8 each delta type: a small change gives a small delta that applies', 
   }
 });
 
-test('N822-8 JSON deltas round-trip through bytes (fast-check related pairs)', () => {
+test('N822-8 a small document gets a delta of every type, not a re-fetch: {"n":1} to {"n":2}', () => {
+  const before = json({ n: 1 });
+  const after = json({ n: 2 });
+  const got = ALL_TYPES.map((type) => dec.decode(assertApplies(type, before, after).body));
+  assert.deepStrictEqual(got, [
+    '[{"op":"replace","path":"/n","value":2}]',
+    '{"n":2}',
+    '--- a\n+++ b\n@@ -1,1 +1,1 @@\n-{"n":1}\n\\ No newline at end of file\n+{"n":2}\n\\ No newline at end of file\n',
+  ]);
+  // A whole new document: the difference is bigger than a rebuild, so the rebuild.
+  const other = json({ other: 1 });
+  const wide = json({ a: 1, b: 2, c: 3 });
+  assert.equal(
+    dec.decode(assertApplies('application/json-patch+json', wide, other).body),
+    '[{"op":"replace","path":"","value":{"other":1}}]',
+  );
+  assert.equal(
+    dec.decode(assertApplies('application/merge-patch+json', wide, other).body),
+    '{"a":null,"b":null,"c":null,"other":1}',
+  );
+  // A non-object replaces the target whole (RFC 7396 §2), null included.
+  for (const value of [[1, 2], 'text', 7, true, null]) {
+    const delta = assertApplies('application/merge-patch+json', wide, json(value));
+    assert.equal(dec.decode(delta.body), JSON.stringify(value));
+  }
+});
+
+test('N822-8 every delta type, every pair: a delta that applies to give the new representation (fast-check)', () => {
+  const pair = fc.oneof(editedPair, fc.tuple(anyJson, anyJson));
   fc.assert(
-    fc.property(editedPair, fc.constantFrom(...JSON_TYPES, 'text/plain'), ([a, b], type) => {
-      assertJsonRoundTrip(type, json(a), json(b));
-      // Pretty-printed JSON gives line-based diffs something to work with.
-      const pa = { contentType: 'application/json', body: enc.encode(JSON.stringify(a, null, 2)) };
-      const pb = { contentType: 'application/json', body: enc.encode(JSON.stringify(b, null, 2)) };
-      const delta = createDelta(type, pa, pb, unbounded);
-      if (delta !== undefined && type === 'text/plain') {
-        assert.deepStrictEqual(applyDelta(type, pa.body, delta.body), pb.body, 'byte for byte');
+    fc.property(pair, fc.boolean(), fc.constantFrom(...ALL_TYPES), ([a, b], pretty, type) => {
+      const encode = (v: unknown) =>
+        text(pretty ? JSON.stringify(v, null, 2) : JSON.stringify(v), 'application/json');
+      const before = encode(a);
+      const after = encode(b);
+      const delta = createDelta(type, before, after, unbounded);
+      // Only a merge patch can fail to say it: a null member value (RFC 7396 §1).
+      if (type === 'application/merge-patch+json' && createMergePatch(a, b) === undefined) {
+        assert.equal(delta, undefined);
+        return;
       }
+      // A unified diff reproduces the bytes, pretty-printing included.
+      assertApplies(type, before, after, delta);
     }),
-    { numRuns: 500 },
+    { numRuns: 1500 },
   );
 });
 
-test('N822-8 no delta when there should be none: the client re-fetches', () => {
+test('N822-8 text: every pair of texts gets a diff that gives the new text byte for byte (fast-check)', () => {
+  const line = fc.constantFrom('a', 'b', 'dd', '', ' ', 'é✓', '\ufeff');
+  const eol = fc.constantFrom('\n', '\r\n', '\r', '');
+  const doc = fc.array(fc.tuple(line, eol), { maxLength: 12 }).map((ls) => ls.flat().join(''));
+  const limits = fc.constantFrom(unbounded, { maxCostMs: -1 });
+  fc.assert(
+    fc.property(fc.oneof(doc, fc.string()), fc.oneof(doc, fc.string()), limits, (a, b, lim) => {
+      const before = text(a);
+      const after = text(b);
+      assertApplies('text/plain', before, after, createDelta('text/plain', before, after, lim));
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('N822-8 no time to search: the delta rebuilds the whole document (JSON Patch, text), a merge patch is still its diff', () => {
+  const before = json({ a: 'x'.repeat(100), b: 1 });
+  const after = json({ a: 'x'.repeat(100), b: 2 });
+  const rebuilt = ALL_TYPES.map((type) =>
+    dec.decode(
+      assertApplies(type, before, after, createDelta(type, before, after, { maxCostMs: -1 })).body,
+    ),
+  );
+  assert.deepStrictEqual(rebuilt, [
+    replaceRootPatch(dec.decode(after.body)),
+    '{"b":2}',
+    createTextReplacement(dec.decode(before.body), dec.decode(after.body)),
+  ]);
+});
+
+test('N822-8 no delta only when none fits: the type, a body past the size cap, a null for merge patch; the client re-fetches', () => {
   const small = json({ a: 1 });
   const cases: [string, string, Representation, Representation, object?][] = [
     ['an unknown type', 'application/xml-patch+xml', small, json({ a: 2 })],
@@ -137,32 +223,18 @@ test('N822-8 no delta when there should be none: the client re-fetches', () => {
       json({ a: null, pad: 'x'.repeat(50) }),
     ],
     [
-      'a delta larger than the new body',
+      'a new body over the size cap',
       'application/json-patch+json',
-      json({ a: 1, b: 2, c: 3 }),
-      json({}),
-    ],
-    ['a delta as large as the new body', 'text/plain', text('a\n'), text('b\n')],
-    [
-      'inputs over maxInputBytes',
-      'application/json-patch+json',
-      json({ a: 'x'.repeat(100) }),
+      json({ a: 'x' }),
       json({ a: 'y'.repeat(100) }),
       { maxInputBytes: 50 },
     ],
     [
-      'no time to spend',
-      'application/json-patch+json',
-      json({ a: 'x'.repeat(100) }),
-      json({ a: 'y' }),
-      { maxCostMs: -1 },
-    ],
-    [
-      'over maxDeltaRatio',
-      'application/merge-patch+json',
-      json({ a: 1, pad: 'x'.repeat(50) }),
-      json({ a: 2, pad: 'x'.repeat(50) }),
-      { maxDeltaRatio: 0.05 },
+      'a previous body over the size cap',
+      'text/plain',
+      text('x'.repeat(100)),
+      text('y'),
+      { maxInputBytes: 50 },
     ],
   ];
   for (const [why, type, before, after, limits] of cases) {
@@ -215,8 +287,8 @@ test('N822-8 applyDelta errors carry codes and statuses', () => {
   }
 });
 
-// Work must stay near-linear. Timings belong to benchmarks, so these assert only a generous
-// bound; what they check is that the work is bounded and the answer right or absent.
+// Work must stay near-linear. Timings belong to benchmarks, so these assert no time; what
+// they check is that the work is bounded and the answer right.
 const hundredK = Array.from({ length: 100_000 }, (_, i) => ({
   id: i,
   name: `item ${i}`,
@@ -228,24 +300,26 @@ test('N822-8 a 100k-item array: a changed item gives a tiny JSON Patch', () => {
   const items = hundredK.slice();
   items[50_000] = { ...items[50_000]!, name: 'renamed' };
   const after = json(items);
-  const { delta } = timed('application/json-patch+json', before, after);
-  assert.equal(
-    delta && dec.decode(delta.body),
-    '[{"op":"replace","path":"/50000/name","value":"renamed"}]',
-  );
-  assertJsonRoundTrip('application/json-patch+json', before, after, delta);
+  const delta = assertApplies('application/json-patch+json', before, after);
+  assert.equal(dec.decode(delta.body), '[{"op":"replace","path":"/50000/name","value":"renamed"}]');
 });
 
-test('N822-8 a 100k-item array: an unshift rewrites every index, so no delta', () => {
+test('N822-8 a 100k-item array: an unshift rewrites every index, so every type rebuilds the document', () => {
   const before = json(hundredK);
   const after = json([{ id: -1, name: 'first', done: false }, ...hundredK]);
-  for (const type of [...JSON_TYPES, 'text/plain']) {
-    const { delta } = timed(type, before, after);
-    assert.equal(delta, undefined, type);
+  const afterText = dec.decode(after.body);
+  for (const type of ALL_TYPES) {
+    const delta = dec.decode(assertApplies(type, before, after).body);
+    const want = {
+      'application/json-patch+json': replaceRootPatch(afterText),
+      'application/merge-patch+json': afterText, // an array replaces the target
+      'text/plain': createTextReplacement(dec.decode(before.body), afterText),
+    }[type];
+    assert.ok(delta === want, type);
   }
 });
 
-test('N822-8 a ~10 MB document: no delta under the default bound, and bounded work without it', () => {
+test('N822-8 a ~10 MB document: no delta past the default size cap, and bounded work without it', () => {
   const doc = {
     items: Array.from({ length: 110_000 }, (_, i) => ({
       id: i,
@@ -260,12 +334,21 @@ test('N822-8 a ~10 MB document: no delta under the default bound, and bounded wo
   const before = json(doc);
   const after = json(changed);
   assert.ok(before.body.length > 9_000_000, `${before.body.length} bytes`);
-  for (const type of [...JSON_TYPES, 'text/plain']) {
+  for (const type of ALL_TYPES) {
     assert.equal(createDelta(type, before, after), undefined, `${type}: over the 1 MiB default`);
-    const { delta } = timed(type, before, after);
-    assertJsonRoundTrip(type, before, after, delta);
-    // Only JSON Patch can say "one title changed, one item appended" in fewer bytes.
-    if (type === 'application/json-patch+json') assert.ok(delta && delta.body.length < 200);
-    else assert.equal(delta, undefined, type);
+    const delta = assertApplies(type, before, after);
+    // Only JSON Patch can say "one title changed, one item appended" in fewer bytes; a merge
+    // patch replaces the array, a one-line text is replaced whole.
+    if (type === 'application/json-patch+json') assert.ok(delta.body.length < 200);
+    else assert.ok(delta.body.length >= after.body.length, type);
   }
+});
+
+test('N822-8 two unrelated 20,000-line texts (Myers at its worst): a delta all the same, which applies', () => {
+  const a = text(Array.from({ length: 20_000 }, (_, i) => `a${i}\n`).join(''));
+  const b = text(Array.from({ length: 20_000 }, (_, i) => `b${i}\n`).join(''));
+  // Default limits: the search gives up at its time budget and the rebuild goes out.
+  const delta = createDelta('text/plain', a, b);
+  assert.ok(delta, 'no re-fetch needed');
+  assert.deepStrictEqual(applyDelta('text/plain', a.body, delta.body), b.body);
 });

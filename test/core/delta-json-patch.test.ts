@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyJsonPatch, createJsonPatch } from '../../src/core/delta/json-patch.js';
+import jsonpatch from 'fast-json-patch';
+import {
+  applyJsonPatch,
+  createJsonPatch,
+  diffJson,
+  replaceRootPatch,
+} from '../../src/core/delta/json-patch.js';
 import { isPrepError } from '../../src/core/errors.js';
 import { anyJson, editedPair } from './delta-arbitraries.js';
 
@@ -288,3 +294,56 @@ test('N822-8 JSON Patch: values nested too deeply to walk', () => {
   assert.equal(createJsonPatch(deep, nest(2)), undefined);
   rejects(deep, [], 'PATCH_UNPROCESSABLE', 422, /nests too deeply/);
 });
+
+test('N822-8 our JSON diff walk makes the operations fast-json-patch compare makes, in its order', () => {
+  fc.assert(
+    fc.property(fc.oneof(editedPair, fc.tuple(anyJson, anyJson)), ([a, b]) => {
+      const ours = createJsonPatch(a, b);
+      if (ours === undefined) return; // a __proto__ path: compare would make one we refuse
+      if (isObject(a) && isObject(b) && Array.isArray(a) === Array.isArray(b))
+        assert.deepStrictEqual(ours, jsonpatch.compare(a, b));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('N822-8 diffJson stops at its budget and says why there is no patch', () => {
+  const items = Array.from({ length: 1000 }, (_, i) => ({ id: i }));
+  const shifted = [{ id: -1 }, ...items];
+  assert.equal(diffJson(items, shifted, { maxChars: 500 }), 'not-expressed');
+  assert.equal(diffJson(items, shifted, { maxOperations: 10 }), 'not-expressed');
+  const full = diffJson(items, shifted);
+  assert.ok(Array.isArray(full) && full.length === 1001);
+  // The budget is a lower bound: no patch within it is ever refused.
+  const ops = diffJson({ a: 'x', b: [1, 2] }, { a: 'yy', b: [1] });
+  const chars = JSON.stringify(ops).length;
+  assert.deepStrictEqual(
+    diffJson({ a: 'x', b: [1, 2] }, { a: 'yy', b: [1] }, { maxChars: chars }),
+    ops,
+  );
+  const proto = JSON.parse('{"__proto__": {"x": 1}}') as unknown;
+  assert.equal(diffJson(proto, JSON.parse('{"__proto__": {"x": 2}}')), 'not-expressed');
+  const nest = (leaf: unknown) => {
+    let v = leaf;
+    for (let i = 0; i < 100_000; i++) v = [v];
+    return v;
+  };
+  assert.equal(diffJson(nest(1), nest(2)), 'too-deep');
+});
+
+test('N822-8 replaceRootPatch rebuilds any document, __proto__ keys included', () => {
+  fc.assert(
+    fc.property(anyJson, anyJson, (a, b) => {
+      const patch = JSON.parse(replaceRootPatch(JSON.stringify(b, null, 1))) as unknown;
+      assert.deepStrictEqual(applyJsonPatch(a, patch), b);
+    }),
+  );
+  const proto = '{"__proto__":{"polluted":true}}';
+  const got = applyJsonPatch({}, JSON.parse(replaceRootPatch(proto)));
+  assert.equal(JSON.stringify(got), proto);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}

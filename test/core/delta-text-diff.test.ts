@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyTextDiff, createTextDiff } from '../../src/core/delta/text-diff.js';
+import {
+  applyTextDiff,
+  createTextDiff,
+  createTextReplacement,
+} from '../../src/core/delta/text-diff.js';
 import { isPrepError } from '../../src/core/errors.js';
 
 const slow = { timeoutMs: 10_000 };
@@ -98,4 +102,24 @@ test('N822-8 a diff that does not match is PATCH_CONFLICT; one that is not a dif
     (e) => isPrepError(e, 'PATCH_MALFORMED') && /one file/.test(e.message),
   );
   assert.equal(applyTextDiff('a\n', ''), 'a\n', 'an empty diff changes nothing');
+});
+
+test('N822-8 createTextReplacement: one hunk replacing every line, applying to give the new text', () => {
+  assert.equal(
+    createTextReplacement('a\nb\n', 'c\n'),
+    '--- a\n+++ b\n@@ -1,2 +1,1 @@\n-a\n-b\n+c\n',
+  );
+  assert.equal(
+    createTextReplacement('a\r\nb', ''),
+    '--- a\n+++ b\n@@ -1,2 +0,0 @@\n-a\r\n-b\n\\ No newline at end of file\n',
+  );
+  const line = fc.constantFrom('a', 'b', '', ' ', '\ufeff', 'é');
+  const eol = fc.constantFrom('\n', '\r\n', '\r', '');
+  const doc = fc.array(fc.tuple(line, eol), { maxLength: 10 }).map((ls) => ls.flat().join(''));
+  fc.assert(
+    fc.property(fc.oneof(doc, fc.string()), fc.oneof(doc, fc.string()), (a, b) => {
+      assert.equal(applyTextDiff(a, createTextReplacement(a, b)), b);
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -5,6 +5,7 @@ import { parseList as stockParseList } from 'structured-headers';
 import { isPrepError } from '../../src/core/errors.js';
 import {
   parseAcceptEvents,
+  readPrepAdvertisement,
   selectProtocol,
   serializeAcceptEvents,
   serializePrepAdvertisement,
@@ -235,6 +236,69 @@ test('DSC-1 the advertisement lists prep with accept: one type as a string, seve
   const [prep] = parseAcceptEvents(serializePrepAdvertisement(['message/rfc822'])) ?? [];
   assert.equal(prep?.protocol, 'prep');
   assert.equal(prep.fields.get('accept'), 'message/rfc822');
+});
+
+test('DSC-1 HDR-2 N822-8 the advertisement names the delta types: one as a string, several as a nested list', () => {
+  const both = ['application/json-patch+json', 'application/merge-patch+json'];
+  assert.equal(
+    serializePrepAdvertisement([{ type: 'message/rfc822', deltas: both }]),
+    '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json"))',
+  );
+  assert.equal(
+    serializePrepAdvertisement([{ type: 'message/rfc822', deltas: ['text/plain'] }, 'text/turtle']),
+    '"prep";accept=("message/rfc822";delta="text/plain" "text/turtle")',
+  );
+  assert.equal(
+    serializePrepAdvertisement([{ type: 'message/rfc822', deltas: [] }]),
+    '"prep";accept="message/rfc822"',
+  );
+  assert.throws(
+    () => serializePrepAdvertisement([{ type: 'message/rfc822', deltas: ['json patch'] }]),
+    (e) => isPrepError(e, 'EVENTS_VALUE'),
+  );
+});
+
+test('DSC-1 HDR-2 readPrepAdvertisement reads what servers send: delta lists, one delta, none, tokens, other protocols', () => {
+  const rfc822 = (...deltas: string[]) => ({ type: 'message/rfc822', deltas });
+  const cases: [string | null, unknown][] = [
+    [
+      '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json"))',
+      [rfc822('application/json-patch+json', 'application/merge-patch+json')],
+    ],
+    ['"prep";accept=("message/rfc822";delta="Text/Plain")', [rfc822('text/plain')]],
+    // Ours today, express-prep, and node-solid-server 5.8.8 (recorded).
+    ['"prep";accept="message/rfc822"', [rfc822()]],
+    ['"prep";accept=(message/rfc822)', [rfc822()]],
+    [
+      '"prep";accept=("message/rfc822" "application/ld+json" "text/turtle")',
+      [rfc822(), { type: 'application/ld+json', deltas: [] }, { type: 'text/turtle', deltas: [] }],
+    ],
+    ['"other";accept="x/y", "prep";accept=("message/rfc822";delta=(a/b))', [rfc822('a/b')]],
+    ['"prep";accept="message/rfc822";q=0', undefined],
+    ['"prep"', undefined],
+    ['"other";accept="message/rfc822"', undefined],
+    ['"prep";accept=(', undefined],
+    [null, undefined],
+  ];
+  for (const [value, want] of cases)
+    assert.deepEqual(readPrepAdvertisement(value), want, value ?? 'null');
+});
+
+test('DSC-1 HDR-2 an advertisement reads back as written (fast-check)', () => {
+  const mediaType = fc.stringMatching(/^[a-z][a-z0-9.+-]{0,8}\/[a-z][a-z0-9.+-]{0,8}$/);
+  const formats = fc.array(
+    fc.record({ type: mediaType, deltas: fc.array(mediaType, { maxLength: 3 }) }),
+    {
+      minLength: 1,
+      maxLength: 4,
+    },
+  );
+  fc.assert(
+    fc.property(formats, (f) => {
+      const plain = f.map((r) => ({ type: r.type, deltas: [...r.deltas] }));
+      assert.deepEqual(readPrepAdvertisement(serializePrepAdvertisement(plain)), plain);
+    }),
+  );
 });
 
 test('DSC-1 the advertisement never has an empty accept, nor a non-media-type', () => {

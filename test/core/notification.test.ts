@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { isPrepError } from '../../src/core/errors.js';
 import {
   parseNotification,
+  readNotification,
   serializeNotification,
   type Notification,
 } from '../../src/core/notification.js';
@@ -152,6 +153,37 @@ test('N822-4 a missing or unusable Method, Date or Event-ID is NOTIFICATION_INVA
   ]) {
     assert.throws(
       () => parseNotification(enc.encode(message)),
+      (e) => isPrepError(e, 'NOTIFICATION_INVALID'),
+      JSON.stringify(message),
+    );
+  }
+});
+
+test('N822-4 readNotification takes a notification without Event-ID (node-solid-server), still not one without Method or Date', () => {
+  const date = 'Date: Mon, 07 Dec 2026 19:39:48 GMT\r\n';
+  const nss = readNotification(enc.encode(`Method: DELETE\r\n${date}\r\n`));
+  assert.deepEqual(nss, { method: 'DELETE', date: new Date(Date.UTC(2026, 11, 7, 19, 39, 48)) });
+  assert.equal(
+    readNotification(enc.encode(`Method: PUT\r\n${date}Event-ID:\r\n\r\n`)).eventId,
+    undefined,
+  );
+  const full = readNotification(
+    enc.encode(`Method: PUT\r\n${date}Event-ID: 7\r\nLocation: /x\r\n\r\n`),
+  );
+  assert.deepEqual(full, {
+    ...nss,
+    method: 'PUT',
+    eventId: '7',
+    extraHeaders: [['Location', '/x']],
+  });
+  for (const message of [
+    date + '\r\n',
+    'Method: PUT\r\n\r\n',
+    'Method: PUT\r\nDate: soon\r\n\r\n',
+    '',
+  ]) {
+    assert.throws(
+      () => readNotification(enc.encode(message)),
       (e) => isPrepError(e, 'NOTIFICATION_INVALID'),
       JSON.stringify(message),
     );

@@ -298,7 +298,8 @@ export async function runCrashCycles(
           `cycle ${cycle}: notification ${k} of the stream after seq ${from}`,
         );
         // N822-8: a PATCH's delta SHOULD be sent (its own patch is); a PUT's MAY (the server
-        // leaves it out when it is not much smaller than the state, and the client re-reads).
+        // sends one whenever it holds both states; a replay without them leaves it out, and
+        // the client re-reads).
         if (e.method === 'PATCH') assert.ok(n.delta, `cycle ${cycle}: ${n.eventId} has a delta`);
         local = n.delta ? applyNotification(local, n) : expected[k]!.doc;
         assert.deepEqual(

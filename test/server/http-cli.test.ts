@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { subscribe } from '../../src/client/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
 import { boundaryOf, defer, put, tempDir } from './http-helpers.js';
 
@@ -88,6 +89,28 @@ test('prep serve starts on port 0, prints its URL first, serves a PUT and a GET,
   await still.arrayBuffer();
   assert.equal(cli.child.exitCode, null);
 
+  cli.child.kill('SIGTERM');
+  assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
+});
+
+test('N822-8 prep serve --max-delta-bytes: a small document gets a delta, one past the cap none (the client re-fetches)', async (t) => {
+  const { cli, url } = await serve(t, ['--max-delta-bytes', '64']);
+  assert.equal((await put(`${url}/d`, '{"n":1}')).status, 201);
+  const stop = new AbortController();
+  const items = subscribe(`${url}/d`, {
+    delta: 'application/merge-patch+json',
+    signal: stop.signal,
+  })[Symbol.asyncIterator]();
+  assert.equal((await items.next()).value?.kind, 'representation');
+  await put(`${url}/d`, '{"n":2}');
+  const small = (await items.next()).value;
+  assert.ok(small?.kind === 'notification' && small.delta);
+  assert.equal(new TextDecoder().decode(small.delta.body), '{"n":2}');
+  await put(`${url}/d`, JSON.stringify({ n: 'x'.repeat(100) }));
+  const big = (await items.next()).value;
+  assert.ok(big?.kind === 'notification' && big.method === 'PUT');
+  assert.equal(big.delta, undefined, 'past the cap: no delta');
+  stop.abort();
   cli.child.kill('SIGTERM');
   assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
 });

@@ -433,7 +433,33 @@ for (const c of CASES) {
   });
 }
 
-test('N822-7 N822-8 no delta body when the state did not change, for DELETE, for members, or when it would not be smaller', async () => {
+test('N822-8 a small document gets a delta of every type with every change: the difference, or a rebuild when that is smaller', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/n', '{"n":1}', { type: 'application/json' });
+    const asks = ['application/json-patch+json', 'application/merge-patch+json', 'text/plain'];
+    const subs = await Promise.all(asks.map((t) => srv.subscribe('/n', { headers: deltaAsk(t) })));
+    assert.equal((await srv.put('/n', '{"n":2}', { type: 'application/json' })).status, 204);
+    const patched = await srv.request('/n', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json-patch+json' },
+      body: '[{"op":"add","path":"/m","value":true}]',
+    });
+    assert.equal(patched.status, 204);
+    assert.equal((await srv.put('/n', '["other"]', { type: 'application/json' })).status, 204);
+    const states = ['{"n":2}', '{"n":2,"m":true}', '["other"]'];
+    for (const [i, sub] of subs.entries()) {
+      let state = sub.part1.body;
+      for (const [k, n] of (await sub.notifications(3)).entries()) {
+        assert.ok(n.delta, `${asks[i]}: ${n.method} carries a delta`);
+        assert.equal(parseMediaType(n.delta.contentType).essence, asks[i]);
+        state = applyDelta(n.delta.contentType, state, n.delta.body);
+        assert.deepEqual(JSON.parse(text(state)), JSON.parse(states[k]!), `${asks[i]} ${k}`);
+      }
+    }
+  });
+});
+
+test('N822-7 N822-8 no delta body when the state did not change, for DELETE, or for members; a whole new document is rebuilt', async () => {
   await withServer({}, async (srv) => {
     await srv.put('/c/', '');
     const doc = json(bigDoc());
@@ -452,16 +478,19 @@ test('N822-7 N822-8 no delta body when the state did not change, for DELETE, for
       body: '{}',
     });
     assert.equal(noop.status, 204);
-    // A whole new document: any delta would be bigger than it.
+    // A whole new document: any difference would be bigger than a rebuild.
     assert.equal((await srv.put('/c/doc', { other: 1 })).status, 204);
     assert.equal((await srv.request('/c/doc', { method: 'DELETE' })).status, 204);
-    for (const sub of subs) {
+    for (const [i, sub] of subs.entries()) {
       const got = await sub.rest();
       assert.deepEqual(
         got.map((n) => n.method),
         ['PUT', 'PATCH', 'PUT', 'DELETE'],
       );
-      for (const n of got) assert.equal(n.delta, undefined, `${n.method} has no body`);
+      for (const n of [got[0]!, got[1]!, got[3]!])
+        assert.equal(n.delta, undefined, `${n.method} has no body`);
+      const rebuilt = applyDelta(asks[i]!, new TextEncoder().encode(doc), got[2]!.delta!.body);
+      assert.deepEqual(JSON.parse(text(rebuilt)), { other: 1 });
     }
     const members = await box.notifications(4);
     for (const n of members) {

@@ -1,8 +1,11 @@
 /**
  * The live web page in Chromium (playwright-core over Debian's chromium): two tabs on one
  * resource, an edit in one showing in the other within a second; browsing from `/` through
- * container members with one stream per open resource; creating, patching and deleting.
- * Writes a screenshot to artifacts/web-e2e.png.
+ * container members with one stream per open resource; creating, patching and deleting;
+ * text resources edited and live with unified-diff deltas, binary ones as type, size and a
+ * download link; controls disabled after a delete; a missing resource that opens once
+ * another client creates it; a 5,000-member container a page at a time, with a filter.
+ * Writes screenshots to artifacts/web-e2e*.png.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -189,5 +192,144 @@ test(
     );
     await stateIs(page, 'live');
     await eventually(() => hub.stats.subscriptions === 2, 'one stream per tab');
+  },
+);
+
+/** Whether every control of the open resource's forms is disabled. */
+async function formsDisabled(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const controls = [...document.querySelectorAll('#view form button, #view form textarea')];
+    return controls.length > 0 && controls.every((c) => (c as HTMLButtonElement).disabled);
+  });
+}
+
+test(
+  'N822-8 a text resource is shown, edited (PUT with If-Match) and live with text/plain deltas; a binary one as type, size and download link; a delete disables every control',
+  { skip },
+  async (t) => {
+    const srv = await startPageServer(t);
+    const markdown = 'text/markdown; charset=utf-8';
+    assert.equal(
+      await srv.send('PUT', '/docs/readme.md', '# Title\n\nfirst line\n', markdown),
+      201,
+    );
+    const a = await openTab(t);
+    const b = await openTab(t);
+    await Promise.all([
+      a.goto(`${srv.url}/#/docs/readme.md`),
+      b.goto(`${srv.url}/#/docs/readme.md`),
+    ]);
+    await Promise.all([stateIs(a, 'live'), stateIs(b, 'live')]);
+    assert.equal(await b.textContent('#current'), '# Title\n\nfirst line\n');
+    assert.equal(await b.textContent('#type'), markdown);
+    assert.equal(await a.locator('#patch').count(), 0, 'text is edited whole, not patched');
+
+    // Tab A edits the text; tab B shows it, with the unified diff listed (N822-8).
+    await a.fill('#edit textarea', '# Title\n\nfirst line\nsecond line\n');
+    await a.click('#edit button[type=submit]');
+    await a.waitForSelector('#message[data-kind=ok]');
+    await b.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('second line'),
+    );
+    const put = b.locator('#notifications li.method-put');
+    await put.waitFor();
+    assert.equal(await put.locator('.delta summary').textContent(), 'text/plain; charset=utf-8');
+    assert.match((await put.locator('.delta pre').textContent()) ?? '', /^\+second line$/m);
+    const saved = await fetch(`${srv.url}/docs/readme.md`);
+    assert.equal(saved.headers.get('content-type'), markdown, 'saved in its own media type');
+    assert.equal(await saved.text(), '# Title\n\nfirst line\nsecond line\n');
+
+    // A change from elsewhere reaches both tabs.
+    await srv.send('PUT', '/docs/readme.md', '# Retitled\n\nfirst line\nsecond line\n', markdown);
+    for (const tab of [a, b])
+      await tab.waitForFunction(() =>
+        document.getElementById('current')?.textContent?.startsWith('# Retitled'),
+      );
+
+    // Binary: type, size, download link, live.
+    const bytes = Uint8Array.from({ length: 2048 }, (_, i) => i % 251);
+    assert.equal(await srv.send('PUT', '/docs/logo.bin', bytes, 'application/octet-stream'), 201);
+    const c = await openTab(t);
+    await c.goto(`${srv.url}/#/docs/logo.bin`);
+    await stateIs(c, 'live');
+    await c.waitForSelector('#binary-size');
+    assert.equal(await c.textContent('#binary-type'), 'application/octet-stream');
+    assert.equal(await c.getAttribute('#binary-size', 'data-bytes'), '2048');
+    assert.equal(await c.textContent('#binary-size'), '2.0 KiB');
+    assert.equal(await c.getAttribute('#download', 'href'), '/docs/logo.bin');
+    assert.equal(await c.getAttribute('#download', 'download'), 'logo.bin');
+    assert.equal(await c.locator('#edit').count(), 0, 'bytes are not edited as text');
+    await srv.send('PUT', '/docs/logo.bin', bytes.subarray(0, 100), 'image/png');
+    await c.waitForFunction(() => document.getElementById('binary-size')?.dataset.bytes === '100');
+    assert.equal(await c.textContent('#binary-type'), 'image/png');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await c.screenshot({ path: join(ARTIFACTS, 'web-e2e-binary.png'), fullPage: true });
+
+    // Tab A deletes the text: every control in both tabs is disabled for good.
+    a.once('dialog', (dialog) => void dialog.accept());
+    await a.click('#delete button');
+    for (const tab of [a, b]) {
+      await stateIs(tab, 'closed');
+      await eventually(() => formsDisabled(tab), 'the controls disabled');
+      assert.match((await tab.textContent('#message')) ?? '', /This resource was deleted/);
+    }
+    // Still disabled once the DELETE's own response is in (it must not re-enable them).
+    await a.waitForFunction(() => !document.querySelector('#delete[aria-busy]'));
+    assert.equal(await formsDisabled(a), true);
+    c.once('dialog', (dialog) => void dialog.accept());
+    await c.click('#delete button');
+    await stateIs(c, 'closed');
+    await eventually(() => formsDisabled(c), 'the binary view disabled');
+    assert.equal(await c.getAttribute('#download', 'href'), null, 'nothing to download');
+  },
+);
+
+test(
+  'a missing resource opens as soon as another client creates it; a 5,000-member container is shown a page at a time, with a filter',
+  { skip },
+  async (t) => {
+    const srv = await startPageServer(t);
+    const page = await openTab(t);
+    // Neither /later/ nor /later/doc exists: the page waits on the nearest container, /.
+    await page.goto(`${srv.url}/#/later/doc`);
+    await page.waitForSelector('#create-here .waiting');
+    await stateIs(page, 'live');
+    assert.equal(await srv.send('PUT', '/later/doc', { made: 'elsewhere' }), 201);
+    await page.waitForFunction(() =>
+      document.getElementById('current')?.textContent?.includes('elsewhere'),
+    );
+    await stateIs(page, 'live');
+    await eventually(() => srv.app.engine.hub.stats.subscriptions === 1, 'one stream');
+
+    // 5,000 members, written 32 at a time.
+    assert.equal(await srv.send('PUT', '/many/'), 201);
+    const names = Array.from({ length: 5000 }, (_, i) => `item-${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < names.length; i += 32) {
+      const statuses = await Promise.all(
+        names.slice(i, i + 32).map((n) => srv.send('PUT', `/many/${n}`, { n })),
+      );
+      assert.ok(statuses.every((s) => s === 201));
+    }
+    await page.goto(`${srv.url}/#/many/`);
+    await page.waitForSelector('#pager .position');
+    assert.equal(await page.textContent('#pager .position'), '1–100 of 5000');
+    assert.equal(await page.locator('#members li').count(), 100);
+    assert.equal(await page.textContent('#members li >> nth=0'), 'item-0000');
+    await page.click('#pager button:text("Next")');
+    assert.equal(await page.textContent('#pager .position'), '101–200 of 5000');
+    assert.equal(await page.textContent('#members li >> nth=0'), 'item-0100');
+    await page.fill('#filter', 'item-499');
+    await page.waitForFunction(() => document.querySelectorAll('#members li').length === 10);
+    assert.equal(await page.locator('#pager button').count(), 0, 'one page: no pager');
+    // Live while filtered: a new matching member shows up.
+    await srv.send('PUT', '/many/item-4999b', { n: 'b' });
+    await page.waitForSelector('#members a:text("item-4999b")');
+    await page.fill('#filter', 'nothing like it');
+    await page.waitForSelector('#members li.empty');
+    assert.equal(await page.textContent('#members li.empty'), 'No member matches the filter.');
+    await page.fill('#filter', '');
+    await page.waitForSelector('#pager .position');
+    assert.equal(await page.textContent('#pager .position'), '1–100 of 5001');
+    await page.screenshot({ path: join(ARTIFACTS, 'web-e2e-container.png'), fullPage: true });
   },
 );

@@ -75,7 +75,7 @@ export function webPage(): Promise<WebPage> {
 export interface PageServer {
   url: string;
   app: ReturnType<typeof createResourceServer>;
-  /** A write over HTTP; resolves with the status. */
+  /** A write over HTTP (a string or bytes as they are, else JSON); resolves with the status. */
   send(method: string, path: string, body?: unknown, type?: string): Promise<number>;
 }
 
@@ -102,7 +102,10 @@ export async function startPageServer(t: TestContext): Promise<PageServer> {
     async send(method, path, body, type = 'application/json') {
       const init: RequestInit = { method };
       if (body !== undefined) {
-        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        init.body =
+          typeof body === 'string' || body instanceof Uint8Array
+            ? (body as string | Uint8Array<ArrayBuffer>)
+            : JSON.stringify(body);
         init.headers = { 'Content-Type': type };
       }
       const res = await fetch(`${url}${path}`, init);

@@ -1,14 +1,16 @@
 /**
  * Deltas for `message/rfc822` notifications (N822-8): the difference between the
  * representation before and after an event, in the media type the client named in the
- * `delta` parameter. Deltas are a SHOULD (PATCH) or MAY (PUT, POST), so whenever one would
- * be wrong, big or slow to make, {@link createDelta} returns `undefined` and the server
- * sends the notification without a body; the client then re-fetches.
+ * `delta` parameter. A client that asked for a delta gets one with every change it can be
+ * made for: the computed difference when it is smaller, else one that rebuilds the whole
+ * document in the same format. {@link createDelta} returns `undefined` (the server sends the
+ * notification without a body, the client re-fetches) only when the delta type does not fit
+ * the representation, a body is over the size cap, or the format cannot say it.
  */
 import { PrepError } from '../errors.js';
-import { applyJsonPatch, createJsonPatch } from './json-patch.js';
+import { applyJsonPatch, diffJson, replaceRootPatch } from './json-patch.js';
 import { applyMergePatch, createMergePatch } from './merge-patch.js';
-import { applyTextDiff, createTextDiff } from './text-diff.js';
+import { applyTextDiff, createTextDiff, createTextReplacement } from './text-diff.js';
 
 /**
  * The delta media types we make and apply. `text/plain` is a unified diff; `text/x-diff` is
@@ -43,29 +45,27 @@ export interface Representation {
 }
 
 /**
- * Bounds of {@link createDelta}; each exceeded bound means "no delta".
+ * Bounds of {@link createDelta}.
  *
  * @example
  * ```ts
  * import type { DeltaLimits } from './delta.js';
  *
- * const limits: DeltaLimits = { maxInputBytes: 4 * 1024 * 1024, maxCostMs: 20, maxDeltaRatio: 0.5 };
+ * const limits: DeltaLimits = { maxInputBytes: 4 * 1024 * 1024, maxCostMs: 20 };
  * ```
  */
 export interface DeltaLimits {
-  /** Largest before or after body, in bytes, worth diffing. Default 1 MiB. */
+  /**
+   * The delta size cap: the largest before or after body, in bytes, a delta is made for.
+   * Default 1 MiB. Beyond it the notification goes without a delta and the client re-fetches.
+   */
   maxInputBytes?: number;
   /**
-   * Time budget in milliseconds, default 100. Text diffing stops at it; a JSON delta is
-   * not computed when parsing the two bodies used it up (the linear diff that follows may
-   * overrun it by its own cost).
+   * Time budget for finding a small delta, in milliseconds, default 100. Text diffing stops
+   * at it, and a JSON Patch is not searched for when parsing the two bodies used it up; the
+   * delta is then the one that rebuilds the whole document (linear, no search).
    */
   maxCostMs?: number;
-  /**
-   * Largest delta as a fraction of the new body, default 1: a delta must be smaller than
-   * the representation it stands for, or the client might as well re-fetch.
-   */
-  maxDeltaRatio?: number;
 }
 
 const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
@@ -79,10 +79,6 @@ const KINDS: ReadonlyMap<string, Kind> = new Map([
   ['text/plain', 'text'],
   ['text/x-diff', 'text'],
 ]);
-
-// The shortest JSON Patch operation, `{"op":"remove","path":""}`, plus a comma: a patch of
-// more operations than the new body's length / this is bigger than the body.
-const MIN_OPERATION_BYTES = 26;
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -107,15 +103,20 @@ export function isDeltaType(type: string): boolean {
 }
 
 /**
- * Makes the delta from `before` to `after` in the delta media type `type` (N822-8), or
- * returns `undefined` when the server should send no body and let the client re-fetch:
- * the type is unknown; the representations are not JSON (for the JSON types) or not UTF-8
- * text (for a unified diff), or their media types differ; a body exceeds
- * `limits.maxInputBytes`; a merge patch cannot express the change (a new `null`); the delta
- * is not smaller than the new body; or making it would take longer than `limits.maxCostMs`
- * (JSON: checked once both bodies are parsed; text: the diff stops at the deadline, and does
- * not start when the lines to compare are too many). The work is linear in the input size,
- * and the input size is bounded.
+ * Makes the delta from `before` to `after` in the delta media type `type` (N822-8): the
+ * computed difference when it is smaller, else the delta that rebuilds the whole document in
+ * the same format (JSON Patch: one `replace` of the root `""`; unified diff: one hunk
+ * replacing every line; a merge patch is never bigger than its rebuild, see
+ * `createMergePatch`). Applied with {@link applyDelta} to `before`, it gives `after`: the
+ * same bytes for a unified diff, the same JSON value for the JSON types.
+ *
+ * Returns `undefined`, and the server sends the notification without a body so that the
+ * client re-fetches, only when no delta of this type fits: the type is unknown; the
+ * representations are not JSON (for the JSON types) or not UTF-8 text (for a unified
+ * diff), or their media types differ; a body is over the size cap `limits.maxInputBytes`;
+ * a merge patch cannot express the change (a new `null` member); the JSON nests too deeply
+ * to walk. The work is linear in the input size, and the input size is bounded: the search
+ * for a small delta stops at `limits.maxCostMs` and the rebuild is sent instead.
  *
  * The result's `contentType` is the requested type (`text/plain` and `text/x-diff` with
  * `; charset=utf-8`), ready for the notification's `Content-Type`.
@@ -129,6 +130,8 @@ export function isDeltaType(type: string): boolean {
  * const before = { title: 'Hello', tags: ['a', 'b', 'c'], body: 'long text...' };
  * const delta = createDelta('application/merge-patch+json', json(before), json({ ...before, title: 'Hi' }));
  * new TextDecoder().decode(delta?.body); // '{"title":"Hi"}'
+ * const small = createDelta('application/json-patch+json', json({ n: 1 }), json({ n: 2 }));
+ * new TextDecoder().decode(small?.body); // '[{"op":"replace","path":"","value":{"n":2}}]'
  * ```
  */
 export function createDelta(
@@ -144,42 +147,52 @@ export function createDelta(
   if (before.body.length > maxInput || after.body.length > maxInput) return undefined;
   // A representation of another media type is another document: no delta between them.
   if (essence(before.contentType) !== essence(after.contentType)) return undefined;
-  const maxBytes = Math.ceil(after.body.length * (limits.maxDeltaRatio ?? 1)) - 1;
   const deadline = now() + (limits.maxCostMs ?? DEFAULT_MAX_COST_MS);
   try {
     let text: string | undefined;
     if (kind === 'text') {
       if (!isText(before.contentType) || !isText(after.contentType)) return undefined;
-      text = createTextDiff(utf8KeepBom.decode(before.body), utf8KeepBom.decode(after.body), {
-        timeoutMs: deadline - now(),
-      });
+      text = textDelta(utf8KeepBom.decode(before.body), utf8KeepBom.decode(after.body), deadline);
     } else {
       if (!isJson(before.contentType) || !isJson(after.contentType)) return undefined;
+      const afterText = utf8.decode(after.body);
       const a = JSON.parse(utf8.decode(before.body)) as unknown;
-      const b = JSON.parse(utf8.decode(after.body)) as unknown;
-      if (now() > deadline) return undefined;
-      let patch: unknown;
-      if (kind === 'json-patch') {
-        patch = createJsonPatch(a, b, {
-          maxOperations: Math.floor(maxBytes / MIN_OPERATION_BYTES),
-        });
-      } else {
-        patch = createMergePatch(a, b);
-      }
-      if (patch === undefined) return undefined;
-      text = JSON.stringify(patch);
+      const b = JSON.parse(afterText) as unknown;
+      text = kind === 'json-patch' ? jsonPatchDelta(a, b, afterText, deadline) : mergeDelta(a, b);
     }
-    // UTF-8 takes at least one byte per UTF-16 code unit: too long a string needs no encoding.
-    if (text === undefined || text.length > maxBytes) return undefined;
-    const body = encoder.encode(text);
-    if (body.length > maxBytes) return undefined;
+    if (text === undefined) return undefined;
     const contentType = kind === 'text' ? `${name}; charset=utf-8` : name;
-    return { contentType, body };
+    return { contentType, body: encoder.encode(text) };
   } catch {
     // Not UTF-8, not JSON, nested too deeply for the recursion: no delta, the client
     // re-fetches. Never worse than a delta that is wrong.
     return undefined;
   }
+}
+
+function jsonPatchDelta(a: unknown, b: unknown, afterText: string, deadline: number): string {
+  const rebuild = replaceRootPatch(afterText);
+  if (now() > deadline) return rebuild;
+  const ops = diffJson(a, b, { maxChars: rebuild.length });
+  // Too deep for compare() is too deep for the client's JSON.stringify too: no delta.
+  if (ops === 'too-deep') throw new RangeError('nested too deeply');
+  if (ops === 'not-expressed') return rebuild;
+  const patch = JSON.stringify(ops);
+  return patch.length < rebuild.length ? patch : rebuild;
+}
+
+function mergeDelta(a: unknown, b: unknown): string | undefined {
+  // Linear, and never bigger than a rebuild (see createMergePatch): no budget to check.
+  const patch = createMergePatch(a, b);
+  return patch === undefined ? undefined : JSON.stringify(patch);
+}
+
+function textDelta(before: string, after: string, deadline: number): string {
+  const diff = createTextDiff(before, after, { timeoutMs: deadline - now() });
+  // A rebuild holds both texts whole: a diff no longer than that needs no comparison.
+  if (diff !== undefined && diff.length <= before.length + after.length) return diff;
+  const rebuild = createTextReplacement(before, after);
+  return diff !== undefined && diff.length < rebuild.length ? diff : rebuild;
 }
 
 /**

@@ -80,9 +80,9 @@ const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
 /**
- * Computes a JSON Patch that turns `before` into `after` (fast-json-patch `compare`: objects
- * by key, arrays index by index, so an element inserted at the front rewrites every later
- * index). Returns `undefined` when the patch would exceed `limits.maxOperations`, would
+ * Computes a JSON Patch that turns `before` into `after` (as fast-json-patch `compare` does:
+ * objects by key, arrays index by index, so an element inserted at the front rewrites every
+ * later index). Returns `undefined` when the patch would exceed `limits.maxOperations`, would
  * touch a key that {@link applyJsonPatch} refuses (`__proto__`, `constructor/prototype`), or
  * the values nest too deeply to walk.
  * The patch shares nothing with its inputs.
@@ -100,30 +100,165 @@ export function createJsonPatch(
   after: unknown,
   limits: CreateJsonPatchLimits = {},
 ): JsonPatchOperation[] | undefined {
-  let ops: JsonPatchOperation[];
+  const ops = diffJson(before, after, limits);
+  return typeof ops === 'string' ? undefined : (clone(ops) as JsonPatchOperation[]);
+}
+
+/**
+ * Limits of {@link diffJson}.
+ */
+export interface DiffJsonLimits extends CreateJsonPatchLimits {
+  /**
+   * Give up once the patch, serialized, would surely be longer than this many characters
+   * (a lower bound is tallied as operations are found, so the walk stops early).
+   */
+  maxChars?: number;
+}
+
+/**
+ * {@link createJsonPatch} without the copy, saying why there is no patch: `'too-deep'` (the
+ * values nest deeper than the stack: no JSON delta can be applied to them either) or
+ * `'not-expressed'` (over `limits.maxOperations` or `limits.maxChars`, or a banned path; a
+ * replace of the root still does it). The operations share values with `after`.
+ *
+ * Our own walk, not fast-json-patch's `compare`, which yields the same operations in the
+ * same order: `compare` deep-copies every value it puts in the patch and cannot stop early,
+ * so a change that rewrites a 100 000-item array cost a copy of every item before the patch
+ * was found too big (N822-8 asks for bounded work).
+ *
+ * @example
+ * ```ts
+ * import { diffJson } from './json-patch.js';
+ *
+ * diffJson([1, 2, 3], [0, 1, 2, 3], { maxOperations: 2 }); // 'not-expressed'
+ * ```
+ */
+export function diffJson(
+  before: unknown,
+  after: unknown,
+  limits: DiffJsonLimits = {},
+): JsonPatchOperation[] | 'too-deep' | 'not-expressed' {
+  const state: DiffState = {
+    ops: [],
+    chars: 2,
+    maxOperations: limits.maxOperations ?? Number.POSITIVE_INFINITY,
+    maxChars: limits.maxChars ?? Number.POSITIVE_INFINITY,
+  };
   try {
     if (
-      typeof before === 'object' &&
-      before !== null &&
-      typeof after === 'object' &&
-      after !== null &&
+      isContainer(before) &&
+      isContainer(after) &&
       Array.isArray(before) === Array.isArray(after)
     ) {
-      ops = jsonpatch.compare(before, after) as JsonPatchOperation[];
-    } else if (jsonEqual(before, after)) {
-      ops = [];
-    } else {
-      // compare() yields nothing for primitives and several root replaces for an object that
-      // became an array; one replace of the root is the right answer for both.
-      ops = [{ op: 'replace', path: '', value: clone(after) }];
+      walk(before, after, '', state);
+    } else if (!jsonEqual(before, after)) {
+      // One replace of the root, also for an object that became an array.
+      push(state, { op: 'replace', path: '', value: after });
     }
   } catch (e) {
-    if (e instanceof RangeError) return undefined; // nested deeper than the stack: no patch
+    if (e === OVER_BUDGET) return 'not-expressed';
+    if (e instanceof RangeError) return 'too-deep';
     throw e;
   }
-  if (limits.maxOperations !== undefined && ops.length > limits.maxOperations) return undefined;
-  for (const op of ops) if (isBannedPath(op.path)) return undefined;
-  return ops;
+  for (const op of state.ops) if (isBannedPath(op.path)) return 'not-expressed';
+  return state.ops;
+}
+
+interface DiffState {
+  ops: JsonPatchOperation[];
+  /** A lower bound of the patch's serialized length so far. */
+  chars: number;
+  maxOperations: number;
+  maxChars: number;
+}
+
+/** Thrown to unwind the walk once the patch is surely too big (no stack trace: cheap). */
+class OverBudget extends Error {
+  constructor() {
+    super('over budget');
+  }
+}
+const OVER_BUDGET = new OverBudget();
+// `{"op":"replace","path":"","value":}` and a comma; `remove` is shorter still.
+const OPERATION_CHARS = 24;
+
+type Container = Record<string, unknown> | unknown[];
+
+function isContainer(value: unknown): value is Container {
+  return typeof value === 'object' && value !== null;
+}
+
+/** fast-json-patch's `_generate`: old keys last to first, then the new keys in order. */
+function walk(old: Container, cur: Container, path: string, s: DiffState): void {
+  if (Array.isArray(old)) {
+    const next = cur as unknown[];
+    for (let i = old.length - 1; i >= 0; i--) {
+      if (i < next.length) compareMember(old[i], next[i], path, String(i), s);
+      else push(s, { op: 'remove', path: `${path}/${i}` });
+    }
+    for (let i = old.length; i < next.length; i++) {
+      push(s, { op: 'add', path: `${path}/${i}`, value: next[i] });
+    }
+    return;
+  }
+  const next = cur as Record<string, unknown>;
+  const oldKeys = Object.keys(old);
+  for (let t = oldKeys.length - 1; t >= 0; t--) {
+    const key = oldKeys[t]!;
+    if (Object.hasOwn(next, key)) compareMember(old[key], next[key], path, key, s);
+    else push(s, { op: 'remove', path: `${path}/${escapeToken(key)}` });
+  }
+  for (const key of Object.keys(next)) {
+    if (!Object.hasOwn(old, key)) {
+      push(s, { op: 'add', path: `${path}/${escapeToken(key)}`, value: next[key] });
+    }
+  }
+}
+
+/** Compares member `key` of the values at `parent`; its path is built only when needed. */
+function compareMember(a: unknown, b: unknown, parent: string, key: string, s: DiffState): void {
+  if (a === b) return;
+  if (isContainer(a) && isContainer(b) && Array.isArray(a) === Array.isArray(b)) {
+    walk(a, b, `${parent}/${escapeToken(key)}`, s);
+  } else {
+    push(s, { op: 'replace', path: `${parent}/${escapeToken(key)}`, value: b });
+  }
+}
+
+function push(s: DiffState, op: JsonPatchOperation): void {
+  s.ops.push(op);
+  s.chars += OPERATION_CHARS + op.path.length + ('value' in op ? minChars(op.value) : 0);
+  if (s.ops.length > s.maxOperations || s.chars > s.maxChars) throw OVER_BUDGET;
+}
+
+/** A lower bound of `JSON.stringify(value).length`, in constant time. */
+function minChars(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number') return 1;
+  if (typeof value === 'boolean') return 4;
+  return value === null ? 4 : 2;
+}
+
+function escapeToken(key: string): string {
+  return key.includes('~') || key.includes('/')
+    ? key.replaceAll('~', '~0').replaceAll('/', '~1')
+    : key;
+}
+
+/**
+ * The JSON Patch that rebuilds a whole document: one `replace` of the root (`""`, RFC 6901)
+ * whose value is `jsonText`, a JSON text (spliced in as is, not re-serialized). What a
+ * subscriber gets when no smaller patch exists (N822-8).
+ *
+ * @example
+ * ```ts
+ * import { replaceRootPatch } from './json-patch.js';
+ *
+ * replaceRootPatch('{"n":2}'); // '[{"op":"replace","path":"","value":{"n":2}}]'
+ * ```
+ */
+export function replaceRootPatch(jsonText: string): string {
+  return `[{"op":"replace","path":"","value":${jsonText}}]`;
 }
 
 /**

@@ -14,6 +14,14 @@ import { isJsonObject, jsonEqual, setOwn } from './json-value.js';
  * null members left untouched, are fine; so is a value nested too deeply to walk. The patch
  * may share values with `after`.
  *
+ * This diff is also the merge patch that rebuilds the whole document, less what it can leave
+ * out (N822-8): a non-object `after` is sent whole (RFC 7396 §2: it replaces the target);
+ * for objects, a patch object merges member by member, so even a rebuild must name each
+ * removed member, at every depth, with `null`, which is what the diff does, and may skip
+ * unchanged members. What no merge patch can express: a `null` member value (new or
+ * changed), and the order of members (a merge keeps the target's order and appends new
+ * members), so a merge patch gives the new document as a JSON value, not its key order.
+ *
  * @example
  * ```ts
  * import { createMergePatch } from './merge-patch.js';

@@ -79,6 +79,54 @@ export function createTextDiff(
   return formatPatch(patch, FILE_HEADERS_ONLY);
 }
 
+/**
+ * The unified diff that rebuilds a whole text: one hunk removing every line of `before` and
+ * adding every line of `after` (`\ No newline at end of file` where a text does not end in a
+ * newline). Linear, with no diffing: what a subscriber gets when no smaller diff exists or
+ * diffing would cost too much (N822-8).
+ *
+ * @example
+ * ```ts
+ * import { createTextReplacement } from './text-diff.js';
+ *
+ * createTextReplacement('a\nb\n', 'c\n');
+ * // '--- a\n+++ b\n@@ -1,2 +1,1 @@\n-a\n-b\n+c\n'
+ * ```
+ */
+export function createTextReplacement(before: string, after: string): string {
+  const old = hunkLines(before, '-');
+  const added = hunkLines(after, '+');
+  return formatPatch(
+    {
+      oldFileName: 'a',
+      newFileName: 'b',
+      oldHeader: undefined,
+      newHeader: undefined,
+      hunks: [
+        {
+          oldStart: 1,
+          oldLines: old.count,
+          newStart: 1,
+          newLines: added.count,
+          lines: [...old.lines, ...added.lines],
+        },
+      ],
+    },
+    FILE_HEADERS_ONLY,
+  );
+}
+
+/** `text`'s lines as jsdiff writes them in a hunk: prefixed, `\r` kept, the end marked. */
+function hunkLines(text: string, prefix: string): { lines: string[]; count: number } {
+  if (text === '') return { lines: [], count: 0 };
+  const parts = text.split('\n');
+  const complete = parts.at(-1) === '';
+  if (complete) parts.pop();
+  const lines = parts.map((line) => prefix + line);
+  if (!complete) lines.push('\\ No newline at end of file');
+  return { lines, count: parts.length };
+}
+
 // jsdiff's line tokenizer costs 2–5 µs a line here; 1 µs is the optimistic estimate, so only
 // diffs that could not possibly finish in time are refused.
 const LINE_COST_MS = 0.001;

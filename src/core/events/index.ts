@@ -13,6 +13,7 @@ export { negotiateNotifications } from './negotiate.js';
 export type { NotificationOffer, NotificationChoice } from './negotiate.js';
 export { parseEventsField, serializeEventsField } from './events-field.js';
 export type { EventsField, SerializeEventsFieldOptions } from './events-field.js';
-export { serializePrepAdvertisement } from './advertisement.js';
+export { readPrepAdvertisement, serializePrepAdvertisement } from './advertisement.js';
+export type { AdvertisedFormat } from './advertisement.js';
 export { checkEventsResponse } from './check-response.js';
 export type { EventsResponseCheck, EventsResponseInput } from './check-response.js';
