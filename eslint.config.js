@@ -12,6 +12,7 @@ export default tseslint.config(
       'artifacts/**',
       'data/**',
       'src/web/static/**',
+      'packages/*/dist/**',
     ],
   },
   js.configs.recommended,
@@ -46,23 +47,16 @@ export default tseslint.config(
   },
   {
     // The core runs in browsers too: no Node built-ins there (also checked by scripts/check-layers.mjs).
-    files: ['src/core/**/*.ts'],
+    files: ['packages/client/src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['node:*'], message: 'src/core is pure: no node:* imports.' },
+            { group: ['node:*'], message: 'the core is pure: no node:* imports.' },
             {
-              group: [
-                '../server/*',
-                '../store/*',
-                '../client/*',
-                '../cli/*',
-                '../web/*',
-                '../bus/*',
-              ],
-              message: 'src/core imports no other layer.',
+              group: ['../client/*', '@prep-live/*', 'prep-live', 'prep-live/*'],
+              message: 'the core imports no other layer.',
             },
           ],
         },

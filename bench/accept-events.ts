@@ -12,9 +12,9 @@ import {
   parseAcceptEvents,
   readNotificationAccept,
   selectProtocol,
-} from '../src/core/events/index.js';
-import type { NotificationOffer } from '../src/core/events/index.js';
-import { parseList } from '../src/core/sfv/index.js';
+} from '../packages/client/src/core/events/index.js';
+import type { NotificationOffer } from '../packages/client/src/core/events/index.js';
+import { parseList } from '../packages/client/src/core/sfv/index.js';
 
 /** One row of the result: ours, and the baseline when there is one (ratio = ours / baseline). */
 export interface BenchRow {

@@ -9,8 +9,8 @@
  */
 import jsonpatch from 'fast-json-patch';
 import { pathToFileURL } from 'node:url';
-import { createDelta, type Representation } from '../src/core/delta/index.js';
-import { diffJson } from '../src/core/delta/json-patch.js';
+import { createDelta, type Representation } from '../packages/client/src/core/delta/index.js';
+import { diffJson } from '../packages/client/src/core/delta/json-patch.js';
 
 /** One row: ours, and the baseline when there is one (ratio = ours / baseline, higher is better). */
 export interface DeltaRow {

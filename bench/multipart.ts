@@ -20,7 +20,7 @@ import {
   encodePrepHead,
   parseMultipart,
   type PrepBoundaries,
-} from '../src/core/multipart/index.js';
+} from '../packages/client/src/core/multipart/index.js';
 
 /** One row of results. */
 export interface MultipartBenchResult {

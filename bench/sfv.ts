@@ -7,7 +7,7 @@
  */
 import * as sh from 'structured-headers';
 
-import { parseDictionary, parseList } from '../src/core/sfv/index.js';
+import { parseDictionary, parseList } from '../packages/client/src/core/sfv/index.js';
 
 /**
  * One row of the result: ours, and the baseline where it can parse the input.

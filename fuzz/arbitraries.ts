@@ -31,8 +31,8 @@ import {
   type NotificationOffer,
   type ParameterValue,
   type Parameters,
-} from '../src/core/index.js';
-import { KNOWN_FIELDS } from '../src/core/notification.js';
+} from '../packages/client/src/core/index.js';
+import { KNOWN_FIELDS } from '../packages/client/src/core/notification.js';
 
 // ---------------------------------------------------------------------------------------
 // Structured edits

@@ -43,7 +43,7 @@ import {
   type Notification,
   type ParseOptions,
   type SerializeOptions,
-} from '../src/core/index.js';
+} from '../packages/client/src/core/index.js';
 import {
   POLLUTION_DOCS,
   POLLUTION_MERGE_PATCHES,

@@ -1,11 +1,33 @@
 #!/usr/bin/env node
-// Keeps the layer rule of DESIGN.md: arrows point down only. The core (and the
-// client, which runs in browsers) imports no `node:*` module; each layer imports
-// only the layers listed for it here. Run by `npm run lint`.
+// Keeps the layer rule of docs/architecture.md: arrows point down only. The core (and the
+// client, which runs in browsers) imports no `node:*` module; each layer imports only the
+// layers listed for it here; a package imports another package by its name, never by a
+// relative path into it. Run by `npm run lint`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..', 'src');
+const repo = resolve(import.meta.dirname, '..');
+/** Source roots: prep-live's `src`, and each workspace package's. */
+const roots = [
+  join(repo, 'src'),
+  ...readdirSync(join(repo, 'packages'))
+    .map((name) => join(repo, 'packages', name, 'src'))
+    .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory()),
+];
+/** Package names -> the layer they export. */
+const packageLayers = {
+  '@prep-live/client': 'client',
+  '@prep-live/client/core': 'core',
+  '@prep-live/react': 'react',
+};
+/** The source root and the path inside it of a file, if it is in one. */
+function locate(file) {
+  for (const root of roots) {
+    const rel = relative(root, file);
+    if (!rel.startsWith('..')) return { root, parts: rel.split(sep) };
+  }
+  return undefined;
+}
 /** layer -> layers it may import (itself always allowed) */
 const allowed = {
   core: [],
@@ -45,21 +67,28 @@ const importRe =
   /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
 const problems = [];
 let files = 0;
-for (const file of walk(root)) {
-  files++;
-  const layer = relative(root, file).split(sep)[0];
+for (const root of roots) {
+  for (const file of walk(root)) {
+    files++;
+    check(root, file);
+  }
+}
+
+function check(root, file) {
+  const from = relative(root, file).split(sep);
+  const layer = from[0];
   if (!(layer in allowed)) {
     problems.push(
-      `${relative(process.cwd(), file)}: folder src/${layer} is not a known layer (add it to scripts/check-layers.mjs)`,
+      `${relative(repo, file)}: folder ${relative(repo, join(root, layer))} is not a known layer (add it to scripts/check-layers.mjs)`,
     );
-    continue;
+    return;
   }
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(importRe)) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (!spec) continue;
     const line = text.slice(0, m.index).split('\n').length;
-    const where = `${relative(process.cwd(), file)}:${line}`;
+    const where = `${relative(repo, file)}:${line}`;
     if (
       pure.has(layer) &&
       (spec.startsWith('node:') ||
@@ -67,37 +96,42 @@ for (const file of walk(root)) {
           spec,
         ))
     ) {
-      problems.push(`${where}: src/${layer} must run in browsers, but imports '${spec}'`);
+      problems.push(`${where}: ${layer} must run in browsers, but imports '${spec}'`);
       continue;
     }
+    let target;
+    let targetParts;
     if (spec.startsWith('.')) {
-      const targetPath = relative(root, resolve(dirname(file), spec)).split(sep);
-      const target = targetPath[0];
-      if (target === '..') continue;
-      if (target !== layer && !allowed[layer].includes(target)) {
-        problems.push(`${where}: src/${layer} may not import src/${target} ('${spec}')`);
+      const at = locate(resolve(dirname(file), spec));
+      if (!at) continue;
+      if (at.root !== root) {
+        problems.push(`${where}: import another package by its name, not by a path ('${spec}')`);
         continue;
       }
-      if (layer === 'server') {
-        const from = relative(root, file).split(sep);
-        const part = from.length > 2 ? from[1] : undefined;
-        if (part === undefined) continue;
-        if (!(part in serverAllowed)) {
-          problems.push(
-            `${where}: folder src/server/${part} is not a known part (add it to scripts/check-layers.mjs)`,
-          );
-          continue;
-        }
-        // What it reaches: another layer, a part of src/server, or a shared file of src/server.
-        const to =
-          target === 'server' ? (targetPath.length > 2 ? targetPath[1] : undefined) : target;
-        if (to === undefined || to === part || to === 'core') continue;
-        if (!serverAllowed[part].includes(to))
-          problems.push(
-            `${where}: src/server/${part} may not import ${target === 'server' ? `src/server/${to}` : `src/${to}`} ('${spec}')`,
-          );
-      }
+      targetParts = at.parts;
+      target = targetParts[0];
+    } else if (spec in packageLayers) target = packageLayers[spec];
+    else continue;
+    if (target !== layer && !allowed[layer].includes(target)) {
+      problems.push(`${where}: ${layer} may not import ${target} ('${spec}')`);
+      continue;
     }
+    if (layer !== 'server') continue;
+    const part = from.length > 2 ? from[1] : undefined;
+    if (part === undefined) continue;
+    if (!(part in serverAllowed)) {
+      problems.push(
+        `${where}: folder src/server/${part} is not a known part (add it to scripts/check-layers.mjs)`,
+      );
+      continue;
+    }
+    // What it reaches: another layer, a part of src/server, or a shared file of src/server.
+    const to = target === 'server' ? (targetParts.length > 2 ? targetParts[1] : undefined) : target;
+    if (to === undefined || to === part || to === 'core') continue;
+    if (!serverAllowed[part].includes(to))
+      problems.push(
+        `${where}: src/server/${part} may not import ${target === 'server' ? `src/server/${to}` : to} ('${spec}')`,
+      );
   }
 }
 if (problems.length) {

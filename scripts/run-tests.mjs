@@ -33,7 +33,12 @@ const result = spawnSync(
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'test' },
+    // The workspace packages from their sources (tests, and every node they start).
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=prep-live-source`.trim(),
+    },
   },
 );
 process.exit(result.status ?? 1);

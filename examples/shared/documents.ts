@@ -4,8 +4,8 @@
  * changed.
  */
 import { createHash } from 'node:crypto';
-// In your app: import { applyDelta, formatHttpDate, isPrepError } from 'prep-live';
-import { applyDelta, formatHttpDate, isPrepError } from '../../src/core/index.js';
+// In your app: import { applyDelta, formatHttpDate, isPrepError } from '@prep-live/client/core';
+import { applyDelta, formatHttpDate, isPrepError } from '../../packages/client/src/core/index.js';
 
 export const JSON_TYPE = 'application/json';
 export const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json'];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReplicaState, ReplicaStorage } from '../client/wes/index.js';
+import type { ReplicaState, ReplicaStorage } from '@prep-live/client';
 
 /**
  * The state file's name inside the directory.

@@ -1,4 +1,4 @@
-import { createReplicator, type ReplicaProgress } from '../client/wes/index.js';
+import { createReplicator, type ReplicaProgress } from '@prep-live/client';
 import { parseCommandLine, usageError } from './args.js';
 import { DirectoryStorage } from './replicate-storage.js';
 import { parseHeaderOptions } from './header-option.js';

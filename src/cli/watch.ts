@@ -5,8 +5,8 @@
  * change (`--live`).
  */
 import { STATUS_CODES } from 'node:http';
-import { DELTA_TYPES } from '../core/delta/index.js';
-import { parseMediaType } from '../core/media-type.js';
+import { DELTA_TYPES } from '@prep-live/client/core';
+import { parseMediaType } from '@prep-live/client/core';
 import {
   PrepSubscribeError,
   live,
@@ -20,7 +20,7 @@ import {
   type ReconnectItem,
   type RepresentationItem,
   type SubscribeOptions,
-} from '../client/index.js';
+} from '@prep-live/client';
 import { oneOf, parseCommandLine, usageError } from './args.js';
 import { parseHeaderOptions } from './header-option.js';
 import { cannotReach, networkReason } from './network-error.js';

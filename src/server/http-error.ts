@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPrepError } from '../core/errors.js';
+import { isPrepError } from '@prep-live/client/core';
 
 /**
  * An error that is an HTTP answer: a 4xx or 5xx with an `application/problem+json` body

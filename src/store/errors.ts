@@ -1,4 +1,4 @@
-import { PrepError } from '../core/errors.js';
+import { PrepError } from '@prep-live/client/core';
 
 /**
  * Stable codes of {@link StoreError}. The server layer maps them to responses; `status` is the

@@ -8,7 +8,7 @@
  * (SEC-4: browsers allow about six HTTP/1.1 connections per host), and so does leaving the
  * page (RSP-8).
  */
-import { PrepSubscribeError, type LiveFormat } from '../client/index.js';
+import { PrepSubscribeError, type LiveFormat } from '@prep-live/client';
 import { BinaryView } from './binary-view.js';
 import { showConnectionState } from './connection-state.js';
 import { ContainerView } from './container-view.js';

@@ -3,7 +3,7 @@
  * its media type, its size and a download link, kept current as it changes, and delete
  * (DELETE with `If-Match`). The page does not show or edit the bytes.
  */
-import type { LiveChange } from '../client/index.js';
+import type { LiveChange } from '@prep-live/client';
 import { flash, h } from './dom.js';
 import { formatSize } from './format.js';
 import { displayPath, nameOf } from './paths.js';

@@ -3,7 +3,7 @@
  * page at a time with a filter by name, a form that creates a member (POST with `Slug`) or
  * a sub-container (PUT `…/name/`), and delete for an empty container.
  */
-import type { LiveChange } from '../client/index.js';
+import type { LiveChange } from '@prep-live/client';
 import { flash, h, replaceChildren } from './dom.js';
 import { parseJsonInput } from './format.js';
 import { memberPage } from './member-page.js';

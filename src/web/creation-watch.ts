@@ -5,7 +5,7 @@
  * container on the way down to it, the watch checks with a HEAD and reports the creation
  * or moves closer. One stream at a time, like every open resource of the page (SEC-4).
  */
-import { PrepSubscribeError, subscribe, type FetchFunction } from '../client/index.js';
+import { PrepSubscribeError, subscribe, type FetchFunction } from '@prep-live/client';
 import { isContainer, parentOf } from './paths.js';
 import type { ConnectionState } from './watch-resource.js';
 

@@ -4,7 +4,7 @@
  * overwritten), for JSON a patch box (PATCH with JSON Merge Patch or JSON Patch), and delete
  * (DELETE with `If-Match`). Once the resource is deleted, every control is disabled.
  */
-import type { LiveChange } from '../client/index.js';
+import type { LiveChange } from '@prep-live/client';
 import { flash, h } from './dom.js';
 import { formatJson, parseJsonInput } from './format.js';
 import {

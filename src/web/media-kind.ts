@@ -1,5 +1,5 @@
 /** How the page shows a representation, by its media type. */
-import { parseMediaType } from '../core/media-type.js';
+import { parseMediaType } from '@prep-live/client/core';
 
 /**
  * How the page shows and edits a representation: `json` (parsed, patchable), `text` (shown

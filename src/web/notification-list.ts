@@ -3,7 +3,7 @@
  * time (N822-4 `Date`), event id, ETag (N822-5), the other resource it is about (N822-6)
  * and its delta (N822-8). Bounded: the oldest entries go.
  */
-import type { NotificationItem } from '../client/index.js';
+import type { NotificationItem } from '@prep-live/client';
 import { h, replaceChildren } from './dom.js';
 import { formatDelta, formatTime } from './format.js';
 import { displayPath, hashOf } from './paths.js';

@@ -1,5 +1,5 @@
 /** What every view of an open resource gets from the page, and what it offers. */
-import type { LiveChange } from '../client/index.js';
+import type { LiveChange } from '@prep-live/client';
 import { h, type Child } from './dom.js';
 import { deleteResource } from './writes.js';
 

@@ -12,7 +12,7 @@ import {
   type LiveResource,
   type LiveStreamEvent,
   type NotificationItem,
-} from '../client/index.js';
+} from '@prep-live/client';
 
 /**
  * The state of the connection: `connecting` (the first request), `live` (a stream is

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { isPrepError } from '../../src/core/index.js';
+import { isPrepError } from '../../packages/client/src/core/index.js';
 import {
   createPrep,
   MemoryHistory,

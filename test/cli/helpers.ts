@@ -36,6 +36,8 @@ export function watchBinary(): Promise<string> {
       target: 'node20',
       outfile,
       logLevel: 'silent',
+      // The workspace packages from their sources, as the tests run them.
+      conditions: ['prep-live-source'],
     });
     return outfile;
   })();

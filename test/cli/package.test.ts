@@ -35,20 +35,33 @@ test('RSP-1 the built package serves resources, streams and the web page with pl
   });
   assert.equal(build.status, 0, build.stderr);
 
-  // Every subpath export (`prep-live/client`, `prep-live/react`, ...) names files the build made.
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    exports: Record<string, string | Record<string, string>>;
-  };
-  for (const [subpath, target] of Object.entries(pkg.exports)) {
-    for (const file of typeof target === 'string' ? [target] : Object.values(target)) {
-      if (!file.startsWith('./dist/')) continue;
-      assert.ok(existsSync(join(out, file.slice('./dist/'.length))), `${subpath}: ${file}`);
+  // Every export of every package (`prep-live/server`, `@prep-live/client/core`, ...) names
+  // files the build made.
+  for (const [dir, built] of [
+    [root, out],
+    [join(root, 'packages/client'), join(root, 'packages/client/dist')],
+    [join(root, 'packages/react'), join(root, 'packages/react/dist')],
+  ] as const) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, string | Record<string, string>>;
+    };
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      const files: Array<[string, string]> =
+        typeof target === 'string' ? [['default', target]] : Object.entries(target);
+      for (const [condition, file] of files) {
+        if (condition === 'prep-live-source' || !file.startsWith('./dist/')) continue;
+        assert.ok(
+          existsSync(join(built, file.slice('./dist/'.length))),
+          `${pkg.name} ${subpath}: ${file}`,
+        );
+      }
     }
   }
   // The React bindings load as compiled (react resolves as a peer).
   const react = (await import(
-    pathToFileURL(join(out, 'react/index.js')).href
-  )) as typeof import('../../src/react/index.js');
+    pathToFileURL(join(root, 'packages/react/dist/react/index.js')).href
+  )) as typeof import('../../packages/react/src/react/index.js');
   assert.equal(typeof react.useResource, 'function');
   assert.equal(new react.ResourceStore().size, 0);
 

@@ -4,8 +4,11 @@
 // the type asked for, then both close delimiters (the stream expires). Each answer's
 // advertisement is the next of `advertisements` (the last one repeats).
 import type { TestContext } from 'node:test';
-import { createDelta } from '../../src/core/delta/index.js';
-import { parseAcceptEvents, readNotificationAccept } from '../../src/core/events/index.js';
+import { createDelta } from '../../packages/client/src/core/delta/index.js';
+import {
+  parseAcceptEvents,
+  readNotificationAccept,
+} from '../../packages/client/src/core/events/index.js';
 import { startPlainServer } from '../helpers/plain-server.js';
 
 export interface StubRequest {

@@ -2,8 +2,8 @@
 // that advertises delta types (DSC-1, HDR-2), and prep-fetch reading such a stream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { live, subscribe, type SubscriptionItem } from '../../src/client/index.js';
-import { applyDelta } from '../../src/core/delta/index.js';
+import { live, subscribe, type SubscriptionItem } from '../../packages/client/src/client/index.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { startAdvertisingServer } from './advertising-server.js';
 import { collect } from './helpers.js';
 

@@ -10,7 +10,7 @@ import acceptEvents from 'express-accept-events';
 import negotiateEvents from 'express-negotiate-events';
 import prep from 'express-prep';
 import eventID from 'express-prep/event-id';
-import { live, subscribe, type SubscriptionItem } from '../../src/client/index.js';
+import { live, subscribe, type SubscriptionItem } from '../../packages/client/src/client/index.js';
 import { eventually, plain } from './helpers.js';
 import { recordingFetch, request } from './server.js';
 

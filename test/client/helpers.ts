@@ -1,6 +1,6 @@
 // Test helpers for the client: a fake fetch over byte streams we control, chunkings of a
 // recorded body, and a plain form of subscription items for deepEqual.
-import type { FetchFunction, SubscriptionItem } from '../../src/client/index.js';
+import type { FetchFunction, SubscriptionItem } from '../../packages/client/src/client/index.js';
 import { random as prng } from '../helpers/random.js';
 
 const encoder = new TextEncoder();

@@ -2,8 +2,12 @@
 // patch, DELETE and re-create) the live copy equals what a fresh GET returns.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyJsonPatch, applyMergePatch } from '../../src/core/delta/index.js';
-import { live, type LiveDeltaType, type LiveResource } from '../../src/client/index.js';
+import { applyJsonPatch, applyMergePatch } from '../../packages/client/src/core/delta/index.js';
+import {
+  live,
+  type LiveDeltaType,
+  type LiveResource,
+} from '../../packages/client/src/client/index.js';
 import { eventually, prng } from './helpers.js';
 import { keepAlive, recordingFetch, request, withServer } from './server.js';
 

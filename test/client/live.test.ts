@@ -7,7 +7,7 @@ import {
   live,
   type LiveChange,
   type LiveResource,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/client/index.js';
 import { nss } from './fixtures.js';
 import { bodyOf, eventually, fakeFetch, octets, responseOf, type SeenRequest } from './helpers.js';
 

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import type { FetchFunction } from '../../src/client/index.js';
+import type { FetchFunction } from '../../packages/client/src/client/index.js';
 import type { SeenRequest } from './helpers.js';
 
 export async function withServer(

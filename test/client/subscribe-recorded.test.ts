@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PrepSubscribeError, subscribe, type SubscriptionItem } from '../../src/client/index.js';
+import {
+  PrepSubscribeError,
+  subscribe,
+  type SubscriptionItem,
+} from '../../packages/client/src/client/index.js';
 import { draft00, draftFigureLf, expressPrep, jsonLd, nss, ourServer } from './fixtures.js';
 import {
   bodyOf,

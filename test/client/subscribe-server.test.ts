@@ -7,7 +7,7 @@ import {
   subscribe,
   type NotificationItem,
   type SubscriptionItem,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/client/index.js';
 import { eventually } from './helpers.js';
 import { putJson, recordingFetch, request, withServer } from './server.js';
 

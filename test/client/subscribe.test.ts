@@ -10,7 +10,7 @@ import {
   serializePrepAccept,
   subscribe,
   type SubscriptionItem,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/client/index.js';
 import { ourServer } from './fixtures.js';
 import {
   bodyOf,

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Notification } from '../../src/core/notification.js';
-import { applyDelta } from '../../src/core/delta/index.js';
+import type { Notification } from '../../packages/client/src/core/notification.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { StoreHistory } from '../../src/server/log/store-history.js';
 import { PostgresStore } from '../../src/store/index.js';
 import { startPostgres } from '../helpers/postgres.js';

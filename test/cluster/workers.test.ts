@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
-import { subscribe, type SubscriptionItem } from '../../src/client/index.js';
+import { subscribe, type SubscriptionItem } from '../../packages/client/src/client/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../server/http-helpers.js';

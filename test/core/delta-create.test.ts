@@ -7,11 +7,11 @@ import {
   createDelta,
   isDeltaType,
   type Representation,
-} from '../../src/core/delta/index.js';
-import { replaceRootPatch } from '../../src/core/delta/json-patch.js';
-import { createMergePatch } from '../../src/core/delta/merge-patch.js';
-import { createTextReplacement } from '../../src/core/delta/text-diff.js';
-import { isPrepError } from '../../src/core/errors.js';
+} from '../../packages/client/src/core/delta/index.js';
+import { replaceRootPatch } from '../../packages/client/src/core/delta/json-patch.js';
+import { createMergePatch } from '../../packages/client/src/core/delta/merge-patch.js';
+import { createTextReplacement } from '../../packages/client/src/core/delta/text-diff.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import { anyJson, editedPair } from './delta-arbitraries.js';
 
 const enc = new TextEncoder();

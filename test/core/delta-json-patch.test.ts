@@ -7,8 +7,8 @@ import {
   createJsonPatch,
   diffJson,
   replaceRootPatch,
-} from '../../src/core/delta/json-patch.js';
-import { isPrepError } from '../../src/core/errors.js';
+} from '../../packages/client/src/core/delta/json-patch.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import { anyJson, editedPair } from './delta-arbitraries.js';
 
 const rejects = (doc: unknown, patch: unknown, code: string, status: number, msg?: RegExp) =>

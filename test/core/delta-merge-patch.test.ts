@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyMergePatch, createMergePatch } from '../../src/core/delta/merge-patch.js';
+import {
+  applyMergePatch,
+  createMergePatch,
+} from '../../packages/client/src/core/delta/merge-patch.js';
 import { anyJson, editedPair, hasNull, type Json } from './delta-arbitraries.js';
 
 // RFC 7396 Appendix A, every row: original, patch, result.

@@ -5,8 +5,8 @@ import {
   applyTextDiff,
   createTextDiff,
   createTextReplacement,
-} from '../../src/core/delta/text-diff.js';
-import { isPrepError } from '../../src/core/errors.js';
+} from '../../packages/client/src/core/delta/text-diff.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 
 const slow = { timeoutMs: 10_000 };
 

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseList as stockParseList } from 'structured-headers';
-import { isPrepError } from '../../src/core/errors.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import {
   parseAcceptEvents,
   readPrepAdvertisement,
   selectProtocol,
   serializeAcceptEvents,
   serializePrepAdvertisement,
-} from '../../src/core/events/index.js';
-import type { AcceptEventsEntry } from '../../src/core/events/index.js';
-import { DisplayString, Token } from '../../src/core/sfv/index.js';
-import type { BareItem, Item, ParameterValue } from '../../src/core/sfv/index.js';
+} from '../../packages/client/src/core/events/index.js';
+import type { AcceptEventsEntry } from '../../packages/client/src/core/events/index.js';
+import { DisplayString, Token } from '../../packages/client/src/core/sfv/index.js';
+import type { BareItem, Item, ParameterValue } from '../../packages/client/src/core/sfv/index.js';
 
 const str = (value: string): Item => [value, new Map<string, ParameterValue>()];
 const entry = (

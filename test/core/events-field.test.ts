@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseDictionary as stockParseDictionary } from 'structured-headers';
-import { isPrepError } from '../../src/core/errors.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import {
   checkEventsResponse,
   parseEventsField,
   serializeEventsField,
-} from '../../src/core/events/index.js';
-import type { EventsField } from '../../src/core/events/index.js';
-import { Token } from '../../src/core/sfv/index.js';
-import type { Member } from '../../src/core/sfv/index.js';
+} from '../../packages/client/src/core/events/index.js';
+import type { EventsField } from '../../packages/client/src/core/events/index.js';
+import { Token } from '../../packages/client/src/core/sfv/index.js';
+import type { Member } from '../../packages/client/src/core/sfv/index.js';
 
 const NSS_EXPIRES = 'protocol="prep", status=200, expires="Thu, 07 Nov 2024 15:13:48 GMT"';
 const AT = new Date(Date.UTC(2024, 10, 7, 15, 13, 48));

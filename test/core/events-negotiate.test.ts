@@ -7,8 +7,8 @@ import {
   readNotificationAccept,
   selectProtocol,
   serializeEventsField,
-} from '../../src/core/events/index.js';
-import type { MediaRange, NotificationOffer } from '../../src/core/events/index.js';
+} from '../../packages/client/src/core/events/index.js';
+import type { MediaRange, NotificationOffer } from '../../packages/client/src/core/events/index.js';
 
 const range = (
   type: string,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { formatHttpDate, parseHttpDate } from '../../src/core/http-date.js';
+import { formatHttpDate, parseHttpDate } from '../../packages/client/src/core/http-date.js';
 
 const iso = (d: Date | undefined) => d?.toISOString();
 

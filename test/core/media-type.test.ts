@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { formatMediaType, MediaTypeError, parseMediaType } from '../../src/core/media-type.js';
+import {
+  formatMediaType,
+  MediaTypeError,
+  parseMediaType,
+} from '../../packages/client/src/core/media-type.js';
 
 const params = (value: string): Array<[string, string]> => [...parseMediaType(value).parameters];
 

@@ -2,7 +2,7 @@ import { INTRODUCTION, wire } from './draft-examples.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseMediaType } from '../../src/core/media-type.js';
+import { parseMediaType } from '../../packages/client/src/core/media-type.js';
 import {
   containsDelimiter,
   createMultipartEncoder,
@@ -17,7 +17,7 @@ import {
   type MultipartErrorCode,
   type MultipartPart,
   type PrepBoundaries,
-} from '../../src/core/multipart/index.js';
+} from '../../packages/client/src/core/multipart/index.js';
 
 // ---------------------------------------------------------------------------------------
 // Helpers

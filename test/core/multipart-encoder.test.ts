@@ -15,7 +15,7 @@ import {
   MultipartError,
   type MultipartErrorCode,
   type PrepBoundaries,
-} from '../../src/core/multipart/index.js';
+} from '../../packages/client/src/core/multipart/index.js';
 
 const utf8 = new TextDecoder();
 const text = (bytes: Uint8Array): string => utf8.decode(bytes);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isPrepError } from '../../src/core/errors.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import {
   parseNotification,
   readNotification,
   serializeNotification,
   type Notification,
-} from '../../src/core/notification.js';
+} from '../../packages/client/src/core/notification.js';
 
 const enc = new TextEncoder();
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

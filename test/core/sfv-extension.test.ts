@@ -15,7 +15,7 @@ import {
   Token,
   type Item,
   type ParameterValue,
-} from '../../src/core/sfv/index.js';
+} from '../../packages/client/src/core/sfv/index.js';
 
 const ext = { extended: true } as const;
 const t = (v: string): Token => new Token(v);

@@ -24,7 +24,7 @@ import {
   type Member,
   type ParameterValue,
   type Parameters,
-} from '../../src/core/sfv/index.js';
+} from '../../packages/client/src/core/sfv/index.js';
 
 const RUNS = 500;
 

@@ -23,7 +23,7 @@ import {
   type Member,
   type ParseOptions,
   type Parameters,
-} from '../../src/core/sfv/index.js';
+} from '../../packages/client/src/core/sfv/index.js';
 
 type HeaderType = 'item' | 'list' | 'dictionary';
 type JsonBare = number | string | boolean | { __type: string; value: string | number };

@@ -2,7 +2,7 @@
 import ts from 'typescript';
 
 export interface ExportedSymbol {
-  /** The import name of the entry point (`prep-live/client`). */
+  /** The import name of the entry point (`@prep-live/client`). */
   entry: string;
   /** The name it is exported as. */
   name: string;

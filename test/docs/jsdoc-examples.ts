@@ -15,7 +15,7 @@ export interface JsdocExample {
   sourceFile: string;
   /** 1-based line of the example's first code line in the source file. */
   line: number;
-  /** The import name of the entry point that exports the symbol (`prep-live/client`). */
+  /** The import name of the entry point that exports the symbol (`@prep-live/client`). */
   entry: string;
   code: string;
 }

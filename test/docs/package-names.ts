@@ -1,5 +1,5 @@
 /**
- * The import names a user writes (`prep-live/client`) mapped to the repository's sources, so
+ * The import names a user writes (`@prep-live/client`) mapped to the repository's sources, so
  * the samples of the docs are checked and run against `src/` as a user would import the
  * package, without a build. Read from the packages' own `exports` (`./dist/x/index.js` is
  * built from `src/x/index.ts`), so a new entry point or package is picked up by itself.
@@ -29,7 +29,7 @@ function packageDirs(): string[] {
 
 /**
  * Import name -> absolute path of its TypeScript source: `prep-live` -> `src/core/index.ts`,
- * `prep-live/client` -> `src/client/index.ts`, ... Throws when an entry point's source is missing.
+ * `@prep-live/client` -> `src/client/index.ts`, ... Throws when an entry point's source is missing.
  */
 export function packageEntryPoints(): Map<string, string> {
   const entries = new Map<string, string>();

@@ -2,7 +2,7 @@
  * A scratch directory where the docs' samples are written, checked and run as a user's
  * project would hold them: an ES module package (`"type": "module"`), the repository's
  * node_modules (express, fastify, tsx...), and a tsconfig whose `paths` send the package's
- * import names (`prep-live/client`) to the sources, for tsc and for tsx alike.
+ * import names (`@prep-live/client`) to the sources, for tsc and for tsx alike.
  */
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

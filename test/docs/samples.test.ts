@@ -6,7 +6,7 @@
  * The conventions, in short (docs/writing-docs.md has them in full):
  * - `<!-- sample: KIND[: note] -->` right before a fence says what to do with the block:
  *   fragment, output, skip, typecheck, server, background, file; none = run `ts` and `sh`.
- * - Samples import the package by its names (`prep-live/client`); the test maps them to src/.
+ * - Samples import the package by its names (`@prep-live/client`); the test maps them to src/.
  * - Ports are placeholders: the test gives each port number a sample writes (127.0.0.1:8080,
  *   listen(3000), ...) a free loopback port of its own; 8080 is a `prep serve` it starts.
  * - `curl` fails on an HTTP error status; `prep` and `npx prep` run this checkout's CLI.

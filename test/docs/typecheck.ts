@@ -43,7 +43,7 @@ export const CONVENTIONAL_NAMES: Record<string, string> = {
 };
 
 const BY_ENTRY: Record<string, Record<string, string>> = {
-  'prep-live/react': { store: "import('prep-live/react').ResourceStore" },
+  '@prep-live/react': { store: "import('@prep-live/react').ResourceStore" },
 };
 
 interface PublicName {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseEventsField, parseNotification } from '../../src/core/index.js';
+import { parseEventsField, parseNotification } from '../../packages/client/src/core/index.js';
 
 test('RSP-1 Events: an expires too far out for a Date leaves expiresAt out instead of an Invalid Date', () => {
   // Found by fuzz/targets.ts (events-field): 999999999999999 s after any date is past the

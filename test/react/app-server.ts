@@ -28,6 +28,8 @@ export function appBundle(): Promise<Uint8Array> {
       write: false,
       outfile: 'app.js',
       logLevel: 'silent',
+      // The workspace packages from their sources, as the tests run them.
+      conditions: ['prep-live-source'],
     })
     .then((result) => {
       const out = result.outputFiles[0];

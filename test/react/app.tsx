@@ -3,7 +3,7 @@
  * plain, one suspending), which a button mounts and unmounts.
  */
 import { Suspense, useState, type ReactNode } from 'react';
-import { useResource } from '../../src/react/index.js';
+import { useResource } from '../../packages/react/src/react/index.js';
 
 interface Doc {
   title: string;

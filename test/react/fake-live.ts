@@ -8,8 +8,8 @@ import {
   LiveReconnectEvent,
   type LiveEndReason,
   type LiveOptions,
-} from '../../src/client/index.js';
-import type { LiveSource } from '../../src/react/index.js';
+} from '../../packages/client/src/client/index.js';
+import type { LiveSource } from '../../packages/react/src/react/index.js';
 
 export class FakeLive extends EventTarget implements LiveSource {
   closed = false;

@@ -6,7 +6,7 @@ import {
   ResourceStore,
   type ResourceOptions,
   type ResourceStoreOptions,
-} from '../../src/react/index.js';
+} from '../../packages/react/src/react/index.js';
 import { fakeLives } from './fake-live.js';
 
 const BASE = 'http://localhost:8080/app/page';

@@ -9,7 +9,7 @@ import {
   ResourceStoreProvider,
   useResource,
   type ResourceState,
-} from '../../src/react/index.js';
+} from '../../packages/react/src/react/index.js';
 import { App } from './app.js';
 import { fakeLives } from './fake-live.js';
 

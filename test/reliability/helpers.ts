@@ -61,6 +61,8 @@ export function bundle(entry: string): Promise<string> {
         target: 'node20',
         outfile,
         logLevel: 'silent',
+        // The workspace packages from their sources, as the tests run them.
+        conditions: ['prep-live-source'],
         plugins: [
           {
             name: 'external-by-path',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { subscribe } from '../../src/client/index.js';
+import { subscribe } from '../../packages/client/src/client/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
 import { boundaryOf, defer, put, tempDir } from './http-helpers.js';
 

@@ -8,9 +8,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { parseMediaType } from '../../src/core/media-type.js';
-import { parseMultipart, type MultipartPartIterator } from '../../src/core/multipart/index.js';
-import { parseNotification, type Notification } from '../../src/core/notification.js';
+import { parseMediaType } from '../../packages/client/src/core/media-type.js';
+import {
+  parseMultipart,
+  type MultipartPartIterator,
+} from '../../packages/client/src/core/multipart/index.js';
+import {
+  parseNotification,
+  type Notification,
+} from '../../packages/client/src/core/notification.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
 

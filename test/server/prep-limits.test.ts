@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { applyDelta } from '../../src/core/delta/index.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import {
   assertDelimitersEndChunks,
   eventually,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAcceptEvents } from '../../src/core/events/index.js';
+import { parseAcceptEvents } from '../../packages/client/src/core/events/index.js';
 import { prepOf, rawSubscribe, withServer, type RawResponse, type TestServer } from './helpers.js';
 
 const ADVERT = '"prep";accept="message/rfc822"';

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { applyDelta } from '../../src/core/delta/index.js';
-import { formatHttpDate } from '../../src/core/http-date.js';
-import { parseMediaType } from '../../src/core/media-type.js';
-import type { Notification } from '../../src/core/notification.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
+import { formatHttpDate } from '../../packages/client/src/core/http-date.js';
+import { parseMediaType } from '../../packages/client/src/core/media-type.js';
+import type { Notification } from '../../packages/client/src/core/notification.js';
 import {
   bigDoc,
   prepOf,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyDelta } from '../../src/core/delta/index.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import {
   bigDoc,
   prepOf,

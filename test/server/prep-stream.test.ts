@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
-import { formatHttpDate } from '../../src/core/http-date.js';
+import { formatHttpDate } from '../../packages/client/src/core/http-date.js';
 import { PrepEngine, type EventHistory, type HubEvent } from '../../src/server/index.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
 import {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { isPrepError } from '../../src/core/errors.js';
+import { isPrepError } from '../../packages/client/src/core/errors.js';
 import {
   canListen,
   type Change,

@@ -5,7 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LiveChange, LiveEndReason, NotificationItem } from '../../src/client/index.js';
+import type {
+  LiveChange,
+  LiveEndReason,
+  NotificationItem,
+} from '../../packages/client/src/client/index.js';
 import { watchCreation } from '../../src/web/creation-watch.js';
 import {
   formatDelta,

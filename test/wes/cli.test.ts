@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, mock, test } from 'node:test';
-import { createReplicator, type ReplicaState } from '../../src/client/wes/index.js';
+import { createReplicator, type ReplicaState } from '../../packages/client/src/client/wes/index.js';
 import { replicate } from '../../src/cli/replicate.js';
 import { DirectoryStorage, STATE_FILE } from '../../src/cli/replicate-storage.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -35,6 +35,8 @@ function bundle(): Promise<string> {
       target: 'node20',
       outfile,
       logLevel: 'silent',
+      // The workspace packages from their sources, as the tests run them.
+      conditions: ['prep-live-source'],
     });
     return outfile;
   })();

@@ -5,8 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { applyDelta, formatHttpDate, parseMultipart } from '../../src/core/index.js';
-import { fetchFeedPage, type FeedEntry, type FeedPage } from '../../src/client/wes/index.js';
+import {
+  applyDelta,
+  formatHttpDate,
+  parseMultipart,
+} from '../../packages/client/src/core/index.js';
+import {
+  fetchFeedPage,
+  type FeedEntry,
+  type FeedPage,
+} from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
 import { del, patch, post, put, startTestServer, type TestServer } from './helpers.js';
 
@@ -349,7 +357,7 @@ test('WES-5 a caching proxy never serves a stale subscription document, and serv
     const res = await fetch(via + path);
     return {
       cache: res.headers.get('x-cache'),
-      page: await import('../../src/client/wes/index.js').then((m) =>
+      page: await import('../../packages/client/src/client/wes/index.js').then((m) =>
         m.readFeedPage(res, via + path),
       ),
     };

@@ -4,7 +4,7 @@ import {
   MemoryReplicaStorage,
   createReplicator,
   type ReplicaState,
-} from '../../src/client/wes/index.js';
+} from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
 import {
   del,

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { readSnapshotPart, fetchSnapshotIndex } from '../../src/client/wes/index.js';
+import {
+  readSnapshotPart,
+  fetchSnapshotIndex,
+} from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { wesLinks, REL_WES_FEED, REL_WES_SNAPSHOT } from '../../src/server/app/wes/index.js';
 import { put, startTestServer, type TestServer } from './helpers.js';

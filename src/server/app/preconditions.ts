@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseHttpDate } from '../../core/http-date.js';
+import { parseHttpDate } from '@prep-live/client/core';
 import type { Resource } from '../../store/index.js';
 import { HttpError } from '../http-error.js';
 

@@ -191,6 +191,8 @@ async function bundle(entry: string, minify: boolean): Promise<Buffer> {
     outfile: 'app.js',
     legalComments: 'none',
     logLevel: 'silent',
+    // A checkout bundles the client package's sources, not a build of them that may be stale.
+    conditions: ['prep-live-source'],
   });
   const out = result.outputFiles[0];
   if (out === undefined) throw new Error('esbuild produced no bundle for the web page');

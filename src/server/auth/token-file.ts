@@ -1,6 +1,6 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { PrepError } from '../../core/errors.js';
+import { PrepError } from '@prep-live/client/core';
 import { TokenPolicy, parseTokenPolicyConfig, type TokenPolicyConfig } from './token-policy.js';
 
 /**

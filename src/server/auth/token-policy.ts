@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { PrepError } from '../../core/errors.js';
+import { PrepError } from '@prep-live/client/core';
 import { HttpError } from '../http-error.js';
 import {
   BEARER_CHALLENGE,

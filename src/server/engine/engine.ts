@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createBoundary } from '../../core/multipart/boundary.js';
-import { containsDelimiter, encodePrepHead } from '../../core/multipart/encoder.js';
-import { DELTA_TYPES } from '../../core/delta/index.js';
+import { createBoundary } from '@prep-live/client/core';
+import { containsDelimiter, encodePrepHead } from '@prep-live/client/core';
+import { DELTA_TYPES } from '@prep-live/client/core';
 import {
   negotiateNotifications,
   parseAcceptEvents,
@@ -10,7 +10,7 @@ import {
   serializeEventsField,
   serializePrepAdvertisement,
   type NotificationOffer,
-} from '../../core/events/index.js';
+} from '@prep-live/client/core';
 import type { AccessPolicy } from '../auth/access.js';
 import { LocalAdmission, type Admission, type StreamKeys } from './admission.js';
 import {

@@ -1,12 +1,8 @@
-import { createBoundary } from '../../core/multipart/boundary.js';
-import {
-  encodeDigestPart,
-  encodeKeepAlive,
-  encodePrepClose,
-} from '../../core/multipart/encoder.js';
-import { MultipartError } from '../../core/multipart/errors.js';
-import { serializeNotification, type Notification } from '../../core/notification.js';
-import { createDelta, type Representation } from '../../core/delta/index.js';
+import { createBoundary } from '@prep-live/client/core';
+import { encodeDigestPart, encodeKeepAlive, encodePrepClose } from '@prep-live/client/core';
+import { MultipartError } from '@prep-live/client/core';
+import { serializeNotification, type Notification } from '@prep-live/client/core';
+import { createDelta, type Representation } from '@prep-live/client/core';
 import { frameChunk, type StreamSink } from './sink.js';
 
 /**

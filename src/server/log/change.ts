@@ -1,5 +1,5 @@
-import type { Representation } from '../../core/delta/index.js';
-import { serializeNotification } from '../../core/notification.js';
+import type { Representation } from '@prep-live/client/core';
+import { serializeNotification } from '@prep-live/client/core';
 
 /**
  * A representation an application hands over for deltas: its media type and bytes (text is

@@ -1,4 +1,4 @@
-import { applyDelta, type Representation } from '../../core/delta/index.js';
+import { applyDelta, type Representation } from '@prep-live/client/core';
 import { canListen, type Store, type StoredEvent, type WriteResult } from '../../store/index.js';
 import type { HubEvent } from '../engine/hub.js';
 import type { ChangeLog } from './change-log.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyDelta } from '../../../core/delta/index.js';
+import { applyDelta } from '@prep-live/client/core';
 import { isContainerPath } from '../../../store/index.js';
 import { HttpError, readBody } from '../../http-error.js';
 import { ACCEPT_PATCH, PATCH_TYPES, isJson, mediaEssence } from '../media.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatHttpDate } from '../../../core/http-date.js';
+import { formatHttpDate } from '@prep-live/client/core';
 import { StoreError, isContainerPath, type Resource } from '../../../store/index.js';
 import type { BaseResponse } from '../../engine/engine.js';
 import { HttpError } from '../../http-error.js';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { Representation } from '../../../core/delta/index.js';
-import { formatHttpDate } from '../../../core/http-date.js';
+import type { Representation } from '@prep-live/client/core';
+import { formatHttpDate } from '@prep-live/client/core';
 import type { Store, WriteResult } from '../../../store/index.js';
 import type { ResourceContext } from '../resource-context.js';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { formatHttpDate } from '../../../core/http-date.js';
+import { formatHttpDate } from '@prep-live/client/core';
 import {
   MultipartError,
   encodeMultipartDocument,
   type MultipartPartInit,
-} from '../../../core/multipart/index.js';
+} from '@prep-live/client/core';
 import { isContainerPath, type Store, type StoredEvent } from '../../../store/index.js';
 
 /**

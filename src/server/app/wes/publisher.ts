@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatHttpDate } from '../../../core/http-date.js';
+import { formatHttpDate } from '@prep-live/client/core';
 import { isContainerPath, type Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';

@@ -4,7 +4,7 @@ import {
   createBoundary,
   encodeMultipartDocument,
   type MultipartPartInit,
-} from '../../../core/multipart/index.js';
+} from '@prep-live/client/core';
 import { isContainerPath, type Store } from '../../../store/index.js';
 import { snapshotPartPath } from './urls.js';
 

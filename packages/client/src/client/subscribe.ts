@@ -24,7 +24,7 @@ import { isAboutResource } from './same-resource.js';
  *
  * @example
  * ```ts
- * import type { FetchFunction } from 'prep-live/client';
+ * import type { FetchFunction } from '@prep-live/client';
  *
  * const logged: FetchFunction = (input, init) => {
  *   console.log(init?.method ?? 'GET', String(input));
@@ -39,7 +39,7 @@ export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise
  *
  * @example
  * ```ts
- * import type { SubscribeOptions } from 'prep-live/client';
+ * import type { SubscribeOptions } from '@prep-live/client';
  *
  * const options: SubscribeOptions = {
  *   delta: 'application/json-patch+json',
@@ -104,7 +104,7 @@ export interface SubscribeOptions {
  *
  * @example
  * ```ts
- * import { subscribe } from 'prep-live/client';
+ * import { subscribe } from '@prep-live/client';
  *
  * const sub = subscribe('https://example.org/doc', { delta: 'application/json-patch+json' });
  * for await (const item of sub) {
@@ -124,7 +124,7 @@ export function subscribe(url: string | URL, options: SubscribeOptions = {}): Su
  *
  * @example
  * ```ts
- * import { subscribe } from 'prep-live/client';
+ * import { subscribe } from '@prep-live/client';
  *
  * const sub = subscribe('https://example.org/doc');
  * setTimeout(() => sub.close(), 60_000);
@@ -153,7 +153,7 @@ export class Subscription implements AsyncIterable<SubscriptionItem> {
    *
    * @example
    * ```ts
-   * import { Subscription } from 'prep-live/client';
+   * import { Subscription } from '@prep-live/client';
    *
    * const sub = new Subscription('https://example.org/doc', {});
    * ```

@@ -12,7 +12,7 @@ import type { PrepError } from '../core/errors.js';
  *
  * @example
  * ```ts
- * import type { RepresentationItem } from 'prep-live/client';
+ * import type { RepresentationItem } from '@prep-live/client';
  *
  * function show(item: RepresentationItem): string {
  *   return item.omitted ? '(body skipped)' : new TextDecoder().decode(item.body);
@@ -42,7 +42,7 @@ export interface RepresentationItem {
  *
  * @example
  * ```ts
- * import type { NotificationItem } from 'prep-live/client';
+ * import type { NotificationItem } from '@prep-live/client';
  *
  * function describe(n: NotificationItem): string {
  *   return `${n.method} ${n.contentLocation ?? '(this resource)'} at ${n.date.toISOString()} (${n.eventId ?? 'no id'})`;
@@ -83,7 +83,7 @@ export interface NotificationItem {
  *
  * @example
  * ```ts
- * import type { PartItem } from 'prep-live/client';
+ * import type { PartItem } from '@prep-live/client';
  *
  * function read(part: PartItem): unknown {
  *   return part.type === 'application/ld+json' ? JSON.parse(new TextDecoder().decode(part.raw)) : part.raw;
@@ -112,7 +112,7 @@ export interface PartItem {
  *
  * @example
  * ```ts
- * import type { ReconnectReason } from 'prep-live/client';
+ * import type { ReconnectReason } from '@prep-live/client';
  *
  * const quiet: ReconnectReason[] = ['expired'];
  * ```
@@ -125,7 +125,7 @@ export type ReconnectReason = 'expired' | 'dropped' | 'unavailable';
  *
  * @example
  * ```ts
- * import type { ReconnectItem } from 'prep-live/client';
+ * import type { ReconnectItem } from '@prep-live/client';
  *
  * const log = (r: ReconnectItem) => console.warn(`reconnect #${r.attempt} in ${r.delay} ms (${r.reason})`);
  * ```
@@ -151,7 +151,7 @@ export interface ReconnectItem {
  *
  * @example
  * ```ts
- * import type { EndItem } from 'prep-live/client';
+ * import type { EndItem } from '@prep-live/client';
  *
  * const gone = (end: EndItem) => end.reason === 'deleted';
  * ```
@@ -166,7 +166,7 @@ export interface EndItem {
  *
  * @example
  * ```ts
- * import { subscribe, type SubscriptionItem } from 'prep-live/client';
+ * import { subscribe, type SubscriptionItem } from '@prep-live/client';
  *
  * function handle(item: SubscriptionItem): void {
  *   switch (item.kind) {
@@ -188,7 +188,7 @@ export type SubscriptionItem =
  *
  * @example
  * ```ts
- * import type { ResponseItem } from 'prep-live/client';
+ * import type { ResponseItem } from '@prep-live/client';
  *
  * const isEvent = (item: ResponseItem) => item.kind !== 'representation';
  * ```

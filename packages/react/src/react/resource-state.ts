@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts
- * import type { ResourceStatus } from 'prep-live/react';
+ * import type { ResourceStatus } from '@prep-live/react';
  *
  * const label: Record<ResourceStatus, string> = {
  *   idle: '', loading: 'Loading…', live: 'Live', reconnecting: 'Reconnecting…',
@@ -35,7 +35,7 @@ export type ResourceStatus =
  *
  * @example
  * ```ts
- * import type { ResourceState } from 'prep-live/react';
+ * import type { ResourceState } from '@prep-live/react';
  *
  * const title = (s: ResourceState<{ title: string }>) =>
  *   s.status === 'error' ? String(s.error) : (s.value?.title ?? '…');

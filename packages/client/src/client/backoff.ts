@@ -9,7 +9,7 @@ import { parseHttpDate } from '../core/http-date.js';
  *
  * @example
  * ```ts
- * import type { ReconnectOptions } from 'prep-live/client';
+ * import type { ReconnectOptions } from '@prep-live/client';
  *
  * const patient: ReconnectOptions = { retries: 10, minDelayMs: 1000, maxDelayMs: 60_000 };
  * ```
@@ -33,7 +33,7 @@ const DEFAULTS = { retries: Infinity, minDelayMs: 500, maxDelayMs: 30_000 };
  *
  * @example
  * ```ts
- * import { backoffDelay } from 'prep-live/client';
+ * import { backoffDelay } from '@prep-live/client';
  *
  * backoffDelay(1); // 0–500 ms
  * backoffDelay(10, { minDelayMs: 100, maxDelayMs: 2000 }); // 0–2000 ms
@@ -57,7 +57,7 @@ export function backoffDelay(
  *
  * @example
  * ```ts
- * import { retriesOf } from 'prep-live/client';
+ * import { retriesOf } from '@prep-live/client';
  *
  * retriesOf({}); // Infinity
  * retriesOf(false); // 0
@@ -75,7 +75,7 @@ export function retriesOf(options: ReconnectOptions | false | undefined): number
  *
  * @example
  * ```ts
- * import { parseRetryAfter } from 'prep-live/client';
+ * import { parseRetryAfter } from '@prep-live/client';
  *
  * parseRetryAfter('5'); // 5000
  * parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT')); // 60000
@@ -99,7 +99,7 @@ export function parseRetryAfter(
  *
  * @example
  * ```ts
- * import { sleep } from 'prep-live/client';
+ * import { sleep } from '@prep-live/client';
  *
  * const controller = new AbortController();
  * if (!(await sleep(1000, controller.signal))) console.log('aborted');

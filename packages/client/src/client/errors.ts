@@ -73,7 +73,7 @@ export interface PrepSubscribeErrorOptions {
  *
  * @example
  * ```ts
- * import { subscribe, PrepSubscribeError } from 'prep-live/client';
+ * import { subscribe, PrepSubscribeError } from '@prep-live/client';
  *
  * try {
  *   for await (const item of subscribe('https://example.org/doc')) console.log(item.kind);

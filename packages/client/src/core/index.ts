@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { parseAcceptEvents, selectProtocol } from 'prep-live';
+ * import { parseAcceptEvents, selectProtocol } from '@prep-live/client/core';
  *
  * const entries = parseAcceptEvents('"prep";accept=("message/rfc822";delta="application/json-patch+json")');
  * selectProtocol(entries ?? [], ['prep'])?.fields.get('accept');

@@ -28,7 +28,7 @@ import type { NotificationItem, PartItem, ResponseItem } from './items.js';
  *
  * @example
  * ```ts
- * import type { ReadPrepResponseOptions } from 'prep-live/client';
+ * import type { ReadPrepResponseOptions } from '@prep-live/client';
  *
  * const options: ReadPrepResponseOptions = { lastEventId: '41.f00d' };
  * ```
@@ -50,7 +50,7 @@ export interface ReadPrepResponseOptions {
  *
  * @example
  * ```ts
- * import type { PrepResponseHead } from 'prep-live/client';
+ * import type { PrepResponseHead } from '@prep-live/client';
  *
  * const expiresAt = (head: PrepResponseHead) => head.events.expiresAt;
  * ```
@@ -75,7 +75,7 @@ export interface PrepResponseHead {
  *
  * @example
  * ```ts
- * import { checkPrepResponse } from 'prep-live/client';
+ * import { checkPrepResponse } from '@prep-live/client';
  *
  * const res = await fetch(url, { headers: { 'Accept-Events': '"prep"' } });
  * const { events } = checkPrepResponse(res); // throws unless notifications are coming
@@ -175,7 +175,7 @@ export function checkPrepResponse(
  *
  * @example
  * ```ts
- * import { readPrepResponse } from 'prep-live/client';
+ * import { readPrepResponse } from '@prep-live/client';
  *
  * const res = await fetch(url, { headers: { 'Accept-Events': '"prep"' } });
  * for await (const item of readPrepResponse(res)) {

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { createElement } from 'react';
- * import { useResource } from 'prep-live/react';
+ * import { useResource } from '@prep-live/react';
  *
  * function Counter() {
  *   const { value, status } = useResource<{ count: number }>('/counter');

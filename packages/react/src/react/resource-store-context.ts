@@ -14,7 +14,7 @@ const defaultStore = new ResourceStore();
  * @example
  * ```ts
  * import { useContext } from 'react';
- * import { ResourceStoreContext } from 'prep-live/react';
+ * import { ResourceStoreContext } from '@prep-live/react';
  *
  * function useOpenStreams(): number {
  *   return useContext(ResourceStoreContext).size;
@@ -30,7 +30,7 @@ export const ResourceStoreContext = createContext<ResourceStore>(defaultStore);
  * @example
  * ```ts
  * import { createElement } from 'react';
- * import { ResourceStore, ResourceStoreProvider } from 'prep-live/react';
+ * import { ResourceStore, ResourceStoreProvider } from '@prep-live/react';
  *
  * const store = new ResourceStore({
  *   fetch: (input, init) => fetch(input, { ...init, credentials: 'include' }),

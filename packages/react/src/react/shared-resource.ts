@@ -8,7 +8,7 @@ import {
   LiveEndEvent,
   type LiveEndReason,
   type LiveResource,
-} from '../client/index.js';
+} from '@prep-live/client';
 import { LOADING, type ResourceState, type ResourceStatus } from './resource-state.js';
 
 /**
@@ -17,8 +17,8 @@ import { LOADING, type ResourceState, type ResourceStatus } from './resource-sta
  *
  * @example
  * ```ts
- * import { live } from 'prep-live/client';
- * import type { LiveSource } from 'prep-live/react';
+ * import { live } from '@prep-live/client';
+ * import type { LiveSource } from '@prep-live/react';
  *
  * const source: LiveSource = live('https://example.org/doc');
  * ```

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { live, subscribe } from 'prep-live/client';
+ * import { live, subscribe } from '@prep-live/client';
  *
  * for await (const item of subscribe('https://example.org/doc')) console.log(item.kind);
  *

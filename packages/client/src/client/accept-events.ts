@@ -13,7 +13,7 @@ import type { Item, ParameterValue, Parameters } from '../core/sfv/index.js';
  *
  * @example
  * ```ts
- * import type { PrepAcceptOptions } from 'prep-live/client';
+ * import type { PrepAcceptOptions } from '@prep-live/client';
  *
  * const ask: PrepAcceptOptions = { accept: ['message/rfc822'], delta: 'application/merge-patch+json' };
  * ```
@@ -32,7 +32,7 @@ export interface PrepAcceptOptions {
  *
  * @example
  * ```ts
- * import { serializePrepAccept } from 'prep-live/client';
+ * import { serializePrepAccept } from '@prep-live/client';
  *
  * serializePrepAccept({}); // '"prep";accept="message/rfc822"'
  * serializePrepAccept({ delta: 'application/json-patch+json' });

@@ -2,7 +2,7 @@
  * The shared live copies of a React app: one stream per resource (URL and the options that
  * matter), however many components show it, closed when the last of them unmounts.
  */
-import { live, type FetchFunction, type LiveOptions } from '../client/index.js';
+import { live, type FetchFunction, type LiveOptions } from '@prep-live/client';
 import { resourceKey, type ResourceOptions } from './resource-key.js';
 import { LOADING, type ResourceState } from './resource-state.js';
 import { SharedResource, type LiveSource } from './shared-resource.js';
@@ -12,7 +12,7 @@ import { SharedResource, type LiveSource } from './shared-resource.js';
  *
  * @example
  * ```ts
- * import type { ResourceStoreOptions } from 'prep-live/react';
+ * import type { ResourceStoreOptions } from '@prep-live/react';
  *
  * const options: ResourceStoreOptions = { releaseDelayMs: 1000, baseUrl: 'https://example.org/' };
  * ```
@@ -34,7 +34,7 @@ export interface ResourceStoreOptions {
   claimTimeoutMs?: number;
   /** The base of relative URLs, for telling that two URLs are the same resource. Default the page's URL. */
   baseUrl?: string | URL;
-  /** Opens a live copy. Default {@link live} from `prep-live/client`; tests pass a fake. */
+  /** Opens a live copy. Default {@link live} from `@prep-live/client`; tests pass a fake. */
   live?: (url: string, options: LiveOptions) => LiveSource;
 }
 
@@ -46,7 +46,7 @@ export interface ResourceStoreOptions {
  *
  * @example
  * ```ts
- * import { ResourceStore } from 'prep-live/react';
+ * import { ResourceStore } from '@prep-live/react';
  *
  * const store = new ResourceStore();
  * const stop = store.subscribe('https://example.org/doc', {}, () =>

@@ -31,7 +31,7 @@ import {
  *
  * @example
  * ```ts
- * import type { LiveDeltaType } from 'prep-live/client';
+ * import type { LiveDeltaType } from '@prep-live/client';
  *
  * const delta: LiveDeltaType = 'application/merge-patch+json';
  * ```
@@ -47,7 +47,7 @@ export type LiveDeltaType =
  *
  * @example
  * ```ts
- * import type { LiveFormat } from 'prep-live/client';
+ * import type { LiveFormat } from '@prep-live/client';
  *
  * const format: LiveFormat = 'text';
  * ```
@@ -66,7 +66,7 @@ const DELTAS_OF: Record<LiveFormat, readonly string[]> = {
  *
  * @example
  * ```ts
- * import type { LiveOptions } from 'prep-live/client';
+ * import type { LiveOptions } from '@prep-live/client';
  *
  * const options: LiveOptions = { delta: 'application/merge-patch+json', whenDeleted: 'watch' };
  * ```
@@ -96,7 +96,7 @@ export interface LiveOptions extends Omit<
  *
  * @example
  * ```ts
- * import type { LiveChange } from 'prep-live/client';
+ * import type { LiveChange } from '@prep-live/client';
  *
  * const render = (c: LiveChange<{ title: string }>) => (c.deleted ? '(deleted)' : c.value?.title);
  * ```
@@ -128,7 +128,7 @@ export interface LiveChange<T> {
  *
  * @example
  * ```ts
- * import type { LiveEndReason } from 'prep-live/client';
+ * import type { LiveEndReason } from '@prep-live/client';
  *
  * const expected: LiveEndReason[] = ['closed', 'deleted'];
  * ```
@@ -235,7 +235,7 @@ export class LiveStreamEvent extends Event {
  *
  * @example
  * ```ts
- * import { live } from 'prep-live/client';
+ * import { live } from '@prep-live/client';
  *
  * const doc = live<{ title: string }>('https://example.org/doc');
  * await doc.ready;
@@ -264,7 +264,7 @@ const CLOSED = new Error('the live copy was closed');
  *
  * @example
  * ```ts
- * import { live } from 'prep-live/client';
+ * import { live } from '@prep-live/client';
  *
  * const doc = live<{ count: number }>('https://example.org/counter', { whenDeleted: 'watch' });
  * for await (const { value, deleted } of doc) {
@@ -308,7 +308,7 @@ export class LiveResource<T = unknown> extends EventTarget {
    *
    * @example
    * ```ts
-   * import { LiveResource } from 'prep-live/client';
+   * import { LiveResource } from '@prep-live/client';
    *
    * const doc = new LiveResource('https://example.org/doc', {});
    * ```

@@ -13,7 +13,7 @@ import { ResourceStoreContext } from './resource-store-context.js';
  *
  * @example
  * ```ts
- * import type { UseResourceOptions } from 'prep-live/react';
+ * import type { UseResourceOptions } from '@prep-live/react';
  *
  * const options: UseResourceOptions = { suspense: true, whenDeleted: 'watch' };
  * ```
@@ -41,7 +41,7 @@ const serverLoading = (): ResourceState<never> => SERVER_LOADING;
  * @example
  * ```ts
  * import { createElement } from 'react';
- * import { useResource } from 'prep-live/react';
+ * import { useResource } from '@prep-live/react';
  *
  * function Title({ url }: { url: string }) {
  *   const { value, status } = useResource<{ title: string }>(url);

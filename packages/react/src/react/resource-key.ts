@@ -2,7 +2,7 @@
  * The key of a shared resource: its absolute URL and the options that change what the
  * stream carries. Two hooks with equal keys share one stream.
  */
-import type { LiveOptions } from '../client/index.js';
+import type { LiveOptions } from '@prep-live/client';
 
 /**
  * The options of a live resource that change what its stream carries; hooks that differ in
@@ -11,7 +11,7 @@ import type { LiveOptions } from '../client/index.js';
  *
  * @example
  * ```ts
- * import type { ResourceOptions } from 'prep-live/react';
+ * import type { ResourceOptions } from '@prep-live/react';
  *
  * const options: ResourceOptions = { delta: 'application/merge-patch+json', whenDeleted: 'watch' };
  * ```
