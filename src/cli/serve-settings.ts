@@ -212,11 +212,19 @@ function columns(left: string, text: string): string[] {
 
 /** The README's table of settings (between `<!-- settings:start -->` and `<!-- settings:end -->`). */
 export function settingsMarkdown(): string {
+  // GitHub tables split cells on `|`, even inside code spans, unless it is escaped.
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = settingList().map((s) => {
     const flag = `\`--${s.flag}${s.type.arg ? ` ${s.type.arg}` : ''}\``;
     const value =
-      s.default === undefined ? '—' : s.default === false ? 'off' : s.type.show(s.default);
-    return `| ${flag} | \`${s.env}\` | ${value} | ${s.doc.replace(/\|/g, '\\|')} |`;
+      s.default === undefined
+        ? '—'
+        : s.default === false
+          ? 'off'
+          : typeof s.default === 'string'
+            ? `\`${s.type.show(s.default)}\``
+            : s.type.show(s.default);
+    return `| ${cell(flag)} | \`${s.env}\` | ${cell(value)} | ${cell(s.doc)} |`;
   });
   return [
     '| flag / key | environment | default | what |',
