@@ -21,20 +21,21 @@ const JSON_PATCH = '"prep";accept=("message/rfc822";delta="application/json-patc
 
 /** A server on SQLite with metrics and an admin listener, as `prep serve --admin-port` has. */
 async function serveWithAdmin(t: TestContext, options: Partial<ServerOptions> = {}) {
-  let metrics: PrepMetrics | undefined;
+  // The listener takes the metrics' request hook; the metrics need the listener's app.
+  const hook: { metrics?: PrepMetrics } = {};
   const srv = await startTestServer(t, {
     kind: 'sqlite',
     writeRate: false,
     ...options,
-    onRequest: (r) => metrics?.request(r),
+    onRequest: (r) => hook.metrics?.request(r),
   });
   const { app } = srv;
-  metrics = new PrepMetrics({
+  const m = new PrepMetrics({
     engine: app.engine,
     events: app.events,
     storeErrors: app.storeErrors,
   });
-  const m = metrics;
+  hook.metrics = m;
   let draining = false;
   const admin = await startAdminServer({
     port: 0,
