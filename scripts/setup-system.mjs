@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages some tests need (PostgreSQL for the multi-node store,
-// Chromium for the web page). Called by `npm test` (pretest) and by .ci/run. As root it
+// Chromium for the web page, nginx for the test behind a reverse proxy). Called by `npm test` (pretest) and by .ci/run. As root it
 // runs apt-get; otherwise it only says what is missing, and those tests skip with the
 // same one-line reason. Set PREP_SKIP_SETUP=1 to do nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -8,6 +8,10 @@ import { existsSync, readdirSync } from 'node:fs';
 
 export function findChromium() {
   return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+}
+
+export function findNginx() {
+  return ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 }
 
 export function findPostgresBin() {
@@ -22,6 +26,7 @@ export function findPostgresBin() {
 const needs = [
   { pkg: 'postgresql', present: () => Boolean(findPostgresBin()) },
   { pkg: 'chromium', present: () => Boolean(findChromium()) },
+  { pkg: 'nginx', present: () => Boolean(findNginx()) },
 ];
 
 function main() {
