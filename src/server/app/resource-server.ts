@@ -124,10 +124,11 @@ export function createResourceServer(options: ResourceServerOptions) {
       options.logger?.warn({ err }, 'reading the log failed; retrying');
     },
   });
-  /** Requests being answered (streams too, until they end). */
-  const open = new Set<ServerResponse>();
-  /** Draining: the requests whose answers have not started yet (the drain waits for them). */
-  let unanswered: Set<ServerResponse> | undefined;
+  /**
+   * Requests whose handlers are still at work (a stream's, until it is set up): a drain
+   * waits for them. A count, not a set of responses: nothing is held per open stream.
+   */
+  let working = 0;
   const wes =
     options.wes === false
       ? undefined
@@ -224,40 +225,37 @@ export function createResourceServer(options: ResourceServerOptions) {
     storeErrors: storeErrors as ReadonlyMap<string, number>,
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
-      open.add(res);
-      unanswered?.add(res);
-      res.once('close', () => open.delete(res));
+      working++;
       // Draining: each connection's last answer says so (HTTP/2 has GOAWAY for that).
       if (engine.draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
-      route(req, res).catch((err: unknown) => {
-        countStoreError(err);
-        if (problemOf(err).status >= 500)
-          options.logger?.error({ err, method: req.method, path: req.url }, 'request failed');
-        const extra: Array<[string, string]> = [];
-        // A would-be stream has no CORS headers set yet (see route()).
-        if (!res.headersSent && !res.hasHeader('access-control-allow-origin')) extra.push(...cors);
-        // The database is down (PostgreSQL): it comes back by itself; ask to retry.
-        if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
-          extra.push(['Retry-After', '5']);
-        sendProblem(req, res, err, extra);
-      });
+      route(req, res)
+        .catch((err: unknown) => {
+          countStoreError(err);
+          if (problemOf(err).status >= 500)
+            options.logger?.error({ err, method: req.method, path: req.url }, 'request failed');
+          const extra: Array<[string, string]> = [];
+          // A would-be stream has no CORS headers set yet (see route()).
+          if (!res.headersSent && !res.hasHeader('access-control-allow-origin'))
+            extra.push(...cors);
+          // The database is down (PostgreSQL): it comes back by itself; ask to retry.
+          if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
+            extra.push(['Retry-After', '5']);
+          sendProblem(req, res, err, extra);
+        })
+        .finally(() => working--);
     },
     /** The Web Event Sourcing publisher, unless turned off. */
     wes,
     /**
      * The first half of a graceful shutdown: new streams are refused (503, so clients go
-     * elsewhere), and it resolves once every request under way has its answer and every write
-     * of this process is announced (true), or at `until` (ms since the epoch; false). Then
+     * elsewhere), and it resolves once every handler at work has answered (a stream's, once
+     * the stream is set up) and every write of this process is announced (true), or at
+     * `until` (ms since the epoch; false). Then
      * `close()` ends the streams with both close delimiters (RSP-7).
      */
     async drain(until: number): Promise<boolean> {
       engine.drain();
-      const waiting = (unanswered ??= new Set([...open].filter((res) => !res.headersSent)));
-      const answered = () => {
-        for (const res of waiting) if (res.headersSent || res.destroyed) waiting.delete(res);
-        return waiting.size === 0;
-      };
-      while (!(answered() && events.settled)) {
+      while (!(working === 0 && events.settled)) {
         if (Date.now() >= until) return false;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
