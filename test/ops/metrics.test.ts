@@ -2,7 +2,11 @@
 // followed): the metrics are read before and after a scripted load (streams, writes, a
 // refusal, a request over a bound) and each moves by what the load did.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { test, type TestContext } from 'node:test';
+import type { RequestRecord } from '../../src/server/engine/request-record.js';
+import { startHttp2Server } from '../../src/server/index.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { startAdminServer } from '../../src/server/ops/admin-server.js';
 import { PrepMetrics } from '../../src/server/ops/metrics.js';
 import { checkReadiness } from '../../src/server/ops/readiness.js';
@@ -153,4 +157,51 @@ test('/healthz answers, /readyz is 200 while the store answers and 503 once it d
   assert.equal(body.ready, false);
   assert.notEqual(body.store, 'ok');
   assert.equal((await fetch(`${admin.url}/healthz`)).status, 200, 'the process still answers');
+});
+
+test('SEC-4 over HTTP/2 (h2c), a stream is counted as HTTP/2 and its record has its body bytes', async (t) => {
+  const store = new MemoryStore();
+  await store.open();
+  const records: RequestRecord[] = [];
+  const running = await startHttp2Server({
+    store,
+    h2c: true,
+    port: 0,
+    onRequest: (r) => records.push(r),
+  });
+  defer(t, () => store.close());
+  defer(t, () => running.close());
+  const metrics = new PrepMetrics(
+    { engine: running.app.engine, events: running.app.events },
+    { defaultMetrics: false },
+  );
+  const session = http2.connect(running.url);
+  defer(t, () => session.close());
+  const request = (headers: http2.OutgoingHttpHeaders, body?: string) => {
+    const stream = session.request(headers);
+    if (body !== undefined) stream.end(body);
+    return stream;
+  };
+  const created = request(
+    { ':method': 'PUT', ':path': '/doc', 'content-type': 'application/json' },
+    '{"n":0}',
+  );
+  created.resume();
+  await new Promise((resolve) => created.once('end', resolve));
+  const live = request({ ':path': '/doc', 'accept-events': '"prep"' });
+  let received = 0;
+  live.on('data', (chunk: Buffer) => (received += chunk.length));
+  await eventually(() => received > 0, 'the stream to open');
+  const scrape = parseScrape(await metrics.metrics());
+  assert.equal(
+    scrape.value('prep_streams_open', { format: 'message/rfc822', delta: '', http_version: '2' }),
+    1,
+  );
+  live.close();
+  await eventually(() => records.some((r) => r.stream), 'the stream’s record');
+  const put = records.find((r) => r.method === 'PUT')!;
+  assert.equal(put.httpVersion, '2.0');
+  assert.equal(put.status, 201);
+  const stream = records.find((r) => r.stream)!;
+  assert.equal(stream.bytes, received, 'the body bytes the client got');
 });
