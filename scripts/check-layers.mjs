@@ -41,7 +41,8 @@ const allowed = {
 /**
  * Inside src/server, its two products (docs/architecture.md): the engine library that users
  * embed (engine, log, embed, adapters, auth) knows nothing of the reference application
- * (app), and the engine itself knows neither our store nor the event path. Files directly in
+ * (app), and the engine itself knows neither our store nor the event path. `ops` (metrics,
+ * health, the admin listener, structured logs) watches both; nothing but the CLI imports it. Files directly in
  * src/server (index.ts, http-error.ts) are shared.
  */
 const serverAllowed = {
@@ -51,6 +52,7 @@ const serverAllowed = {
   embed: ['engine', 'log', 'auth'],
   adapters: ['engine', 'log', 'embed', 'auth'],
   app: ['engine', 'log', 'embed', 'adapters', 'auth', 'store'],
+  ops: ['engine', 'log', 'embed', 'auth', 'store', 'app'],
 };
 /** layers that must run in browsers: no Node built-ins */
 const pure = new Set(['core', 'client', 'web', 'react']);

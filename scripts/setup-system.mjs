@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages some tests need (PostgreSQL for the multi-node store,
-// Chromium for the web page, curl for the README's samples). Called by `npm test` (pretest) and by .ci/run. As root it
+// Chromium for the web page, curl for the README's samples, nginx for the test behind a reverse
+// proxy). Called by `npm test` (pretest) and by .ci/run. As root it
 // runs apt-get; otherwise it only says what is missing, and those tests skip with the
 // same one-line reason. Set PREP_SKIP_SETUP=1 to do nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -8,6 +9,10 @@ import { existsSync, readdirSync } from 'node:fs';
 
 export function findChromium() {
   return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+}
+
+export function findNginx() {
+  return ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 }
 
 export function findPostgresBin() {
@@ -27,6 +32,7 @@ const needs = [
   { pkg: 'postgresql', present: () => Boolean(findPostgresBin()) },
   { pkg: 'chromium', present: () => Boolean(findChromium()) },
   { pkg: 'curl', present: () => Boolean(findCurl()) },
+  { pkg: 'nginx', present: () => Boolean(findNginx()) },
 ];
 
 function main() {

@@ -1,237 +1,126 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ClusterPrimary } from '../server/app/cluster/primary.js';
+import { ClusterPrimary, WORKER_SLOT_ENV } from '../server/app/cluster/primary.js';
 import { WorkerLink, type WorkerChannel } from '../server/app/cluster/worker-link.js';
 import { startHttp2Server } from '../server/app/http2-listener.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/app/web-page.js';
-import { startServer } from '../server/index.js';
+import { startServer, type ServerOptions } from '../server/index.js';
 import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
+import type { Settings } from '../server/settings.js';
+import { startAdminServer, type AdminServer } from '../server/ops/admin-server.js';
+import { clusterAdmin } from '../server/ops/cluster-admin.js';
+import { createServeLogger, type ServeLogger } from '../server/ops/logger.js';
+import { PrepMetrics } from '../server/ops/metrics.js';
+import { checkReadiness } from '../server/ops/readiness.js';
+import {
+  CONFIG_ENV,
+  CONFIG_FLAG,
+  SettingError,
+  readConfigFile,
+  resolveSettings,
+  serveFlags,
+  serveHelp,
+  type ResolvedSettings,
+  type SettingSource,
+} from './serve-settings.js';
 import { parseCommandLine, usageError } from './args.js';
 
-const HELP = `Usage: prep serve [options]
+/** A usage error: one line on stderr, exit status 2. */
+function usage(message: string): never {
+  process.exit(usageError('prep serve', message));
+}
 
-Runs the PREP resource server on an embedded SQLite store. Every resource can be
-watched live: GET it with  Accept-Events: "prep"
+/**
+ * The settings from the flags, the environment and `--config FILE` (see `serve-settings.ts`),
+ * or undefined once `--help` is printed. A usage error ends the process with status 2.
+ */
+function readSettings(argv: string[]): ResolvedSettings | undefined {
+  const parsed = parseCommandLine(
+    { name: 'prep serve', options: serveFlags(), positionals: false, help: serveHelp() },
+    argv,
+  );
+  if (parsed === 0) return undefined; // --help
+  if (typeof parsed === 'number') process.exit(parsed);
+  const values: Record<string, string | boolean | undefined> = parsed.values;
+  try {
+    const configName = (values[CONFIG_FLAG] as string | undefined) ?? env(CONFIG_ENV);
+    const file = configName !== undefined ? readConfigFile(configName) : undefined;
+    return resolveSettings({ flags: values, env: process.env, ...(file ? { file } : {}) });
+  } catch (e) {
+    if (e instanceof SettingError) usage(e.message);
+    throw e;
+  }
+}
 
-Options:
-  --port N            port to listen on (env PORT; default 8080; 0 picks a free port)
-  --host ADDR         address to listen on (env HOST; default 127.0.0.1)
-  --data FILE         SQLite database file (env PREP_DATA; default ./data/prep.db)
-  --database URL      PostgreSQL instead of SQLite: postgres://user@host:port/db
-                      (env PREP_DATABASE_URL); several nodes may share one database
-  --expires SECONDS   how long a notifications stream lives (default 3600)
-  --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
-  --max-body BYTES    largest request body (default 1048576)
-  --max-delta-bytes BYTES  the delta size cap: a representation (before or after a
-                      change) larger than this gets no delta; the client re-fetches
-                      (default 1048576)
-  --max-url N         longest request target in characters (default 4096)
-  --max-header-bytes BYTES  largest request head (default 16384)
-  --headers-timeout MS  time allowed to send a request head (default 10000)
-  --request-timeout MS  time allowed to send a whole request (default 30000)
-  --max-subscriptions N          open streams in total (default 100000)
-  --max-subscriptions-per-client N  per client address (default 1000)
-  --max-subscriptions-per-resource N  per resource (default 50000)
-  --max-subscriptions-per-token N  per bearer token (default 1000; a token's
-                      "maxSubscriptions" in the --auth file overrides it)
-  --max-identical-subscriptions N  same token, address, resource and format
-                      (default 8; anonymous clients: only the per-client bound)
-  --write-rate N      writes (PUT, PATCH, POST, DELETE) per second per client: the
-                      token, else the address (default 100; "off" disables; a token's
-                      "writesPerMinute" overrides it); beyond it 429 + Retry-After
-  --write-burst N     writes a client may make at once before the rate applies
-                      (default 200)
-  --auth FILE         bearer tokens and their rights, JSON (env PREP_AUTH_FILE; see
-                      docs/auth.md); re-read when it changes and on SIGHUP
-  --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
-  --history-days N    and for at most this many days (default 7)
-  --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
-  --http2             HTTP/2 over TLS (HTTP/1.1 clients are served on the same port);
-                      needs --cert FILE and --key FILE (PEM)
-  --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy
-  --workers N|auto    serve from N processes on this machine ("auto": one per core;
-                      env PREP_WORKERS; default 1). They share the port and the log
-                      (SQLite or PostgreSQL): a write through any reaches every
-                      subscriber. The subscription limits hold across workers; the
-                      write rate is per worker. SIGTERM closes every stream cleanly.
-  --quiet             no request log
-  -h, --help          show this help
-`;
-
-/** An environment variable; set but empty counts as unset (`HOST=` must not mean all interfaces). */
+/** An environment variable; set but empty counts as unset. */
 function env(name: string): string | undefined {
   return process.env[name] || undefined;
 }
 
-/** A flag's number; a value that is not one ends the process with status 2 (a usage error). */
-function numberOption(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  { integer = true, max = Number.MAX_SAFE_INTEGER } = {},
-): number {
-  if (value === undefined) return fallback;
-  const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
-    const what = integer ? 'a non-negative integer' : 'a non-negative number';
-    const limit = max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : '';
-    process.exit(
-      usageError('prep serve', `--${name} expects ${what}${limit}, got ${JSON.stringify(value)}`),
-    );
-  }
-  return n;
-}
+const RANK: Record<SettingSource, number> = { flag: 3, env: 2, file: 1, default: 0 };
 
-/** `prep serve`: maps flags to options, starts the server, shuts down cleanly. */
-export async function serve(argv: string[]): Promise<void> {
-  const parsed = parseCommandLine(
-    {
-      name: 'prep serve',
-      positionals: false,
-      help: HELP,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        database: { type: 'string' },
-        expires: { type: 'string' },
-        'keep-alive': { type: 'string' },
-        'max-body': { type: 'string' },
-        'max-delta-bytes': { type: 'string' },
-        'max-url': { type: 'string' },
-        'max-header-bytes': { type: 'string' },
-        'headers-timeout': { type: 'string' },
-        'request-timeout': { type: 'string' },
-        'max-subscriptions': { type: 'string' },
-        'max-subscriptions-per-client': { type: 'string' },
-        'max-subscriptions-per-resource': { type: 'string' },
-        'max-subscriptions-per-token': { type: 'string' },
-        'max-identical-subscriptions': { type: 'string' },
-        'write-rate': { type: 'string' },
-        'write-burst': { type: 'string' },
-        auth: { type: 'string' },
-        'history-events': { type: 'string' },
-        'history-days': { type: 'string' },
-        cors: { type: 'string' },
-        quiet: { type: 'boolean' },
-        http2: { type: 'boolean' },
-        h2c: { type: 'boolean' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        workers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    },
-    argv,
-  );
-  if (parsed === 0) return; // --help
-  if (typeof parsed === 'number') process.exit(parsed);
-  const v = parsed.values;
-  // Every flag is checked before anything is opened: a usage error leaves no file behind.
-  const filename = v.data ?? env('PREP_DATA') ?? './data/prep.db';
-  // --data wins over the environment's PostgreSQL URL, --database over everything.
-  const databaseUrl = v.database ?? (v.data === undefined ? env('PREP_DATABASE_URL') : undefined);
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    process.stderr.write('prep serve: --database expects a postgres:// URL\n');
-    process.exit(2);
-  }
-  const cors = v.cors ?? '*';
-  const options = {
-    port: numberOption('port', v.port ?? env('PORT'), 8080, { max: 65535 }),
-    host: v.host ?? env('HOST') ?? '127.0.0.1',
-    expires: numberOption('expires', v.expires, 3600),
-    keepAliveMs: numberOption('keep-alive', v['keep-alive'], 30) * 1000,
-    maxBodyBytes: numberOption('max-body', v['max-body'], 1024 * 1024),
-    deltaLimits: {
-      maxInputBytes: numberOption('max-delta-bytes', v['max-delta-bytes'], 1024 * 1024),
-    },
-    maxUrlLength: numberOption('max-url', v['max-url'], 4096),
-    maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),
-    headersTimeoutMs: numberOption('headers-timeout', v['headers-timeout'], 10_000),
-    requestTimeoutMs: numberOption('request-timeout', v['request-timeout'], 30_000),
+/** The library's options for these settings (what each setting means to the server). */
+function serverOptions(s: Settings) {
+  return {
+    port: s.port,
+    host: s.host,
+    expires: s.expires,
+    keepAliveMs: s.keepAlive * 1000,
+    maxQueueBytes: s.maxQueueBytes,
+    maxBodyBytes: s.maxBody,
+    deltaLimits: { maxInputBytes: s.maxDeltaBytes },
+    maxUrlLength: s.maxUrl,
+    maxHeaderBytes: s.maxHeaderBytes,
+    headersTimeoutMs: s.headersTimeout,
+    requestTimeoutMs: s.requestTimeout,
     limits: {
-      maxSubscriptions: numberOption('max-subscriptions', v['max-subscriptions'], 100_000),
-      maxPerClient: numberOption(
-        'max-subscriptions-per-client',
-        v['max-subscriptions-per-client'],
-        1000,
-      ),
-      maxPerResource: numberOption(
-        'max-subscriptions-per-resource',
-        v['max-subscriptions-per-resource'],
-        50_000,
-      ),
-      maxPerPrincipal: numberOption(
-        'max-subscriptions-per-token',
-        v['max-subscriptions-per-token'],
-        1000,
-      ),
-      maxIdentical: numberOption(
-        'max-identical-subscriptions',
-        v['max-identical-subscriptions'],
-        8,
-      ),
+      maxSubscriptions: s.maxSubscriptions,
+      maxPerClient: s.maxSubscriptionsPerClient,
+      maxPerResource: s.maxSubscriptionsPerResource,
+      maxPerPrincipal: s.maxSubscriptionsPerToken,
+      maxIdentical: s.maxIdenticalSubscriptions,
     },
     // SEC-2: on by default here, with or without --auth (a public server takes writes).
     writeRate:
-      v['write-rate']?.trim() === 'off'
-        ? (false as const)
-        : {
-            perSecond: numberOption('write-rate', v['write-rate']?.replace(/\/s$/, ''), 100, {
-              integer: false,
-            }),
-            burst: Math.max(1, numberOption('write-burst', v['write-burst'], 200)),
-          },
-    history: {
-      maxEvents: numberOption('history-events', v['history-events'], 100_000),
-      maxAgeMs:
-        numberOption('history-days', v['history-days'], 7, { integer: false }) * 24 * 3600_000,
-    },
-    corsOrigin: cors === 'off' ? (false as const) : cors,
-  };
-  if (options.requestTimeoutMs > 0 && options.headersTimeoutMs > options.requestTimeoutMs) {
-    process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
-    process.exit(2);
-  }
-  if (v.h2c && (v.http2 || v.cert || v.key)) {
-    process.stderr.write(
-      'prep serve: --h2c is HTTP/2 without TLS: it takes no --http2, --cert or --key\n',
-    );
-    process.exit(2);
-  }
-  if (v.http2 && (!v.cert || !v.key)) {
-    process.stderr.write('prep serve: --http2 needs --cert FILE and --key FILE (PEM)\n');
-    process.exit(2);
-  }
-  const workersValue = v.workers ?? env('PREP_WORKERS');
-  const workers =
-    workersValue?.trim() === 'auto'
-      ? availableParallelism()
-      : numberOption('workers', workersValue, 1, { max: 256 });
-  if (workers < 1) {
-    process.stderr.write('prep serve: --workers expects a number from 1 to 256, or auto\n');
-    process.exit(2);
-  }
+      s.writeRate === 'off' ? (false as const) : { perSecond: s.writeRate, burst: s.writeBurst },
+    history: { maxEvents: s.historyEvents, maxAgeMs: s.historyDays * 24 * 3600_000 },
+    corsOrigin: s.cors === 'off' ? (false as const) : s.cors,
+  } satisfies Partial<ServerOptions>;
+}
+
+/** `prep serve`: settings to options, starts the server, drains on SIGTERM. */
+export async function serve(argv: string[]): Promise<void> {
+  // Every setting is checked before anything is opened: a usage error leaves no file behind.
+  const resolved = readSettings(argv);
+  if (!resolved) return;
+  const { settings: s, sources } = resolved;
+  // --data wins over the environment's PostgreSQL URL, --database over everything.
+  const databaseUrl =
+    s.database !== undefined && RANK[sources.database] >= RANK[sources.data]
+      ? s.database
+      : undefined;
+  const workers = s.workers === 'auto' ? availableParallelism() : s.workers;
+  const slot = cluster.isWorker ? (env(WORKER_SLOT_ENV) ?? String(cluster.worker?.id)) : undefined;
+  const log = createServeLogger(s.logFormat, {
+    requests: !s.quiet,
+    ...(slot !== undefined ? { base: { worker: Number(slot) } } : {}),
+  });
   // A broken policy file stops the start, in one line that names the field.
-  const authFile = v.auth ?? env('PREP_AUTH_FILE');
   let auth: TokenPolicyFile | undefined;
-  if (authFile !== undefined) {
+  if (s.auth !== undefined) {
     try {
-      auth = loadTokenPolicyFile(authFile, {
-        log: (line) => process.stderr.write(`prep serve: ${line}\n`),
-      });
+      auth = loadTokenPolicyFile(s.auth, { log: (line) => log.warn({}, line) });
     } catch (e) {
-      process.stderr.write(`prep serve: --auth ${(e as Error).message.replace(/\s+/g, ' ')}\n`);
-      process.exit(2);
+      usage(`--auth ${(e as Error).message.replace(/\s+/g, ' ')}`);
     }
   }
   const store: Store =
     databaseUrl !== undefined
       ? new PostgresStore({ url: databaseUrl })
-      : new SqliteStore({ filename });
-  const where = databaseUrl !== undefined ? redact(databaseUrl) : filename;
+      : new SqliteStore({ filename: s.data });
+  const where = databaseUrl !== undefined ? redact(databaseUrl) : s.data;
   try {
     await store.open();
   } catch (e) {
@@ -243,39 +132,63 @@ export async function serve(argv: string[]): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     // The database is created and migrated once, here; the workers open it themselves.
     await store.close();
-    await servePrimary(workers, where, v.quiet === true);
+    await servePrimary(workers, where, s, log);
     return;
   }
+  await serveOne(s, { store, where, databaseUrl, auth, log });
+}
+
+/** One process that serves: alone, or a worker of `--workers`. */
+async function serveOne(
+  s: Settings,
+  ctx: {
+    store: Store;
+    where: string;
+    databaseUrl: string | undefined;
+    auth: TokenPolicyFile | undefined;
+    log: ServeLogger;
+  },
+): Promise<void> {
+  const { store, where, databaseUrl, auth, log } = ctx;
   const link = cluster.isWorker ? new WorkerLink(process as unknown as WorkerChannel) : undefined;
   // The live web page at / (bundled with esbuild once, at start).
   let webPage;
   try {
     webPage = await createWebPage();
   } catch (e) {
-    process.stderr.write(
-      `prep serve: the web page could not be built, serving without it: ${(e as Error).message.split('\n')[0]}\n`,
+    log.warn(
+      {},
+      `the web page could not be built, serving without it: ${(e as Error).message.split('\n')[0]}`,
     );
   }
+  // Metrics are kept only when someone reads them (the admin listener, the primary's).
+  let metrics: PrepMetrics | undefined;
   let running;
   try {
     const common = {
       store,
-      ...options,
+      ...serverOptions(s),
       ...(webPage ? { preHandlers: [webPage] } : {}),
       // Several nodes on one PostgreSQL database: each follows the shared log (README).
       ...(databaseUrl !== undefined ? { follow: true } : {}),
-      ...(auth ? { access: auth.policy } : {}),
+      ...(ctx.auth ? { access: ctx.auth.policy } : {}),
       ...(link ? { admission: link.admission } : {}),
-      ...(v.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
+      logger: log,
+      onRequest: (record: Parameters<ServeLogger['request']>[0]) => {
+        log.request(record);
+        metrics?.request(record);
+      },
     };
     // SEC-4: HTTP/2 lets browsers open many streams over one connection.
-    running = v.h2c
-      ? await startHttp2Server({ ...common, h2c: true })
-      : v.http2 && v.cert && v.key
+    const h2 = { settings: { maxHeaderListSize: s.maxHeaderBytes } };
+    running = s.h2c
+      ? await startHttp2Server({ ...common, ...h2, h2c: true })
+      : s.http2 && s.cert !== undefined && s.key !== undefined
         ? await startHttp2Server({
             ...common,
-            cert: readFileSync(v.cert),
-            key: readFileSync(v.key),
+            ...h2,
+            cert: readFileSync(s.cert),
+            key: readFileSync(s.key),
           })
         : await startServer(common);
   } catch (e) {
@@ -283,71 +196,141 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`prep serve: cannot listen: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const { url } = running;
+  const { url, app } = running;
+  let draining = false;
+  const readiness = () =>
+    checkReadiness({ events: app.events, history: app.history, draining: () => draining });
+  if (s.adminPort !== undefined) {
+    metrics = new PrepMetrics(
+      { engine: app.engine, events: app.events, storeErrors: app.storeErrors },
+      link ? { labels: { worker: env(WORKER_SLOT_ENV) ?? '0' } } : {},
+    );
+    const m = metrics;
+    link?.reportWith(async () => ({
+      metrics: await m.registry.getMetricsAsJSON(),
+      readiness: { ...(await readiness()) },
+    }));
+  }
+  let admin: AdminServer | undefined;
+  if (s.adminPort !== undefined && !link) {
+    const m = metrics!;
+    admin = await startAdminServer({
+      port: s.adminPort,
+      host: s.adminHost,
+      metrics: async () => ({ contentType: m.contentType, body: await m.metrics() }),
+      readiness,
+    }).catch((e: unknown) => {
+      process.stderr.write(`prep serve: cannot listen on --admin-port: ${(e as Error).message}\n`);
+      process.exit(1);
+    });
+  }
   if (link) {
     // A worker: the primary says where it listens, once.
-    link.attach(running.app.events);
+    link.attach(app.events);
     link.listening(url);
-  } else
+  } else if (log.json) log.info({ url, database: where, admin: admin?.url }, `listening on ${url}`);
+  else
     process.stdout.write(
       `prep serve: listening on ${url}  (database ${where})\n` +
+        (admin ? `  admin: ${admin.url}  (/metrics, /healthz, /readyz)\n` : '') +
         `  open ${url}/ in a browser for the live web page\n` +
         `  try:  curl -N -H 'Accept-Events: "prep"' ${url}/\n` +
         `        curl -X PUT -H 'Content-Type: application/json' -d '{"hello":"world"}' ${url}/notes/hello\n`,
     );
+  const drainMs = s.drainTimeout * 1000;
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, `${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
-    link?.close();
-    if (!link) process.stdout.write(`prep serve: ${signal}, closing streams and the database\n`);
+    draining = true;
+    if (!link)
+      log.info(
+        { signal, drainTimeout: s.drainTimeout },
+        `${signal}, closing streams and the database (draining for up to ${s.drainTimeout} s)`,
+      );
+    // Whatever happens below, the process is gone soon after the drain timeout.
+    setTimeout(() => process.exit(1), drainMs + 3000).unref();
     void running
-      .close()
-      .then(() => store.close())
+      .drain(drainMs)
+      .then(async (settled) => {
+        if (!settled)
+          log.warn({}, `drain: cut short after ${s.drainTimeout} s; every stream closed anyway`);
+        link?.close();
+        await admin?.close();
+        await store.close();
+      })
       .then(
         () => process.exit(0),
         (e: unknown) => {
-          process.stderr.write(`prep serve: unclean shutdown: ${(e as Error).message}\n`);
+          log.error({ err: e }, 'unclean shutdown');
           process.exit(1);
         },
       );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
+  // A worker is stopped by its primary (SIGTERM); the terminal's SIGINT reaches the primary too.
+  process.on('SIGINT', () => (link ? undefined : stop('SIGINT')));
   process.on('SIGTERM', () => stop('SIGTERM'));
   if (auth) {
     const file = auth;
     process.on('SIGHUP', () => file.reload());
-    if (!link)
+    if (!link && !log.json)
       process.stdout.write(
-        `  access: bearer tokens from ${authFile} (reloaded on change and SIGHUP)\n`,
+        `  access: bearer tokens from ${s.auth} (reloaded on change and SIGHUP)\n`,
       );
   }
 }
 
 /**
  * `--workers N`: this process forks N workers that serve (each runs `prep serve` with the
- * same flags), relays between them and restarts them; SIGINT/SIGTERM stop them cleanly.
+ * same flags, environment and --config, so they read the same settings), relays between them
+ * and restarts them, serves the admin listener for all; SIGINT/SIGTERM drain them.
  */
-async function servePrimary(workers: number, where: string, quiet: boolean): Promise<void> {
-  const log = (line: string) => process.stderr.write(`prep serve: ${line}\n`);
-  const primary = new ClusterPrimary({ workers, log });
-  let stopping = false;
+async function servePrimary(
+  workers: number,
+  where: string,
+  s: Settings,
+  log: ServeLogger,
+): Promise<void> {
+  const primary = new ClusterPrimary({
+    workers,
+    log: (line) => log.warn({}, line),
+    // Each worker drains within --drain-timeout; past it (and a margin) it is killed.
+    drainTimeoutMs: (s.drainTimeout + 2) * 1000,
+  });
+  let admin: AdminServer | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (primary.stopping) {
       // A second signal: do not wait for the workers any longer.
+      log.warn({ signal }, `${signal} again: exiting now`);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
       process.exit(1);
     }
-    stopping = true;
-    if (!quiet) process.stdout.write(`prep serve: ${signal}, closing every worker's streams\n`);
-    void primary.stop('SIGTERM').then(() => process.exit(0));
+    log.info({ signal }, `${signal}, draining every worker (up to ${s.drainTimeout} s)`);
+    void primary
+      .stop('SIGTERM')
+      .then(() => admin?.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   const url = await primary.start();
-  process.stdout.write(
-    `prep serve: listening on ${url}  (database ${where}, ${workers} workers)\n` +
-      `  open ${url}/ in a browser for the live web page\n`,
-  );
+  if (s.adminPort !== undefined)
+    admin = await startAdminServer({
+      port: s.adminPort,
+      host: s.adminHost,
+      ...clusterAdmin(primary),
+    });
+  if (log.json)
+    log.info({ url, database: where, workers, admin: admin?.url }, `listening on ${url}`);
+  else
+    process.stdout.write(
+      `prep serve: listening on ${url}  (database ${where}, ${workers} workers)\n` +
+        (admin ? `  admin: ${admin.url}  (/metrics, /healthz, /readyz)\n` : '') +
+        `  open ${url}/ in a browser for the live web page\n`,
+    );
 }
 
 /** A database URL without its password, for messages. */

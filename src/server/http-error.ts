@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPrepError } from '@prep-live/client/core';
+import { noteProblem } from './engine/request-record.js';
 
 /**
  * An error that is an HTTP answer: a 4xx or 5xx with an `application/problem+json` body
@@ -73,6 +74,7 @@ export function sendProblem(
   extraHeaders: ReadonlyArray<readonly [string, string]> = [],
 ): void {
   const p = problemOf(err);
+  noteProblem(res, p.code);
   if (res.headersSent) {
     res.destroy();
     return;

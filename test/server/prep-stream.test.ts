@@ -66,7 +66,8 @@ test('RSP-1 RSP-2 RSP-3 RSP-4 RSP-6 RSP-7 N822-4 N822-5 a whole stream, byte for
         'Vary: Accept-Events', // RSP-2
         'Accept-Events: "prep";accept="message/rfc822"', // RSP-3
         'Cache-Control: no-store',
-        'X-Accel-Buffering: no',
+        'X-Accel-Buffering: no', // nginx: do not buffer
+        'Incremental: ?1', // RFC 10036: forward incrementally
         `Last-Modified: ${modified0}`, // RSP-2
         `Date: ${date}`,
         'Connection: keep-alive',

@@ -132,6 +132,16 @@ export async function listenHttp2(
 }
 
 /**
+ * Stops a server made by `createHttp2Server` from taking new connections and new streams
+ * (GOAWAY to every session), leaving the streams it has open: the start of a drain. Then
+ * `closeHttp2Server`.
+ */
+export function stopAcceptingHttp2(server: Http2Server | Http2SecureServer): void {
+  server.close();
+  for (const s of tracked.get(server)?.sessions ?? []) s.close();
+}
+
+/**
  * Closes a server made by `createHttp2Server`: stops listening, asks every session to end
  * once its streams have (GOAWAY), and cuts what is still open after `graceMs`. End the
  * notifications streams first (`prep.close()`), so they get their close delimiters.

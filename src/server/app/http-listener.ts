@@ -3,10 +3,17 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../../store/index.js';
 import { HttpError, sendProblem } from '../http-error.js';
+import {
+  formatRequestLine,
+  refusedRecord,
+  requestWatcher,
+  type RequestObservers,
+} from '../engine/request-record.js';
+import { DEFAULTS } from '../settings.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startServer}. */
-export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
+export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, RequestObservers {
   store: Store;
   /** Port; 0 picks a free one. Default 8080. */
   port?: number;
@@ -18,8 +25,6 @@ export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
   headersTimeoutMs?: number;
   /** Time allowed to receive a whole request (headers and body). Default 30 000 ms. */
   requestTimeoutMs?: number;
-  /** One line per request; default none. */
-  log?: (line: string) => void;
 }
 
 /** A running server. */
@@ -31,6 +36,12 @@ export interface RunningServer {
   app: ReturnType<typeof createResourceServer>;
   /** Closes every stream with its close delimiters (RSP-7), then the listener. The store stays open. */
   close(): Promise<void>;
+  /**
+   * A graceful shutdown: stops accepting connections, refuses new streams, waits (up to
+   * `timeoutMs`) for the requests under way to be answered and this process's writes to be
+   * announced, then `close()`s. Resolves true when nothing was cut short.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /**
@@ -45,12 +56,12 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = createResourceServer(options);
-  const log = options.log;
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const watch = requestWatcher(options);
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeout;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULTS.requestTimeout;
   const server = http.createServer(
     {
-      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+      maxHeaderSize: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
       headersTimeout,
       requestTimeout,
       // Node enforces both timeouts only when it sweeps its connections, every 30 s by
@@ -61,19 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       requireHostHeader: false,
     },
     (req, res) => {
-      if (log) {
-        const started = performance.now();
-        // Read now: by 'close' the socket may be gone (req.socket is then null).
-        const remote = req.socket.remoteAddress ?? '-';
-        const streaming = () => res.getHeader('Events')?.toString().includes('status=200') ?? false;
-        res.once('close', () => {
-          const ms = (performance.now() - started).toFixed(1);
-          const note = streaming() ? ' (stream closed)' : '';
-          log(
-            `${new Date().toISOString()} ${remote} ${req.method} ${req.url} ${res.statusCode} ${ms}ms${note}`,
-          );
-        });
-      }
+      watch?.(req, res);
       // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
       if (
         req.headers.host === undefined &&
@@ -111,21 +110,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       [['Connection', 'close']],
     );
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-    answerClientError(err, socket),
-  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const answered = answerClientError(err, socket);
+    if (!answered) return;
+    const record = refusedRecord(
+      (socket as { remoteAddress?: string }).remoteAddress ?? '-',
+      answered.status,
+      answered.code,
+    );
+    options.onRequest?.(record);
+    options.log?.(formatRequestLine(record));
+  });
   // A long-lived stream is not a slow request: the request timeout only covers receiving the
   // request (Node applies it until the request is complete), so streams are unaffected.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+    server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
+  const running: RunningServer = {
     server,
     app,
     port: address.port,
@@ -139,7 +146,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         setTimeout(() => server.closeAllConnections(), 1000).unref();
       });
     },
+    async drain(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      server.close();
+      server.closeIdleConnections();
+      const settled = await app.drain(until);
+      await running.close();
+      return settled;
+    },
   };
+  return running;
 }
 
 /** A quarter of the shortest enabled timeout (0 disables one), within 50 ms to 30 s. */
@@ -180,12 +196,15 @@ const TITLES: Record<number, string> = {
  * `maxHeaderBytes`, too slow) with the same status node would send, but with an
  * `application/problem+json` body like every other error, then closes the connection.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+): { status: number; code: string } | undefined {
   // As node does: answer only when nothing of a response has been written on this connection.
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
-    return;
+    return undefined;
   }
   const known = (err.code !== undefined ? CLIENT_ERRORS[err.code] : undefined) ?? {
     status: 400,
@@ -208,4 +227,5 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(head + body, () => socket.destroy());
   // A peer that never reads must not hold the socket open.
   setTimeout(() => socket.destroy(), 1000).unref();
+  return known;
 }

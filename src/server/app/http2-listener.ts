@@ -11,13 +11,17 @@ import {
   closeHttp2Server,
   createHttp2Server,
   listenHttp2,
+  stopAcceptingHttp2,
   type Http2Mode,
 } from '../adapters/http2.js';
+import { requestWatcher, type RequestObservers } from '../engine/request-record.js';
+import { DEFAULTS } from '../settings.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
 export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &
-  Http2Mode & {
+  Http2Mode &
+  RequestObservers & {
     store: Store;
     /** Port; 0 picks a free one. Default 8443 with TLS, 8080 for h2c. */
     port?: number;
@@ -25,8 +29,6 @@ export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &
     host?: string;
     /** HTTP/2 SETTINGS; default `maxHeaderListSize` 16 KiB (as `startServer`'s `maxHeaderBytes`). */
     settings?: Settings;
-    /** One line per request; default none. */
-    log?: (line: string) => void;
   };
 
 /** A running HTTP/2 server. */
@@ -38,6 +40,8 @@ export interface RunningHttp2Server {
   app: ReturnType<typeof createResourceServer>;
   /** Closes every stream with its close delimiters (RSP-7), then the sessions. The store stays open. */
   close(): Promise<void>;
+  /** A graceful shutdown, as `RunningServer.drain` (GOAWAY to every session first). */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /**
@@ -59,7 +63,7 @@ export interface RunningHttp2Server {
  */
 export async function startHttp2Server(options: Http2StartOptions): Promise<RunningHttp2Server> {
   const app = createResourceServer(options);
-  const log = options.log;
+  const watch = requestWatcher(options);
   const mode: Http2Mode =
     'h2c' in options
       ? { h2c: true }
@@ -70,23 +74,13 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
         };
   const server = createHttp2Server(
     (req, res) => {
-      if (log) {
-        const started = performance.now();
-        const remote = req.socket?.remoteAddress ?? '-';
-        res.once('close', () => {
-          const ms = (performance.now() - started).toFixed(1);
-          const streaming = res.getHeader('events')?.toString().includes('status=200') ?? false;
-          log(
-            `${new Date().toISOString()} ${remote} HTTP/${req.httpVersion} ${req.method} ${req.url} ${res.statusCode} ${ms}ms${streaming ? ' (stream closed)' : ''}`,
-          );
-        });
-      }
+      watch?.(req, res);
       // The resource server is written against node:http; the compat API it uses (headers,
       // statusCode, setHeader, end, 'finish'/'close', req.socket) behaves the same, and the
       // engine picks the HTTP/2 transport for these responses.
       app.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
     },
-    { ...mode, settings: { maxHeaderListSize: 16 * 1024, ...options.settings } },
+    { ...mode, settings: { maxHeaderListSize: DEFAULTS.maxHeaderBytes, ...options.settings } },
   );
   // A client that waits for `100 Continue` before sending a body over the limit gets the 413
   // instead, and sends nothing (RFC 9110 §10.1.1), as with startServer.
@@ -97,10 +91,10 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
   const tls = !('h2c' in options);
   const { port, url } = await listenHttp2(
     server,
-    options.port ?? (tls ? 8443 : 8080),
-    options.host ?? '127.0.0.1',
+    options.port ?? (tls ? 8443 : DEFAULTS.port),
+    options.host ?? DEFAULTS.host,
   );
-  return {
+  const running: RunningHttp2Server = {
     server,
     app,
     port,
@@ -109,5 +103,13 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
       await app.close();
       await closeHttp2Server(server, 1000);
     },
+    async drain(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      stopAcceptingHttp2(server);
+      const settled = await app.drain(until);
+      await running.close();
+      return settled;
+    },
   };
+  return running;
 }

@@ -3,12 +3,16 @@ import { authorize, type AccessPolicy } from '../auth/access.js';
 import { WriteRateLimiter, type WriteRate } from '../auth/write-rate.js';
 import type { PrepEngine } from '../engine/engine.js';
 import { HttpError } from '../http-error.js';
+import { DEFAULTS } from '../settings.js';
 
 /** The methods that write (N822-2 triggers), each taking one from the write rate. */
 export const WRITE_METHODS = new Set(['PUT', 'PATCH', 'POST', 'DELETE']);
 
 /** The default write rate when an access policy is set (docs/auth.md). */
-export const DEFAULT_WRITE_RATE: WriteRate = { perSecond: 100, burst: 200 };
+export const DEFAULT_WRITE_RATE: WriteRate = {
+  perSecond: DEFAULTS.writeRate === 'off' ? 0 : DEFAULTS.writeRate,
+  burst: DEFAULTS.writeBurst,
+};
 
 /**
  * What a request must pass before the store is read: the access policy's right for its

@@ -2,7 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreError, canListen, type Store } from '../../store/index.js';
 import type { WriteRate } from '../auth/write-rate.js';
 import { PrepEngine, type EngineOptions } from '../engine/engine.js';
-import { HttpError, sendProblem } from '../http-error.js';
+import { notePrincipal } from '../engine/request-record.js';
+import type { Logger } from '../engine/logger.js';
+import { HttpError, problemOf, sendProblem } from '../http-error.js';
+import { DEFAULTS } from '../settings.js';
 import { EventPath } from '../log/event-path.js';
 import { StoreHistory } from '../log/store-history.js';
 import { corsHeaders } from './cors.js';
@@ -68,6 +71,12 @@ export interface ResourceServerOptions extends EngineOptions {
    * without one.
    */
   writeRate?: WriteRate | false;
+  /**
+   * Where to log what an operator must see (pino's shape): a request that failed with a 5xx
+   * (its error, which the client is not told), reads of the followed log that fail. The
+   * per-request log is the listener's (`log`, `onRequest`). Default: none.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -101,12 +110,27 @@ export function createResourceServer(options: ResourceServerOptions) {
   const follow =
     options.follow === false ? undefined : options.follow === true ? {} : (options.follow ?? {});
   const followed = follow ? history.followed() : undefined;
+  /** Store failures (not a client's mistake: status 500 and up), by code, for metrics. */
+  const storeErrors = new Map<string, number>();
+  const countStoreError = (e: unknown): void => {
+    if (e instanceof StoreError && (e.status ?? 500) >= 500)
+      storeErrors.set(e.code, (storeErrors.get(e.code) ?? 0) + 1);
+  };
   const events = new EventPath({
     hub: engine.hub,
     history,
     ...(followed ? { follow: followed, ...follow } : {}),
     writerStallMs: options.writerStallMs ?? 10_000,
+    onError: (err) => {
+      countStoreError(err);
+      options.logger?.warn({ err }, 'reading the log failed; retrying');
+    },
   });
+  /**
+   * Requests whose handlers are still at work (a stream's, until it is set up): a drain
+   * waits for them. A count, not a set of responses: nothing is held per open stream.
+   */
+  let working = 0;
   const wes =
     options.wes === false
       ? undefined
@@ -117,8 +141,8 @@ export function createResourceServer(options: ResourceServerOptions) {
           ...(access ? { access } : {}),
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
-  const maxUrl = options.maxUrlLength ?? 4096;
-  const cors = corsHeaders(options.corsOrigin ?? '*');
+  const maxUrl = options.maxUrlLength ?? DEFAULTS.maxUrl;
+  const cors = corsHeaders(options.corsOrigin ?? DEFAULTS.cors);
   const ctx: ResourceContext = {
     store,
     engine,
@@ -126,18 +150,18 @@ export function createResourceServer(options: ResourceServerOptions) {
     events,
     access,
     wes,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBody,
     cors,
   };
 
   // The history bound: prune on a timer, off the request path.
   const bound = options.history ?? {};
   const pruneOptions = {
-    maxEvents: bound.maxEvents ?? 100_000,
-    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
+    maxEvents: bound.maxEvents ?? DEFAULTS.historyEvents,
+    maxAgeMs: bound.maxAgeMs ?? DEFAULTS.historyDays * 24 * 3600_000,
   };
   const pruneTimer = setInterval(() => {
-    store.prune(pruneOptions).catch(() => undefined);
+    store.prune(pruneOptions).catch(countStoreError);
   }, bound.pruneIntervalMs ?? 60_000);
   pruneTimer.unref();
 
@@ -168,6 +192,7 @@ export function createResourceServer(options: ResourceServerOptions) {
       );
     const path = targetPath(url);
     const principal = await guard.authorize(req, method, path);
+    notePrincipal(req, principal);
     guard.limitWrites(req, method, principal);
     switch (method) {
       case 'GET':
@@ -198,20 +223,46 @@ export function createResourceServer(options: ResourceServerOptions) {
     events,
     /** The request body limit in bytes (`maxBodyBytes`). */
     maxBodyBytes: ctx.maxBodyBytes,
+    /** Store failures by code (STORE_UNAVAILABLE, ...): requests, the follower, pruning. */
+    storeErrors: storeErrors as ReadonlyMap<string, number>,
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
-      route(req, res).catch((err: unknown) => {
-        const extra: Array<[string, string]> = [];
-        // A would-be stream has no CORS headers set yet (see route()).
-        if (!res.headersSent && !res.hasHeader('access-control-allow-origin')) extra.push(...cors);
-        // The database is down (PostgreSQL): it comes back by itself; ask to retry.
-        if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
-          extra.push(['Retry-After', '5']);
-        sendProblem(req, res, err, extra);
-      });
+      working++;
+      // Draining: each connection's last answer says so (HTTP/2 has GOAWAY for that).
+      if (engine.draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+      route(req, res)
+        .catch((err: unknown) => {
+          countStoreError(err);
+          if (problemOf(err).status >= 500)
+            options.logger?.error({ err, method: req.method, path: req.url }, 'request failed');
+          const extra: Array<[string, string]> = [];
+          // A would-be stream has no CORS headers set yet (see route()).
+          if (!res.headersSent && !res.hasHeader('access-control-allow-origin'))
+            extra.push(...cors);
+          // The database is down (PostgreSQL): it comes back by itself; ask to retry.
+          if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE')
+            extra.push(['Retry-After', '5']);
+          sendProblem(req, res, err, extra);
+        })
+        .finally(() => working--);
     },
     /** The Web Event Sourcing publisher, unless turned off. */
     wes,
+    /**
+     * The first half of a graceful shutdown: new streams are refused (503, so clients go
+     * elsewhere), and it resolves once every handler at work has answered (a stream's, once
+     * the stream is set up) and every write of this process is announced (true), or at
+     * `until` (ms since the epoch; false). Then
+     * `close()` ends the streams with both close delimiters (RSP-7).
+     */
+    async drain(until: number): Promise<boolean> {
+      engine.drain();
+      while (!(working === 0 && events.settled)) {
+        if (Date.now() >= until) return false;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return true;
+    },
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     async close(): Promise<void> {
       wes?.close();

@@ -16,6 +16,8 @@ import {
 import type { HubEvent } from '../engine/hub.js';
 import { MemoryHistory, type MemoryHistoryOptions } from '../log/memory-history.js';
 import type { NodeRequest, NodeResponse } from '../engine/transport.js';
+import type { Logger } from '../engine/logger.js';
+import { notePrincipal, requestFields, watchResponse } from '../engine/request-record.js';
 
 /** Options of {@link createPrep}; every bound has a documented default (SEC-2). */
 export interface PrepOptions<C = ResourceChange> extends EngineOptions, AnnouncerOptions {
@@ -48,6 +50,14 @@ export interface PrepOptions<C = ResourceChange> extends EngineOptions, Announce
   maxBaseBytes?: number;
   /** The key of the per-client limit (SEC-2). Default: the remote address. */
   clientOf?: (req: NodeRequest) => string;
+  /**
+   * Where to log (pino's shape: `pino()` is one): one object per response the engine sends
+   * (`serve`, and GETs `intercept` turns into streams) when it closes, with `reqId`, `method`,
+   * `path`, `status`, `durationMs`, `bytes`, `stream` and the principal's id (never a
+   * credential); reads of a followed log that fail (warn); a captured response that could
+   * not be served (error). Default: none.
+   */
+  logger?: Logger;
 }
 
 /** The base response an application hands to `serve`. */
@@ -151,6 +161,7 @@ const ENGINE_OWNED = new Set([
   'accept-events',
   'cache-control',
   'x-accel-buffering',
+  'incremental',
   'last-modified',
   'etag',
 ]);
@@ -194,6 +205,9 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     history,
     ...(followed ? { follow: followed } : {}),
     ...(options.writerStallMs !== undefined ? { writerStallMs: options.writerStallMs } : {}),
+    ...(options.logger
+      ? { onError: (err: unknown) => options.logger?.warn({ err }, 'reading the log failed') }
+      : {}),
   });
   const view = eventPath.view;
   const writer = new AsyncLocalStorage<WriterResponse>();
@@ -203,6 +217,12 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
   const clientOf =
     options.clientOf ?? ((req: NodeRequest) => req.socket?.remoteAddress ?? 'unknown');
   const releases = new WeakMap<object, () => void>();
+  const logger = options.logger;
+  /** One record per response the engine sends, when it closes. */
+  const logResponse = logger
+    ? (req: NodeRequest, res: NodeResponse) =>
+        watchResponse(req, res, (record) => logger.info(requestFields(record), 'request'))
+    : undefined;
 
   async function respond(
     req: NodeRequest,
@@ -227,6 +247,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     // are the principal's. The app answered the base itself; a credential the policy does not
     // know only ever gets anonymous rights here.
     const principal = principalOf(options.access, req.headers);
+    notePrincipal(req, principal);
     const n: Negotiation = watched
       ? await engine.negotiate(method, req.headers, status, { path, client, principal })
       : { kind: 'ignore' };
@@ -277,6 +298,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
 
     async serve(req, res, serveOptions) {
       releases.get(res)?.();
+      logResponse?.(req, res);
       const path = serveOptions.path ?? pathOf(req);
       const afterSeq = await view.lastSeq();
       const base =
@@ -304,6 +326,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         });
         return;
       }
+      logResponse?.(req, res);
       // Read the history position before the handler reads its data: changes after it are
       // sent, so none falls between the representation and the subscription.
       const afterSeq = view.lastSeq();
@@ -312,7 +335,8 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         onEnd(captured) {
           releases.delete(res);
           respondCaptured(req, res, path, captured, afterSeq, interceptOptions.onStream).catch(
-            () => {
+            (err: unknown) => {
+              logger?.error({ err, path }, 'the captured response could not be served');
               if (!res.headersSent) {
                 res.statusCode = 500;
                 res.end();

@@ -19,8 +19,30 @@ export interface AdmissionLimits {
   maxIdentical: number;
 }
 
-/** Why a stream was refused: the `Events` status (SEC-2: 429 per client, 503 overall). */
-export type AdmissionRefusal = 429 | 503;
+/** The bound a stream ran into, named after its `prep serve` flag. */
+export type StreamLimit =
+  | 'max-subscriptions'
+  | 'max-subscriptions-per-client'
+  | 'max-subscriptions-per-resource'
+  | 'max-subscriptions-per-token'
+  | 'max-identical-subscriptions';
+
+/**
+ * Why a stream was refused: the `Events` status (SEC-2: 429 per client, 503 overall) and the
+ * bound, or `unavailable` when the counter could not be asked (a cluster primary gone).
+ */
+export interface AdmissionRefusal {
+  status: 429 | 503;
+  limit: StreamLimit | 'unavailable';
+}
+
+const REFUSED = {
+  total: { status: 503, limit: 'max-subscriptions' },
+  client: { status: 429, limit: 'max-subscriptions-per-client' },
+  principal: { status: 429, limit: 'max-subscriptions-per-token' },
+  identical: { status: 429, limit: 'max-identical-subscriptions' },
+  resource: { status: 503, limit: 'max-subscriptions-per-resource' },
+} as const satisfies Record<string, AdmissionRefusal>;
 
 /**
  * Where streams are counted against their bounds: in this process (`LocalAdmission`), or by a
@@ -68,15 +90,16 @@ export class LocalAdmission implements Admission {
   }
 
   acquire(keys: StreamKeys, limits: AdmissionLimits): AdmissionRefusal | undefined {
-    if (this.#total >= limits.maxSubscriptions) return 503;
-    if ((this.#perClient.get(keys.client) ?? 0) >= limits.maxPerClient) return 429;
+    if (this.#total >= limits.maxSubscriptions) return REFUSED.total;
+    if ((this.#perClient.get(keys.client) ?? 0) >= limits.maxPerClient) return REFUSED.client;
     const { principal, identical } = keys;
-    if (principal && (this.#perPrincipal.get(principal.id) ?? 0) >= principal.max) return 429;
+    if (principal && (this.#perPrincipal.get(principal.id) ?? 0) >= principal.max)
+      return REFUSED.principal;
     // SEC-2 "coalesce or refuse repeats": we refuse; a stream cannot be shared between two
     // responses, and a client that needs more of the same is looping.
     if (identical !== undefined && (this.#identical.get(identical) ?? 0) >= limits.maxIdentical)
-      return 429;
-    if ((this.#perResource.get(keys.path) ?? 0) >= limits.maxPerResource) return 503;
+      return REFUSED.identical;
+    if ((this.#perResource.get(keys.path) ?? 0) >= limits.maxPerResource) return REFUSED.resource;
     this.#count(keys, 1);
     return undefined;
   }

@@ -12,7 +12,8 @@ import {
   type NotificationOffer,
 } from '@prep-live/client/core';
 import type { AccessPolicy } from '../auth/access.js';
-import { LocalAdmission, type Admission, type StreamKeys } from './admission.js';
+import { DEFAULTS } from '../settings.js';
+import { LocalAdmission, type Admission, type StreamKeys, type StreamLimit } from './admission.js';
 import {
   Hub,
   type HubEvent,
@@ -131,12 +132,38 @@ export type Negotiation =
   /** HDR-4 / ERR-1: no (usable) `Accept-Events` for us: answer as usual, without `Events`. */
   | { kind: 'ignore' }
   /** ERR-2 / ERR-3: the base response, plus `Events` with this status. */
-  | { kind: 'refuse'; status: number; retryAfter?: number }
+  | { kind: 'refuse'; status: number; retryAfter?: number; reason: RefusalReason }
   /**
    * Serve notifications in this format. The stream is counted against the limits already
    * (`keys`): pass it to `stream`, which counts it out when the stream ends.
    */
   | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean; keys: StreamKeys };
+
+/**
+ * Why a stream was refused: a subscription limit (named after its flag), or `not-streamable`
+ * (ERR-2, 412), `forbidden` (SEC-1, 403), `not-acceptable` (ERR-3, 406), `draining` (the
+ * server is shutting down, 503), `unavailable` (a cluster primary could not be asked, 503).
+ */
+export type RefusalReason =
+  StreamLimit | 'not-streamable' | 'forbidden' | 'not-acceptable' | 'draining' | 'unavailable';
+
+/** Counters of the engine, read by a metrics endpoint when it is scraped. */
+export interface EngineStats {
+  /** Streams refused, by reason. */
+  refused: Map<RefusalReason, number>;
+  /** Open streams by notification format, delta type and HTTP version. */
+  open: Map<string, OpenStreams>;
+}
+
+/** How many streams of one format, delta type and HTTP version are open. */
+export interface OpenStreams {
+  format: string;
+  /** The delta type, or '' for none. */
+  delta: string;
+  /** `1.1`, `2`, or '' when the transport does not say. */
+  httpVersion: string;
+  count: number;
+}
 
 /** The base statuses that may carry notifications (ERR-2). */
 const STREAMABLE = new Set([200, 204, 206, 226]);
@@ -152,6 +179,8 @@ export class PrepEngine {
   readonly advertisement: string;
   readonly access: AccessPolicy | undefined;
   readonly admission: Admission;
+  readonly stats: EngineStats = { refused: new Map(), open: new Map() };
+  #draining = false;
   /** With an access policy: every open stream's principal, re-checked when rights change. */
   readonly #principals = new Map<Subscription, string | null>();
   readonly #unwatch: (() => void) | undefined;
@@ -160,11 +189,11 @@ export class PrepEngine {
     this.hub = new Hub(options);
     this.formats = options.formats ?? [{ type: 'message/rfc822', deltas: DELTA_TYPES }];
     this.limits = {
-      maxSubscriptions: options.limits?.maxSubscriptions ?? 100_000,
-      maxPerClient: options.limits?.maxPerClient ?? 1000,
-      maxPerResource: options.limits?.maxPerResource ?? 50_000,
-      maxPerPrincipal: options.limits?.maxPerPrincipal ?? 1000,
-      maxIdentical: options.limits?.maxIdentical ?? 8,
+      maxSubscriptions: options.limits?.maxSubscriptions ?? DEFAULTS.maxSubscriptions,
+      maxPerClient: options.limits?.maxPerClient ?? DEFAULTS.maxSubscriptionsPerClient,
+      maxPerResource: options.limits?.maxPerResource ?? DEFAULTS.maxSubscriptionsPerResource,
+      maxPerPrincipal: options.limits?.maxPerPrincipal ?? DEFAULTS.maxSubscriptionsPerToken,
+      maxIdentical: options.limits?.maxIdentical ?? DEFAULTS.maxIdenticalSubscriptions,
       retryAfter: options.limits?.retryAfter ?? 5,
     };
     this.access = options.access;
@@ -186,6 +215,19 @@ export class PrepEngine {
       if (!access.allows(principal, 'read', path) || !access.allows(principal, 'subscribe', path))
         this.hub.close(sub, 'revoked');
     }
+  }
+
+  /**
+   * Refuses new streams from now on (`Events` status 503, `Retry-After`), so that clients
+   * go to another server while this one drains; open streams stay until `close`.
+   */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** Whether `drain` was called. */
+  get draining(): boolean {
+    return this.#draining;
   }
 
   /** Stops listening to the policy and closes every stream (RSP-7). */
@@ -215,14 +257,15 @@ export class PrepEngine {
     if (!entries) return { kind: 'ignore' }; // HDR-4: absent or unparsable
     const prep = selectProtocol(entries, ['prep']);
     if (!prep) return { kind: 'ignore' }; // REQ-4: prep absent or q=0; HDR-4: unknown ones
-    if (!STREAMABLE.has(baseStatus)) return { kind: 'refuse', status: 412 }; // ERR-2
+    if (!STREAMABLE.has(baseStatus)) return this.#refuse(412, 'not-streamable'); // ERR-2
     const principal = target.principal ?? null;
     // SEC-1, ERR-3: may read (the base is served) but not subscribe.
     if (this.access && !this.access.allows(principal, 'subscribe', target.path))
-      return { kind: 'refuse', status: 403 };
+      return this.#refuse(403, 'forbidden');
     // REQ-3: event fields we do not know are ignored; only `accept` matters here.
     const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
-    if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
+    if (!choice) return this.#refuse(406, 'not-acceptable'); // ERR-3
+    if (this.#draining) return this.#refuse(503, 'draining', this.limits.retryAfter);
     const format: NotificationFormat = { type: choice.type };
     if (choice.delta !== undefined) format.delta = choice.delta;
     const keys: StreamKeys = { client: target.client, path: target.path };
@@ -235,8 +278,19 @@ export class PrepEngine {
     // SEC-2: counted in now, so that streams negotiated at once cannot all slip under a bound.
     const refused = await this.admission.acquire(keys, this.limits);
     if (refused !== undefined)
-      return { kind: 'refuse', status: refused, retryAfter: this.limits.retryAfter };
+      return this.#refuse(refused.status, refused.limit, this.limits.retryAfter);
     return { kind: 'stream', format, varyAccept: choice.varyAccept, keys };
+  }
+
+  #refuse(
+    status: number,
+    reason: RefusalReason,
+    retryAfter?: number,
+  ): Extract<Negotiation, { kind: 'refuse' }> {
+    this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
+    return retryAfter === undefined
+      ? { kind: 'refuse', status, reason }
+      : { kind: 'refuse', status, reason, retryAfter };
   }
 
   /** The `Events` value for a response that serves no notifications (ERR-2, ERR-3). */
@@ -316,8 +370,11 @@ export class PrepEngine {
       ],
       ['Accept-Events', this.advertisement],
       ['Cache-Control', 'no-store'],
-      // Reverse proxies (nginx) must not buffer a stream.
+      // Intermediaries must forward each part as it comes, not buffer the stream: nginx
+      // reads X-Accel-Buffering; Incremental is the standard field (RFC 10036, a
+      // Structured Field Boolean) that other proxies read.
       ['X-Accel-Buffering', 'no'],
+      ['Incremental', '?1'],
     ];
     if (lastModified !== undefined) head.push(['Last-Modified', lastModified]);
     for (const h of target.headers ?? []) head.push([h[0], h[1]]);
@@ -345,7 +402,10 @@ export class PrepEngine {
       // SEC-1: a container's stream never tells of a member its principal may not read.
       if (isContainer) sub.canSee = (member) => access.allows(principal, 'read', member);
     }
+    const open = this.#openStreams(format, transport.httpVersion ?? '');
+    open.count++;
     sub.onClose = () => {
+      open.count--;
       this.admission.release(negotiation.keys);
       this.#principals.delete(sub);
     };
@@ -356,8 +416,11 @@ export class PrepEngine {
     // RSP-6: every delimiter ends a chunk (or DATA frame), these two `--M` as well as the
     // `--D`: three writes.
     const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
-    for (const piece of splitAfterDelimiters(opening, mixed))
-      sink.write(this.hub.frame(sink, piece));
+    for (const piece of splitAfterDelimiters(opening, mixed)) {
+      const framed = this.hub.frame(sink, piece);
+      this.hub.stats.bytes += framed.length;
+      sink.write(framed);
+    }
 
     // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
     // reading the representation and subscribing. Live ones that also arrived are de-duplicated.
@@ -376,6 +439,17 @@ export class PrepEngine {
     } finally {
       this.hub.activate(sub);
     }
+  }
+
+  /** The counter of open streams of one format and HTTP version (one per kind, kept). */
+  #openStreams(format: NotificationFormat, httpVersion: string): OpenStreams {
+    const key = `${format.type} ${format.delta ?? ''} ${httpVersion}`;
+    let open = this.stats.open.get(key);
+    if (!open) {
+      open = { format: format.type, delta: format.delta ?? '', httpVersion, count: 0 };
+      this.stats.open.set(key, open);
+    }
+    return open;
   }
 }
 

@@ -3,6 +3,7 @@ import { encodeDigestPart, encodeKeepAlive, encodePrepClose } from '@prep-live/c
 import { MultipartError } from '@prep-live/client/core';
 import { serializeNotification, type Notification } from '@prep-live/client/core';
 import { createDelta, type Representation } from '@prep-live/client/core';
+import { DEFAULTS } from '../settings.js';
 import { frameChunk, type StreamSink } from './sink.js';
 
 /**
@@ -81,6 +82,8 @@ export interface HubStats {
   deliveries: number;
   /** Socket writes made for them (fewer than deliveries when parts were coalesced). */
   writes: number;
+  /** Bytes written to streams (HTTP/1.1: with the chunk framing), keep-alives and closes included. */
+  bytes: number;
   /** Subscribers closed for falling behind. */
   slowClosed: number;
   expired: number;
@@ -154,8 +157,8 @@ export class Channel {
   #keepAlive: [Uint8Array, Buffer] | undefined;
   /** The broadcast under way; parts that arrive meanwhile join it. */
   job: BroadcastJob | undefined = undefined;
-  /** Parts waiting behind a broadcast that ends the streams (RSP-7): the next one. */
-  round: PendingPart[] = [];
+  /** Parts waiting behind a broadcast that ends the streams (RSP-7), with their commit times: the next one. */
+  round: Array<[PendingPart, number]> = [];
 
   constructor(
     readonly key: string,
@@ -206,20 +209,37 @@ export class Hub {
     channels: 0,
     deliveries: 0,
     writes: 0,
+    bytes: 0,
     slowClosed: 0,
     expired: 0,
   };
+  /**
+   * Told, once per channel broadcast that reached every subscriber, how long ago its oldest
+   * event was committed (ms): the commit-to-delivery latency, for metrics.
+   */
+  onDelivered: ((msSinceCommit: number) => void) | undefined = undefined;
 
   constructor(options: HubOptions = {}) {
     this.#options = {
-      expires: options.expires ?? 3600,
-      keepAliveMs: options.keepAliveMs ?? 30_000,
-      maxQueueBytes: options.maxQueueBytes ?? 1024 * 1024,
+      expires: options.expires ?? DEFAULTS.expires,
+      keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAlive * 1000,
+      maxQueueBytes: options.maxQueueBytes ?? DEFAULTS.maxQueueBytes,
       slowGraceMs: options.slowGraceMs ?? 10_000,
       writesPerTurn: options.writesPerTurn ?? 2000,
       now: options.now ?? Date.now,
       deltaLimits: options.deltaLimits,
     };
+  }
+
+  /** Whether broadcasts are under way or scheduled (a drain waits for them). */
+  get busy(): boolean {
+    return this.#running;
+  }
+
+  /** Every open subscription (for a metrics scrape; not for the delivery path). */
+  *subscriptions(): IterableIterator<Subscription> {
+    for (const byFormat of this.#channels.values())
+      for (const ch of byFormat.values()) yield* ch.subscribers;
   }
 
   /** Seconds a stream lives (the `expires` of `Events`, RSP-1). */
@@ -335,10 +355,15 @@ export class Hub {
    */
   #writeParts(sink: StreamSink, parts: readonly PendingPart[]): number {
     if (sink.framing === 'chunked') {
-      sink.write(chunksOf(parts));
+      const chunks = chunksOf(parts);
+      this.stats.bytes += chunks.length;
+      sink.write(chunks);
       return 1;
     }
-    for (const p of parts) sink.write(p[1]);
+    for (const p of parts) {
+      this.stats.bytes += p[1].length;
+      sink.write(p[1]);
+    }
     return parts.length;
   }
 
@@ -372,8 +397,11 @@ export class Hub {
       const close = encodePrepClose(sub.mixed);
       const cut = 6 + sub.mixed.length;
       const last = close.subarray(cut);
+      this.stats.bytes += close.length;
       if (sub.sink.framing === 'chunked') {
-        sub.sink.end(Buffer.concat([frameChunk(close.subarray(0, cut)), frameChunk(last)]));
+        const framed = Buffer.concat([frameChunk(close.subarray(0, cut)), frameChunk(last)]);
+        this.stats.bytes += framed.length - close.length;
+        sub.sink.end(framed);
       } else {
         sub.sink.write(close.subarray(0, cut));
         sub.sink.end(last);
@@ -481,16 +509,20 @@ export class Hub {
     const byFormat = this.#channels.get(path);
     if (!byFormat) return;
     for (const ch of byFormat.values())
-      this.#enqueue(ch, [
-        e.seq,
-        this.#render(ch, e, role),
-        closesStream(e, role),
-        role === ROLE_MEMBER ? e.path : null,
-      ]);
+      this.#enqueue(
+        ch,
+        [
+          e.seq,
+          this.#render(ch, e, role),
+          closesStream(e, role),
+          role === ROLE_MEMBER ? e.path : null,
+        ],
+        e.time,
+      );
   }
 
-  /** Adds a part to the channel's broadcast, starting one if none is under way. */
-  #enqueue(ch: Channel, part: PendingPart): void {
+  /** Adds a part (of an event committed at `time`) to the channel's broadcast, starting one if none is under way. */
+  #enqueue(ch: Channel, part: PendingPart, time: number): void {
     const job = ch.job;
     if (!job) {
       ch.job = {
@@ -500,13 +532,15 @@ export class Hub {
         it: undefined,
         again: false,
         from: new Map(),
+        committedAt: time,
       };
       this.#passes.push(ch.job);
     } else if (job.closes) {
       // RSP-7: its streams end with that DELETE; later parts (the resource created again)
       // are for whoever subscribes after, in the next broadcast.
-      ch.round.push(part);
+      ch.round.push([part, time]);
     } else {
+      job.committedAt = Math.min(job.committedAt, time);
       job.parts.push(part);
       job.closes = part[2];
       // Subscribers this pass already reached need another pass for it.
@@ -518,13 +552,14 @@ export class Hub {
   #finish(job: BroadcastJob): void {
     const ch = job.ch;
     ch.job = undefined;
+    this.onDelivered?.(this.#options.now() - job.committedAt);
     // Subscribers still point at it (`sub.job`), but it never runs again: free its bytes.
     job.from.clear();
     job.parts = [];
     if (ch.round.length === 0) return;
     const waiting = ch.round;
     ch.round = [];
-    for (const part of waiting) this.#enqueue(ch, part);
+    for (const [part, time] of waiting) this.#enqueue(ch, part, time);
   }
 
   /** Sends one subscriber the parts of `job` it has not had yet. */
@@ -555,6 +590,7 @@ export class Hub {
       if (sink.framing === 'chunked') {
         full = !sink.write(tail.framed) || full;
         this.stats.writes++;
+        this.stats.bytes += tail.framed.length;
       } else {
         this.stats.writes += this.#writeParts(sink, tail.parts);
         full = true;
@@ -678,7 +714,11 @@ export class Hub {
           if (sub.state !== 'live') continue;
           // RSP-8: a client gone unnoticed is forgotten here at the latest.
           if (sub.sink.closed) this.close(sub, 'client');
-          else sub.sink.write(sub.sink.framing === 'chunked' ? framed : raw);
+          else {
+            const bytes = sub.sink.framing === 'chunked' ? framed : raw;
+            this.stats.bytes += bytes.length;
+            sub.sink.write(bytes);
+          }
         }
       }
     }
@@ -697,6 +737,8 @@ interface BroadcastJob {
   again: boolean;
   /** Framed tails by start index: everyone reached at the same point shares one buffer. */
   from: Map<number, JobTail>;
+  /** When its oldest event was committed (ms since the epoch). */
+  committedAt: number;
 }
 
 /** The parts of a job from some index on, as one write. */

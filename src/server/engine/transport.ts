@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import { noteStream } from './request-record.js';
 import { createHttp1Sink, createHttp2Sink, type StreamSink } from './sink.js';
 
 /**
@@ -20,6 +21,8 @@ export interface PrepTransport {
   readonly requestHeaders: IncomingHttpHeaders;
   /** The client went away already (RSP-8: then nothing is subscribed). */
   readonly gone: boolean;
+  /** `1.1`, `2`: for the count of open streams by HTTP version (metrics). */
+  readonly httpVersion?: string;
   /**
    * Sends the response head, status 200 (RSP-1), with these fields in order, and returns the
    * sink the body goes to. Over HTTP/2 repeated names are joined into one field.
@@ -63,11 +66,13 @@ export function createNodeTransport(req: NodeRequest, res: NodeResponse): PrepTr
 export function createHttp1Transport(req: IncomingMessage, res: ServerResponse): PrepTransport {
   return {
     requestHeaders: req.headers,
+    httpVersion: req.httpVersion,
     get gone() {
       return res.destroyed || req.socket.destroyed;
     },
     open(headers) {
       res.writeHead(200, headers.flat());
+      noteStream(res);
       return createHttp1Sink(req, res);
     },
     onClose(listener) {
@@ -84,11 +89,13 @@ export function createHttp2CompatTransport(
   const stream = res.stream;
   return {
     requestHeaders: req.headers,
+    httpVersion: '2',
     get gone() {
       return stream.destroyed || stream.closed;
     },
     open(headers) {
       res.writeHead(200, http2Fields(headers));
+      noteStream(res);
       return createHttp2Sink(res, stream);
     },
     onClose(listener) {
@@ -120,6 +127,7 @@ export function createHttp2StreamTransport(
   if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
   return {
     requestHeaders: headers,
+    httpVersion: '2',
     get gone() {
       return stream.destroyed || stream.closed;
     },

@@ -106,6 +106,11 @@ export class Announcer {
     return this.#held.length;
   }
 
+  /** The seq of the oldest change not announced yet, if any. */
+  get oldestSeq(): number | undefined {
+    return this.#held[0]?.seq;
+  }
+
   /**
    * Announces `events` (one change, in seq order) once `res` has been sent or its client is
    * gone; with no `res`, as soon as no earlier change to the same subscribers is held.

@@ -85,7 +85,10 @@ export class EventPath {
   /** This process's mark grew (see `LocalAnswers`): for a cluster primary to relay. */
   onAnswered: ((seq: number) => void) | undefined;
   readonly #announcer: Announcer;
+  readonly #hub: Hub;
   readonly #history: EventHistory;
+  /** The newest seq this process committed. */
+  #ownSeq = 0;
   readonly #stallMs: number;
   readonly #follow: Following | undefined;
   /** Following: the newest seq handed to the announcer; undefined until known. */
@@ -95,6 +98,7 @@ export class EventPath {
   constructor(options: EventPathOptions) {
     this.#history = options.history;
     this.#stallMs = options.writerStallMs ?? 10_000;
+    this.#hub = options.hub;
     this.#announcer = new Announcer(options.hub, options);
     const log = options.follow;
     if (log) {
@@ -225,6 +229,31 @@ export class EventPath {
     this.#follow?.follower.wake();
   }
 
+  /**
+   * Following: how far the follower is behind the log: the events committed that it has not
+   * read yet, and how long ago the oldest of them was committed. Reads the log; undefined when
+   * nothing is followed or before `ready()`.
+   */
+  async lag(): Promise<{ events: number; seconds: number } | undefined> {
+    const follow = this.#follow;
+    const mark = this.#mark;
+    if (!follow || mark === undefined) return undefined;
+    const events = Math.max(0, (await follow.log.lastSeq()) - mark);
+    if (events === 0) return { events, seconds: 0 };
+    const [oldest] = await follow.log.read(mark, 1);
+    return { events, seconds: oldest ? Math.max(0, (Date.now() - oldest.time) / 1000) : 0 };
+  }
+
+  /**
+   * Whether every write of this process committed so far has been handed to the hub, and the
+   * hub has sent what it was given: what a drain waits for before closing the streams.
+   */
+  get settled(): boolean {
+    if (this.#hub.busy || (this.#follow && this.#follow.local.size > 0)) return false;
+    const oldest = this.#announcer.oldestSeq;
+    return oldest === undefined || oldest > this.#ownSeq;
+  }
+
   /** Resolves once the follower has delivered what it was woken for (tests, drain). */
   async caughtUp(): Promise<void> {
     await this.#follow?.follower.idle();
@@ -244,6 +273,7 @@ export class EventPath {
     const last = events.at(-1);
     const follow = this.#follow;
     if (!first || !last) return;
+    this.#ownSeq = Math.max(this.#ownSeq, last.seq);
     if (!follow) {
       this.#announcer.hold(gate, events);
       return;

@@ -1,6 +1,21 @@
 import cluster, { type Worker } from 'node:cluster';
 import { LocalAdmission, type StreamKeys } from '../../engine/admission.js';
-import { isPrepMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import {
+  isPrepMessage,
+  type PrimaryMessage,
+  type WorkerMessage,
+  type WorkerReport,
+} from './messages.js';
+
+/** The environment variable that gives a worker its number (1..N; kept across restarts). */
+export const WORKER_SLOT_ENV = 'PREP_WORKER_SLOT';
+
+/** A worker's answer to `probe`, or none (`report` absent) if it did not answer in time. */
+export interface WorkerProbe {
+  /** Its number, 1..N (`PREP_WORKER_SLOT`). */
+  slot: number;
+  report?: WorkerReport;
+}
 
 /** Options of {@link ClusterPrimary}. */
 export interface ClusterPrimaryOptions {
@@ -42,6 +57,14 @@ export class ClusterPrimary {
   #stopping = false;
   #restartDelay: number;
   #listening: ((url: string) => void) | undefined;
+  /** Each worker's number (1..N), by cluster id; a restarted worker takes its number again. */
+  readonly #slots = new Map<number, number>();
+  /** Workers that listen (a probe asks them only). */
+  readonly #serving = new Set<number>();
+  readonly #probes = new Map<number, (workerId: number, report: WorkerReport) => void>();
+  #nextProbe = 1;
+  /** Workers restarted after dying. */
+  restarts = 0;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
@@ -51,6 +74,16 @@ export class ClusterPrimary {
   /** Streams counted in across all workers. */
   get streams(): number {
     return this.#admission.total;
+  }
+
+  /** Workers that are up and listening. */
+  get serving(): number {
+    return this.#serving.size;
+  }
+
+  /** Whether `stop` was called. */
+  get stopping(): boolean {
+    return this.#stopping;
   }
 
   /**
@@ -64,8 +97,38 @@ export class ClusterPrimary {
         if (--waiting === 0) resolve(at);
       };
     });
-    for (let i = 0; i < this.#options.workers; i++) this.#fork();
+    for (let i = 1; i <= this.#options.workers; i++) this.#fork(i);
     return url;
+  }
+
+  /**
+   * Asks every listening worker for its report (metrics, readiness); resolves after all have
+   * answered or `timeoutMs`, with one entry per worker asked (no `report`: it did not answer).
+   */
+  probe(timeoutMs = 2000): Promise<WorkerProbe[]> {
+    const id = this.#nextProbe++;
+    const asked = new Map<number, WorkerProbe>();
+    for (const w of Object.values(cluster.workers ?? {}))
+      if (w && this.#serving.has(w.id) && !w.isDead())
+        asked.set(w.id, { slot: this.#slots.get(w.id) ?? 0 });
+    return new Promise((resolve) => {
+      let left = asked.size;
+      const finish = () => {
+        clearTimeout(timer);
+        this.#probes.delete(id);
+        resolve([...asked.values()].sort((a, b) => a.slot - b.slot));
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.#probes.set(id, (workerId, report) => {
+        const entry = asked.get(workerId);
+        if (!entry || entry.report) return;
+        entry.report = report;
+        if (--left === 0) finish();
+      });
+      if (left === 0) return finish();
+      for (const w of Object.values(cluster.workers ?? {}))
+        if (w && asked.has(w.id)) send(w, { t: 'prep:probe', id });
+    });
   }
 
   /** Stops every worker (each closes its streams cleanly), killing those that take too long. */
@@ -84,14 +147,18 @@ export class ClusterPrimary {
     clearTimeout(timeout);
   }
 
-  #fork(): void {
-    const worker = cluster.fork();
+  #fork(slot: number): void {
+    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     const started = Date.now();
+    this.#slots.set(worker.id, slot);
     this.#held.set(worker.id, new Map());
     worker.on('message', (m: unknown) => this.#receive(worker, m));
     worker.once('exit', (code, signal) => {
       this.#releaseAll(worker.id);
+      this.#slots.delete(worker.id);
+      this.#serving.delete(worker.id);
       if (this.#stopping) return;
+      this.restarts++;
       const lived = Date.now() - started;
       if (lived > HEALTHY_MS) this.#restartDelay = this.#options.restartDelayMs ?? 100;
       const delay = this.#restartDelay;
@@ -100,7 +167,7 @@ export class ClusterPrimary {
         `worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another in ${delay} ms`,
       );
       setTimeout(() => {
-        if (!this.#stopping) this.#fork();
+        if (!this.#stopping) this.#fork(slot);
       }, delay).unref();
     });
   }
@@ -128,7 +195,11 @@ export class ClusterPrimary {
         if (this.#count(from.id, m.keys, -1)) this.#admission.release(m.keys);
         return;
       case 'prep:listening':
+        this.#serving.add(from.id);
         this.#listening?.(m.url);
+        return;
+      case 'prep:probed':
+        this.#probes.get(m.id)?.(from.id, m.report);
         return;
     }
   }

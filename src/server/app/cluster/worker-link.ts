@@ -5,7 +5,12 @@ import type {
   StreamKeys,
 } from '../../engine/admission.js';
 import type { EventPath } from '../../log/event-path.js';
-import { isPrepMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import {
+  isPrepMessage,
+  type PrimaryMessage,
+  type WorkerMessage,
+  type WorkerReport,
+} from './messages.js';
 
 /** The IPC channel of a worker process (`process` in a `node:cluster` worker). */
 export interface WorkerChannel {
@@ -35,6 +40,7 @@ export class WorkerLink {
   #events: EventPath | undefined;
   #commitQueued = false;
   #mark: { origin: string; seq: number; queued: boolean } | undefined;
+  #report: (() => Promise<WorkerReport>) | undefined;
   readonly #onMessage = (m: unknown): void => this.#receive(m);
 
   constructor(channel: WorkerChannel) {
@@ -76,6 +82,11 @@ export class WorkerLink {
     };
   }
 
+  /** Answers the primary's probes (its admin listener: metrics, readiness) with `report`. */
+  reportWith(report: () => Promise<WorkerReport>): void {
+    this.#report = report;
+  }
+
   /** Tells the primary where this worker listens. */
   listening(url: string): void {
     this.#send({ t: 'prep:listening', url });
@@ -84,7 +95,7 @@ export class WorkerLink {
   /** Stops listening to the primary; pending admissions are refused (503). */
   close(): void {
     this.#channel.off('message', this.#onMessage);
-    for (const resolve of this.#waiting.values()) resolve(503);
+    for (const resolve of this.#waiting.values()) resolve({ status: 503, limit: 'unavailable' });
     this.#waiting.clear();
   }
 
@@ -110,6 +121,14 @@ export class WorkerLink {
         const resolve = this.#waiting.get(m.id);
         this.#waiting.delete(m.id);
         resolve?.(m.refused);
+        return;
+      }
+      case 'prep:probe': {
+        const id = m.id;
+        this.#report?.().then(
+          (report) => this.#send({ t: 'prep:probed', id, report }),
+          () => undefined,
+        );
         return;
       }
     }
