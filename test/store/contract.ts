@@ -696,7 +696,7 @@ export function storeContract(
               etag: '"1"',
               ...fields,
               event: { method: 'PUT', status: 200, ...event },
-            }) as Change,
+            }),
         });
       const invalid = { name: 'StoreError', code: 'STORE_INVALID' };
       await assert.rejects(record({ path: 'r' }), invalid);
