@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /** A quarter of the shortest enabled timeout (0 disables one), within 50 ms to 30 s. */
-function sweepInterval(...timeouts: number[]): number {
+export function sweepInterval(...timeouts: number[]): number {
   const enabled = timeouts.filter((ms) => ms > 0);
   if (enabled.length === 0) return 30_000;
   return Math.min(30_000, Math.max(50, Math.floor(Math.min(...enabled) / 4)));
@@ -180,7 +180,7 @@ const TITLES: Record<number, string> = {
  * `maxHeaderBytes`, too slow) with the same status node would send, but with an
  * `application/problem+json` body like every other error, then closes the connection.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   // As node does: answer only when nothing of a response has been written on this connection.
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {

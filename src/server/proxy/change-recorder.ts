@@ -1,0 +1,261 @@
+import { createDelta, type Representation } from '../../core/delta/index.js';
+import type { EventMethod, Store, WriteResult } from '../../store/index.js';
+import type { Hub, HubEvent } from '../engine/hub.js';
+import type { EventPath } from '../log/event-path.js';
+import type { WriterResponse } from '../log/response-gate.js';
+import type { StoreHistory } from '../log/store-history.js';
+import type { PathRules } from './path-rules.js';
+import { stateOf, type KnownState, type StateCache } from './state-cache.js';
+import type { Upstream } from './upstream.js';
+
+/** A change of an upstream resource, as the proxy saw it. */
+export interface ObservedChange {
+  /** N822-4: the triggering method. */
+  method: EventMethod;
+  /** The request target's path (for a POST, the collection it was sent to). */
+  path: string;
+  /** The status the upstream answered the change with. */
+  status: number;
+  /** N822-6: for a POST, the member it created (its `Location`), as a proxy path. */
+  created?: string;
+  /** The entity tag the upstream's answer gave the changed resource, if any (N822-5). */
+  etag?: string;
+  /** Fields to read the changed resource with (the writer's credentials). */
+  credentials?: ReadonlyArray<readonly [string, string]>;
+  /** The new state, when the observer has read it already (a poll). */
+  after?: KnownState;
+}
+
+/** Options of {@link ChangeRecorder}. */
+export interface ChangeRecorderOptions {
+  store: Store;
+  history: StoreHistory;
+  events: EventPath;
+  hub: Hub;
+  upstream: Upstream;
+  rules: PathRules;
+  cache: StateCache;
+  /** Largest representation read after a change. */
+  maxStateBytes: number;
+  /**
+   * Read every changed resource after the change (one GET), so that every event holds its new
+   * state (WES feed entries, deltas on resume). Default: only when the upstream's answer has
+   * no ETag or a subscriber asked for deltas.
+   */
+  readAfterWrite?: boolean;
+  /** Changes that could not be recorded (the store or the upstream failed). */
+  onError?: (error: unknown, change: ObservedChange) => void;
+}
+
+/** What the proxy has recorded, for logs and benchmarks. */
+export interface RecorderStats {
+  /** Events appended to the log. */
+  recorded: number;
+  /** GETs made after a change (its new state or ETag, its collection's ETag). */
+  followUps: number;
+  /** Changes that could not be recorded. */
+  failed: number;
+}
+
+/**
+ * Turns the changes the proxy sees (writes that passed through, polls, the webhook) into
+ * events of our log (`RecordChange`: the upstream keeps the state) and announces them on the
+ * event path, after the writer's response (N822-3), in the order the upstream answered them
+ * per resource:
+ *
+ * - on the resource (for a POST, the created member, N822-6), with its new ETag: the one the
+ *   upstream's answer carried, or one follow-up GET's (N822-5);
+ * - on its collection (`PathRules.parentOf`), whose subscribers get `Content-Location`, and
+ *   the collection's new ETag when it has subscribers (one GET of it);
+ * - with the states before (the last one the proxy read) and after, for deltas (N822-8).
+ *
+ * @example
+ * ```ts
+ * await recorder.record({ method: 'PATCH', path: '/posts/1', status: 200, etag: 'W/"2"' }, res);
+ * ```
+ */
+export class ChangeRecorder {
+  readonly stats: RecorderStats = { recorded: 0, followUps: 0, failed: 0 };
+  readonly #o: ChangeRecorderOptions;
+  /** The recording under way per resource: the next one waits for it (commit order). */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: ChangeRecorderOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Records and announces `change` once `ready` resolves (the upstream's answer was read
+   * whole) and, for subscribers, once `res` has been sent (N822-3). Call it in the order the
+   * upstream answered. Resolves with the events, or none when nothing watched is concerned or
+   * the change could not be recorded (`onError`). Never rejects.
+   */
+  record(
+    change: ObservedChange,
+    res?: WriterResponse,
+    ready: Promise<unknown> = Promise.resolve(),
+  ): Promise<HubEvent[]> {
+    const { rules } = this.#o;
+    const target = change.created ?? change.path;
+    const parent = change.created !== undefined ? change.path : rules.parentOf(target);
+    if (!rules.watches(target) && !(parent !== null && rules.watches(parent)))
+      return Promise.resolve([]);
+    const previous = this.#queues.get(target) ?? Promise.resolve();
+    const run = previous
+      .then(() => ready)
+      .then(() => this.#record(change, target, parent, res))
+      .catch((e: unknown) => {
+        this.stats.failed++;
+        this.#o.onError?.(e, change);
+        return [] as HubEvent[];
+      });
+    this.#queues.set(target, run);
+    void run.then(() => {
+      if (this.#queues.get(target) === run) this.#queues.delete(target);
+    });
+    return run;
+  }
+
+  /** Resolves once every recording under way is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all(this.#queues.values());
+  }
+
+  async #record(
+    change: ObservedChange,
+    target: string,
+    parent: string | null,
+    res: WriterResponse | undefined,
+  ): Promise<HubEvent[]> {
+    const { cache, store, history, events } = this.#o;
+    const before = cache.get(target)?.representation;
+    const after = await this.#stateAfter(change, target, before);
+    const parentEtag = parent === null ? null : await this.#collectionEtag(parent, change);
+    const method = change.method;
+    const body = logBody(method, before, after?.representation);
+    const result = await events.write(
+      res,
+      () =>
+        store.write({
+          path: target,
+          apply: () => ({
+            op: 'record',
+            path: target,
+            parent,
+            etag: method === 'DELETE' ? null : (after?.etag ?? null),
+            parentEtag,
+            event: { method, status: change.status, ...body },
+          }),
+        }),
+      (written: WriteResult) => {
+        const out = history.eventsOf(written);
+        const own = out.at(-1);
+        const now = after?.representation;
+        if (own && before && now) {
+          own.before = before;
+          own.after = now;
+        }
+        return out;
+      },
+    );
+    this.stats.recorded += result.events.length;
+    return result.events.map((e) => history.toHubEvent(e));
+  }
+
+  /**
+   * The changed resource's new state as far as it is worth knowing: none after a DELETE; the
+   * observer's; or its ETag from the upstream's answer, read with one GET when that has none,
+   * when deltas are wanted (a subscriber asked, and the state before is known), or always
+   * (`readAfterWrite`). What is known afterwards replaces what the cache held.
+   */
+  async #stateAfter(
+    change: ObservedChange,
+    target: string,
+    before: Representation | undefined,
+  ): Promise<KnownState | undefined> {
+    const { cache, hub, upstream } = this.#o;
+    if (change.method === 'DELETE') {
+      cache.delete(target);
+      return undefined;
+    }
+    if (change.after) {
+      cache.set(target, change.after);
+      return change.after;
+    }
+    // A POST's own ETag is the created member's, when it named one.
+    const etag = change.method === 'POST' && change.created === undefined ? undefined : change.etag;
+    const read =
+      etag === undefined ||
+      this.#o.readAfterWrite === true ||
+      (before !== undefined && hub.wantsDeltas(target));
+    if (!read) {
+      // Its representation is no longer the one kept; its validator is the new one.
+      const known: KnownState = { etag, lastModified: null };
+      cache.set(target, known);
+      return known;
+    }
+    this.stats.followUps++;
+    const fallback = etag === undefined ? undefined : { etag, lastModified: null };
+    try {
+      const r = await upstream.read(target, change.credentials ?? [], this.#o.maxStateBytes);
+      r.overflow?.rest.destroy();
+      if (r.status !== 200) {
+        cache.delete(target);
+        return fallback;
+      }
+      const known = stateOf(r);
+      // The upstream's answer named the tag of the change; the read, of the state now.
+      cache.set(target, known);
+      return known;
+    } catch {
+      // The change is told all the same, with what the upstream's answer said.
+      cache.delete(target);
+      return fallback;
+    }
+  }
+
+  /**
+   * The collection's new ETag for its subscribers (N822-5 on the member part), read with one
+   * GET when it has any; otherwise null, and the state kept of it is stale now.
+   */
+  async #collectionEtag(parent: string, change: ObservedChange): Promise<string | null> {
+    const { cache, hub, upstream } = this.#o;
+    if (hub.subscriberCount(parent) === 0) {
+      cache.delete(parent);
+      return null;
+    }
+    this.stats.followUps++;
+    try {
+      const r = await upstream.read(parent, change.credentials ?? [], this.#o.maxStateBytes);
+      r.overflow?.rest.destroy();
+      if (r.status !== 200) {
+        cache.delete(parent);
+        return null;
+      }
+      const known = stateOf(r);
+      cache.set(parent, known);
+      return known.etag;
+    } catch {
+      // The member's change is told all the same, without the collection's ETag.
+      cache.delete(parent);
+      return null;
+    }
+  }
+}
+
+/**
+ * What an event records as its body (WES-3): the new state for PUT and POST, for a PATCH a
+ * JSON merge patch from the state before to the one after (when both are known and it can
+ * express the change), nothing for DELETE or when the state is not known.
+ */
+function logBody(
+  method: EventMethod,
+  before: Representation | undefined,
+  after: Representation | undefined,
+): { body?: Uint8Array; bodyType?: string } {
+  if (!after || method === 'DELETE') return {};
+  if (method !== 'PATCH') return { body: after.body, bodyType: after.contentType };
+  if (!before) return {};
+  const patch = createDelta('application/merge-patch+json', before, after, { maxDeltaRatio: 4 });
+  return patch ? { body: patch.body, bodyType: patch.contentType } : {};
+}
