@@ -5,7 +5,7 @@ import type { EventPath } from '../log/event-path.js';
 import type { WriterResponse } from '../log/response-gate.js';
 import type { StoreHistory } from '../log/store-history.js';
 import type { PathRules } from './path-rules.js';
-import { stateOf, type KnownState, type StateCache } from './state-cache.js';
+import { sameState, stateOf, type KnownState, type StateCache } from './state-cache.js';
 import type { Upstream } from './upstream.js';
 
 /** A change of an upstream resource, as the proxy saw it. */
@@ -95,20 +95,75 @@ export class ChangeRecorder {
     res?: WriterResponse,
     ready: Promise<unknown> = Promise.resolve(),
   ): Promise<HubEvent[]> {
-    const { rules } = this.#o;
+    const { rules, cache } = this.#o;
     const target = change.created ?? change.path;
     const parent = change.created !== undefined ? change.path : rules.parentOf(target);
     if (!rules.watches(target) && !(parent !== null && rules.watches(parent)))
       return Promise.resolve([]);
+    // Reads of them under way may answer the state before this change.
+    cache.written(target);
+    if (parent !== null) cache.written(parent);
+    return this.#enqueue(target, change, async () => {
+      await ready;
+      return this.#record(change, target, parent, res);
+    });
+  }
+
+  /**
+   * A state of `path` the proxy happened to read (a subscription's base, a poll, a plain GET
+   * passing through), by a read sent at `stamp` (`StateCache.stamp`); `gone` for a 404 or
+   * 410. Unless a write seen since makes it stale, it becomes the state kept, and when it
+   * differs from the one kept before (or, with none kept, from what the log last said), it is
+   * a change made around the proxy: recorded as a PUT (or a DELETE), with a delta from the
+   * state before. Every state a client could see through the proxy is told so (N822-5): a
+   * client that re-fetched it waits for the notification with its ETag.
+   */
+  observe(path: string, found: KnownState | 'gone', stamp: number): Promise<HubEvent[]> {
+    if (!this.#o.rules.watches(path)) return Promise.resolve([]);
+    const change: ObservedChange =
+      found === 'gone'
+        ? { method: 'DELETE', path, status: 404 }
+        : { method: 'PUT', path, status: 200, after: found };
+    return this.#enqueue(path, change, async () => {
+      const { cache, store, rules } = this.#o;
+      // A write seen since the read was sent is recorded with what it read itself.
+      if (cache.changedSince(path, stamp)) return [];
+      const known = cache.get(path);
+      const last = known ? undefined : await store.lastEvent(path);
+      if (found === 'gone') {
+        cache.delete(path);
+        const existed = known !== undefined || (last !== undefined && last.method !== 'DELETE');
+        if (!existed) return [];
+      } else {
+        const news = known
+          ? !sameState(known, found)
+          : last !== undefined &&
+            (last.method === 'DELETE' ||
+              (last.etag !== null && found.etag !== null && last.etag !== found.etag));
+        if (!news) {
+          // The same state: keep its bytes if this look did not have them (content-coded).
+          const bytes = found.representation ?? known?.representation;
+          cache.set(path, bytes ? { ...found, representation: bytes } : found);
+          return [];
+        }
+      }
+      cache.written(path);
+      return this.#record(change, path, rules.parentOf(path), undefined);
+    });
+  }
+
+  /** Runs `work` after the recordings of `target` queued before it (commit order). */
+  #enqueue(
+    target: string,
+    change: ObservedChange,
+    work: () => Promise<HubEvent[]>,
+  ): Promise<HubEvent[]> {
     const previous = this.#queues.get(target) ?? Promise.resolve();
-    const run = previous
-      .then(() => ready)
-      .then(() => this.#record(change, target, parent, res))
-      .catch((e: unknown) => {
-        this.stats.failed++;
-        this.#o.onError?.(e, change);
-        return [] as HubEvent[];
-      });
+    const run = previous.then(work).catch((e: unknown) => {
+      this.stats.failed++;
+      this.#o.onError?.(e, change);
+      return [] as HubEvent[];
+    });
     this.#queues.set(target, run);
     void run.then(() => {
       if (this.#queues.get(target) === run) this.#queues.delete(target);
@@ -166,7 +221,10 @@ export class ChangeRecorder {
    * The changed resource's new state as far as it is worth knowing: none after a DELETE; the
    * observer's; or its ETag from the upstream's answer, read with one GET when that has none,
    * when deltas are wanted (a subscriber asked, and the state before is known), or always
-   * (`readAfterWrite`). What is known afterwards replaces what the cache held.
+   * (`readAfterWrite`). The event's ETag is the answer's when it has one: the state this
+   * change made, not a later one the GET may find (a client that re-fetched the later state
+   * waits for the notification with that ETag, N822-5). What is known afterwards replaces
+   * what the cache held.
    */
   async #stateAfter(
     change: ObservedChange,
@@ -196,6 +254,7 @@ export class ChangeRecorder {
     }
     this.stats.followUps++;
     const fallback = etag === undefined ? undefined : { etag, lastModified: null };
+    const stamp = cache.stamp();
     try {
       const r = await upstream.read(target, change.credentials ?? [], this.#o.maxStateBytes);
       r.overflow?.rest.destroy();
@@ -204,8 +263,13 @@ export class ChangeRecorder {
         return fallback;
       }
       const known = stateOf(r);
-      // The upstream's answer named the tag of the change; the read, of the state now.
-      cache.set(target, known);
+      if (fallback && known.etag !== etag) {
+        // The read found a later state than this change made (another change came between):
+        // this event keeps the answer's ETag, and the later state is news for the next look.
+        cache.setIfCurrent(target, fallback, stamp);
+        return fallback;
+      }
+      cache.setIfCurrent(target, known, stamp);
       return known;
     } catch {
       // The change is told all the same, with what the upstream's answer said.
@@ -225,6 +289,7 @@ export class ChangeRecorder {
       return null;
     }
     this.stats.followUps++;
+    const stamp = cache.stamp();
     try {
       const r = await upstream.read(parent, change.credentials ?? [], this.#o.maxStateBytes);
       r.overflow?.rest.destroy();
@@ -233,7 +298,7 @@ export class ChangeRecorder {
         return null;
       }
       const known = stateOf(r);
-      cache.set(parent, known);
+      cache.setIfCurrent(parent, known, stamp);
       return known.etag;
     } catch {
       // The member's change is told all the same, without the collection's ETag.

@@ -34,6 +34,11 @@ export interface ForwardOptions {
   maxBodyBytes: number;
   /** Fields added to the upstream's (flat), given its status. */
   extraHeaders?: (status: number) => string[];
+  /**
+   * Also hands the answer's body, up to `limit` bytes (undefined beyond), to `onBody` once it
+   * has been passed on whole.
+   */
+  tap?: { limit: number; onBody: (answer: IncomingMessage, body: Buffer | undefined) => void };
 }
 
 /**
@@ -90,8 +95,18 @@ export async function forward(
   const fields = endToEndHeaders(answer.rawHeaders);
   if (options.extraHeaders) fields.push(...options.extraHeaders(status));
   res.writeHead(status, answer.statusMessage, fields);
+  const tap = options.tap;
+  const kept: Buffer[] | undefined = tap ? [] : undefined;
+  let size = 0;
+  if (tap && kept)
+    answer.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= tap.limit) kept.push(chunk);
+    });
   const complete = new Promise<boolean>((resolve) => {
     pipeline(answer, res, (err) => {
+      if (!err && tap && kept && answer.complete)
+        tap.onBody(answer, size <= tap.limit ? Buffer.concat(kept, size) : undefined);
       // A response cut short must not look complete to the client: cut the connection.
       if (err && !res.destroyed) res.destroy();
       resolve(!err && answer.complete);

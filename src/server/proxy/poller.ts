@@ -1,7 +1,6 @@
-import type { Store } from '../../store/index.js';
 import type { Hub } from '../engine/hub.js';
 import type { ChangeRecorder } from './change-recorder.js';
-import { stateOf, type KnownState, type StateCache } from './state-cache.js';
+import { stateOf, type StateCache } from './state-cache.js';
 import type { Upstream } from './upstream.js';
 
 /** Options of {@link Poller}. */
@@ -14,7 +13,6 @@ export interface PollerOptions {
   upstream: Upstream;
   cache: StateCache;
   recorder: ChangeRecorder;
-  store: Store;
   /** Largest representation kept from a poll. */
   maxStateBytes: number;
   onError?: (error: unknown, path: string) => void;
@@ -36,12 +34,11 @@ export interface PollerStats {
  * conditional GET (`If-None-Match`, else `If-Modified-Since`) costs a 304 when nothing
  * changed. A 200 with another ETag (or other bytes) is recorded as a PUT, a 404 or 410 of a
  * resource that was there as a DELETE (which ends its streams, RSP-7). The first look at a
- * resource only learns its state. A change another node already recorded (the log's last
- * event about it has this ETag) is not recorded twice.
+ * resource only learns its state (`ChangeRecorder.observe` says what is news).
  *
  * @example
  * ```ts
- * const poller = new Poller({ intervalMs: 5000, hub, upstream, cache, recorder, store, maxStateBytes: 1 << 20 });
+ * const poller = new Poller({ intervalMs: 5000, hub, upstream, cache, recorder, maxStateBytes: 1 << 20 });
  * poller.start();
  * ```
  */
@@ -106,46 +103,22 @@ export class Poller {
   }
 
   async #check(path: string): Promise<void> {
-    const { cache, upstream } = this.#o;
+    const { cache, upstream, recorder } = this.#o;
     const known = cache.get(path);
     const conditional: Array<[string, string]> = [];
     if (known?.etag) conditional.push(['If-None-Match', known.etag]);
     else if (known?.lastModified) conditional.push(['If-Modified-Since', known.lastModified]);
     this.stats.requests++;
+    const stamp = cache.stamp();
     const r = await upstream.read(path, conditional, this.#o.maxStateBytes);
     r.overflow?.rest.destroy();
-    if (r.status === 304) return;
-    if (r.status === 404 || r.status === 410) {
-      if (!known) return;
-      cache.delete(path);
-      if ((await this.#o.store.lastEvent(path))?.method === 'DELETE') return;
-      this.stats.changes++;
-      await this.#o.recorder.record({ method: 'DELETE', path, status: r.status });
-      return;
-    }
-    if (r.status !== 200) return; // the upstream failing, or refusing the proxy: no news
-    const now = stateOf(r);
-    if (!known || same(known, now)) {
-      cache.set(path, now);
-      return;
-    }
-    const last = await this.#o.store.lastEvent(path);
-    if (now.etag !== null && last?.etag === now.etag) {
-      cache.set(path, now);
-      return;
-    }
-    this.stats.changes++;
-    await this.#o.recorder.record({ method: 'PUT', path, status: 200, after: now });
+    // 304: nothing changed. Another status (the upstream failing, or refusing the proxy's
+    // own requests): no news either.
+    let found;
+    if (r.status === 200) found = stateOf(r);
+    else if (r.status === 404 || r.status === 410) found = 'gone' as const;
+    else return;
+    const events = await recorder.observe(path, found, stamp);
+    if (events.length > 0) this.stats.changes++;
   }
-}
-
-/** Whether two looks at a resource show the same state (its ETag, else its bytes). */
-function same(a: KnownState, b: KnownState): boolean {
-  if (a.etag !== null && b.etag !== null) return a.etag === b.etag;
-  const x = a.representation;
-  const y = b.representation;
-  if (x && y) return Buffer.compare(x.body, y.body) === 0 && x.contentType === y.contentType;
-  if (a.lastModified !== null && b.lastModified !== null) return a.lastModified === b.lastModified;
-  // Nothing to compare by (no validator, too large to keep): no news rather than false news.
-  return true;
 }

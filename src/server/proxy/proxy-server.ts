@@ -13,7 +13,7 @@ import { NOTIFY_PATH, NotifyWebhook } from './notify-webhook.js';
 import { PathRules, type PathRulesOptions } from './path-rules.js';
 import { Poller } from './poller.js';
 import type { ProxyContext } from './proxy-context.js';
-import { StateCache, type StateCacheOptions } from './state-cache.js';
+import { StateCache, stateOf, type StateCacheOptions } from './state-cache.js';
 import { serveSubscription } from './subscription.js';
 import { Upstream, type UpstreamOptions } from './upstream.js';
 import { writeThrough } from './write-through.js';
@@ -133,7 +133,6 @@ export function createProxyServer(options: ProxyServerOptions) {
           upstream,
           cache,
           recorder,
-          store,
           maxStateBytes,
           onError: (e, path) => log?.(`polling ${path} failed: ${messageOf(e)}`),
         })
@@ -212,7 +211,28 @@ export function createProxyServer(options: ProxyServerOptions) {
       return serveSubscription(ctx, req, res, path);
     if (WRITE_METHODS.has(method)) return writeThrough(ctx, req, res, target, path);
     const advertise = ctx.advertise && watched && (method === 'GET' || method === 'HEAD');
+    // A plain GET of a resource with subscribers shows its state now: news, if it changed
+    // around the proxy (a client that re-fetched it waits for the notification with its ETag).
+    const stamp = cache.stamp();
+    const observed = method === 'GET' && watched && prep.engine.hub.subscriberCount(path) > 0;
     await forward(upstream, req, res, {
+      ...(observed
+        ? {
+            tap: {
+              limit: maxStateBytes,
+              onBody: (answer: IncomingMessage, body: Buffer | undefined) => {
+                const status = answer.statusCode;
+                const found =
+                  status === 200
+                    ? stateOf({ headers: answer.headers, ...(body ? { body } : {}) })
+                    : status === 404 || status === 410
+                      ? ('gone' as const)
+                      : undefined;
+                if (found) void recorder.observe(path, found, stamp);
+              },
+            },
+          }
+        : {}),
       target,
       forwarding: ctx.forwarding,
       maxBodyBytes: ctx.maxBodyBytes,

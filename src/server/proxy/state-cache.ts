@@ -28,6 +28,11 @@ export interface StateCacheOptions {
  * kept from the base GET of a subscription, the follow-up GET after a write, and the GETs of
  * the poller. Bounded in entries and bytes (SEC-2).
  *
+ * A read races the writes it overlaps: a GET sent before a write was seen may answer the
+ * state before or after it. So the cache counts the writes it is told of (`written`), and a
+ * read keeps its state only if no write of that resource was seen since it was sent
+ * (`stamp`, `setIfCurrent`): the state before the next change is never an older one.
+ *
  * @example
  * ```ts
  * const cache = new StateCache({ maxBytes: 16 << 20 });
@@ -41,6 +46,11 @@ export class StateCache {
   readonly #maxBytes: number;
   readonly #maxEntryBytes: number;
   #bytes = 0;
+  /** Writes seen so far; the stamp of the last one seen per resource (bounded). */
+  #writes = 0;
+  readonly #lastWrite = new Map<string, number>();
+  /** The newest stamp dropped from `#lastWrite`: a resource not in it was written no later. */
+  #forgotten = 0;
 
   constructor(options: StateCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
@@ -86,6 +96,34 @@ export class StateCache {
     }
   }
 
+  /** The stamp of a read about to be sent (see `setIfCurrent`). */
+  stamp(): number {
+    return this.#writes;
+  }
+
+  /** A write of `path` was seen: reads sent before now may hold the state before it. */
+  written(path: string): void {
+    const stamp = ++this.#writes;
+    this.#lastWrite.delete(path);
+    this.#lastWrite.set(path, stamp);
+    if (this.#lastWrite.size > Math.max(this.#maxEntries, 1024)) {
+      const [oldest, at] = this.#lastWrite.entries().next().value as [string, number];
+      this.#lastWrite.delete(oldest);
+      this.#forgotten = at;
+    }
+  }
+
+  /** Whether a write of `path` was seen since `stamp`. */
+  changedSince(path: string, stamp: number): boolean {
+    return (this.#lastWrite.get(path) ?? this.#forgotten) > stamp;
+  }
+
+  /** Keeps what a read sent at `stamp` found, unless a write seen since makes it stale. */
+  setIfCurrent(path: string, state: KnownState, stamp: number): void {
+    if (this.changedSince(path, stamp)) this.delete(path);
+    else this.set(path, state);
+  }
+
   /** Forgets `path` (its state changed in a way the proxy did not read). */
   delete(path: string): void {
     const known = this.#entries.get(path);
@@ -104,7 +142,7 @@ export class StateCache {
  * cache.set('/posts/1', stateOf(await upstream.read('/posts/1', [], 1 << 20)));
  * ```
  */
-export function stateOf(r: UpstreamRead): KnownState {
+export function stateOf(r: Pick<UpstreamRead, 'headers' | 'body'>): KnownState {
   const h = r.headers;
   const known: KnownState = { etag: h.etag ?? null, lastModified: h['last-modified'] ?? null };
   const coding = h['content-encoding']?.trim().toLowerCase();
@@ -114,4 +152,23 @@ export function stateOf(r: UpstreamRead): KnownState {
       body: r.body,
     };
   return known;
+}
+
+/**
+ * Whether two looks at a resource show the same state: by ETag when both have one, else by
+ * bytes, else by Last-Modified; with nothing to compare by, the same (no news rather than
+ * false news).
+ *
+ * @example
+ * ```ts
+ * sameState({ etag: 'W/"1"', lastModified: null }, { etag: 'W/"2"', lastModified: null }); // false
+ * ```
+ */
+export function sameState(a: KnownState, b: KnownState): boolean {
+  if (a.etag !== null && b.etag !== null) return a.etag === b.etag;
+  const x = a.representation;
+  const y = b.representation;
+  if (x && y) return Buffer.compare(x.body, y.body) === 0 && x.contentType === y.contentType;
+  if (a.lastModified !== null && b.lastModified !== null) return a.lastModified === b.lastModified;
+  return true;
 }

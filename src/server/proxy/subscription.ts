@@ -9,7 +9,7 @@ import { readWhole, type UpstreamRead } from './upstream.js';
 /** The request fields that are PREP's own: the upstream's base GET goes without them. */
 const PREP_FIELDS: ReadonlySet<string> = new Set(['accept-events', 'last-event-id']);
 /** The proxy keeps the base as it is (for deltas): no content coding. */
-const IDENTITY: ReadonlyMap<string, string> = new Map([['Accept-Encoding', 'identity']]);
+const IDENTITY: ReadonlyMap<string, string> = new Map([['accept-encoding', 'identity']]);
 
 /**
  * A GET with `Accept-Events` on a watched path: the base is the upstream's answer to the
@@ -44,11 +44,13 @@ async function readBase(ctx: ProxyContext, req: IncomingMessage, path: string): 
     drop: PREP_FIELDS,
     set: IDENTITY,
   });
+  const stamp = ctx.cache.stamp();
   const { request, response } = ctx.upstream.open('GET', path, fields);
   request.end();
   const read = await readWhole(await response, ctx.maxBaseBytes);
   if (read.overflow) throw new OversizedBase(read);
-  if (read.status === 200) ctx.cache.set(path, stateOf(read));
+  // What it found may be news to the other subscribers (a change around the proxy).
+  if (read.status === 200) void ctx.recorder.observe(path, stateOf(read), stamp);
   const init: BaseInit = {
     status: read.status,
     headers: fieldPairs(endToEndHeaders(read.rawHeaders)),
