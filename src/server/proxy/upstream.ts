@@ -47,6 +47,9 @@ export interface UpstreamStats {
   busy: number;
   /** Requests that got no response (unreachable, reset, timed out). */
   failed: number;
+  /** Answered requests, and the time they took from sent to response head, summed (µs). */
+  answered: number;
+  headUs: number;
 }
 
 /**
@@ -70,7 +73,14 @@ export class Upstream {
   readonly host: string;
   /** The path prefix every request target gets ('' for none). */
   readonly prefix: string;
-  readonly stats: UpstreamStats = { requests: 0, inFlight: 0, busy: 0, failed: 0 };
+  readonly stats: UpstreamStats = {
+    requests: 0,
+    inFlight: 0,
+    busy: 0,
+    failed: 0,
+    answered: 0,
+    headUs: 0,
+  };
   readonly #url: URL;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
@@ -147,8 +157,11 @@ export class Upstream {
       }, this.#headTimeoutMs);
       timer.unref();
       let answered = false;
+      const sent = performance.now();
       request.once('response', (res) => {
         answered = true;
+        this.stats.answered++;
+        this.stats.headUs += Math.round((performance.now() - sent) * 1000);
         clearTimeout(timer);
         res.once('close', release);
         resolve(res);
