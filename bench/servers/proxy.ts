@@ -8,12 +8,9 @@
  *   node --import tsx bench/servers/proxy.ts   (as a child of bench/run.ts; it needs IPC)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy } from '../../src/server/index.js';
-import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
-import { serveBenchIpc } from './child.js';
+import { openBenchStore, serveBenchIpc } from './child.js';
 
 const upstream = fork(join(import.meta.dirname, 'upstream-kv.ts'), {
   execArgv: ['--import', 'tsx'],
@@ -25,13 +22,7 @@ const upstreamUrl = await new Promise<string>((resolve, reject) => {
   upstream.once('exit', () => reject(new Error('the upstream exited before it listened')));
 });
 
-let dir: string | undefined;
-let store: Store;
-if (process.env.BENCH_STORE === 'sqlite') {
-  dir = mkdtempSync(join(tmpdir(), 'prep-bench-'));
-  store = new SqliteStore({ filename: join(dir, 'bench.db') });
-} else store = new MemoryStore();
-await store.open();
+const { store, dispose } = await openBenchStore();
 
 const running = await startProxy({
   upstream: upstreamUrl,
@@ -57,8 +48,7 @@ serveBenchIpc({
   },
   async close() {
     await running.close();
-    await store.close();
+    await dispose();
     upstream.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   },
 });

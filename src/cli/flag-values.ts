@@ -1,6 +1,6 @@
 /**
- * Flag values shared by the commands that start a server (`prep proxy`; `prep serve` has its
- * own copies): environment variables, numbers, database URLs in messages.
+ * Flag values shared by the commands that start a server (`prep serve`, `prep proxy`):
+ * environment variables, numbers, database URLs in messages.
  */
 
 /** An environment variable; set but empty counts as unset (`HOST=` must not mean all interfaces). */

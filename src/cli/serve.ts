@@ -9,6 +9,7 @@ import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/app/web-page.js';
 import { startServer } from '../server/index.js';
 import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
+import { env, numberFlag, redactUrl as redact } from './flag-values.js';
 
 const HELP = `Usage: prep serve [options]
 
@@ -57,29 +58,13 @@ Options:
   -h, --help          show this help
 `;
 
-/** An environment variable; set but empty counts as unset (`HOST=` must not mean all interfaces). */
-function env(name: string): string | undefined {
-  return process.env[name] || undefined;
-}
-
 /** A flag's number; a value that is not one ends the process with status 2 (a usage error). */
-function numberOption(
+const numberOption = (
   name: string,
   value: string | undefined,
   fallback: number,
-  { integer = true, max = Number.MAX_SAFE_INTEGER } = {},
-): number {
-  if (value === undefined) return fallback;
-  const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
-    const what = integer ? 'a non-negative integer' : 'a non-negative number';
-    process.stderr.write(
-      `prep serve: --${name} expects ${what}${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${JSON.stringify(value)}\n`,
-    );
-    process.exit(2);
-  }
-  return n;
-}
+  opts?: { integer?: boolean; max?: number },
+): number => numberFlag('prep serve', name, value, fallback, opts);
 
 /** `prep serve`: maps flags to options, starts the server, shuts down cleanly. */
 export async function serve(argv: string[]): Promise<void> {
@@ -345,15 +330,4 @@ async function servePrimary(workers: number, where: string, quiet: boolean): Pro
     `prep serve: listening on ${url}  (database ${where}, ${workers} workers)\n` +
       `  open ${url}/ in a browser for the live web page\n`,
   );
-}
-
-/** A database URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the PostgreSQL database';
-  }
 }

@@ -45,6 +45,54 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = createResourceServer(options);
+  const server = createGuardedServer((req, res) => app.handle(req, res), {
+    ...options,
+    maxBodyBytes: app.maxBodyBytes,
+  });
+  // A long-lived stream is not a slow request: the request timeout only covers receiving the
+  // request (Node applies it until the request is complete), so streams are unaffected.
+  const { port, url } = await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
+  return {
+    server,
+    app,
+    port,
+    url,
+    async close() {
+      await app.close();
+      await closeServer(server);
+    },
+  };
+}
+
+/** The guards of {@link createGuardedServer}; each has a documented default. */
+export interface GuardOptions {
+  /** Largest request head in bytes (node:http answers 431 beyond it). Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Time allowed to receive a request's headers (slow-loris guard). Default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /** Time allowed to receive a whole request (headers and body). Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** A client waiting for `100 Continue` with a larger body gets the 413 instead. */
+  maxBodyBytes: number;
+  /** One line per request; default none. */
+  log?: ((line: string) => void) | undefined;
+}
+
+/**
+ * The node:http server of `prep serve` and `prep proxy`, in front of `handle`: bounded
+ * request heads, slow-loris timeouts, `Host` required on HTTP/1.1, `Expect` other than
+ * `100-continue` refused, problem+json for what node's parser refuses, a request log.
+ *
+ * @example
+ * ```ts
+ * const server = createGuardedServer(app.handle, { maxBodyBytes: 1 << 20 });
+ * await listen(server, 8080, '127.0.0.1');
+ * ```
+ */
+export function createGuardedServer(
+  handle: http.RequestListener,
+  options: GuardOptions,
+): http.Server {
   const log = options.log;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -88,13 +136,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
         return;
       }
-      app.handle(req, res);
+      void handle(req, res);
     },
   );
   // A client that waits for `100 Continue` before sending a body over the limit gets the 413
   // instead, and sends nothing (RFC 9110 §10.1.1); node would otherwise say "continue".
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > app.maxBodyBytes)) res.writeContinue();
+    if (!(Number(req.headers['content-length']) > options.maxBodyBytes)) res.writeContinue();
     server.emit('request', req, res);
   });
   // RFC 9110 §10.1.1: an expectation other than 100-continue cannot be met (417); node would
@@ -114,36 +162,39 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(err, socket),
   );
-  // A long-lived stream is not a slow request: the request timeout only covers receiving the
-  // request (Node applies it until the request is complete), so streams are unaffected.
+  return server;
+}
+
+/** Listens on `host:port` (0: a free port); resolves with the port and `http://host:port`. */
+export async function listen(
+  server: http.Server,
+  port: number,
+  host: string,
+): Promise<{ port: number; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    server,
-    app,
-    port: address.port,
-    url: `http://${host}:${address.port}`,
-    async close() {
-      await app.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Streams were ended above; anything still open after a moment is cut.
-        setTimeout(() => server.closeAllConnections(), 1000).unref();
-      });
-    },
-  };
+  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { port: address.port, url: `http://${name}:${address.port}` };
+}
+
+/** Closes `server` once its streams were ended: idle connections now, the rest after 1 s. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // Streams were ended above; anything still open after a moment is cut.
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
 }
 
 /** A quarter of the shortest enabled timeout (0 disables one), within 50 ms to 30 s. */
-export function sweepInterval(...timeouts: number[]): number {
+function sweepInterval(...timeouts: number[]): number {
   const enabled = timeouts.filter((ms) => ms > 0);
   if (enabled.length === 0) return 30_000;
   return Math.min(30_000, Math.max(50, Math.floor(Math.min(...enabled) / 4)));
@@ -180,7 +231,7 @@ const TITLES: Record<number, string> = {
  * `maxHeaderBytes`, too slow) with the same status node would send, but with an
  * `application/problem+json` body like every other error, then closes the connection.
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   // As node does: answer only when nothing of a response has been written on this connection.
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {

@@ -4,6 +4,7 @@ import type { WriteRate } from '../auth/write-rate.js';
 import { PrepEngine, type EngineOptions } from '../engine/engine.js';
 import { HttpError, sendProblem } from '../http-error.js';
 import { EventPath } from '../log/event-path.js';
+import { pruneOnInterval, type HistoryBound } from '../log/history-bound.js';
 import { StoreHistory } from '../log/store-history.js';
 import { corsHeaders } from './cors.js';
 import { handleDelete } from './handlers/delete.js';
@@ -33,7 +34,7 @@ export interface ResourceServerOptions extends EngineOptions {
    */
   corsOrigin?: string | false;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
-  history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  history?: HistoryBound;
   /**
    * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
    * `/.well-known/wes/`. On by default; `false` turns it off.
@@ -128,16 +129,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     cors,
   };
 
-  // The history bound: prune on a timer, off the request path.
-  const bound = options.history ?? {};
-  const pruneOptions = {
-    maxEvents: bound.maxEvents ?? 100_000,
-    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
-  };
-  const pruneTimer = setInterval(() => {
-    store.prune(pruneOptions).catch(() => undefined);
-  }, bound.pruneIntervalMs ?? 60_000);
-  pruneTimer.unref();
+  const stopPruning = pruneOnInterval(store, options.history);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -213,7 +205,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     async close(): Promise<void> {
       wes?.close();
-      clearInterval(pruneTimer);
+      stopPruning();
       engine.close();
       await events.close();
     },

@@ -231,7 +231,7 @@ export class ChangeRecorder {
     target: string,
     before: Representation | undefined,
   ): Promise<KnownState | undefined> {
-    const { cache, hub, upstream } = this.#o;
+    const { cache, hub } = this.#o;
     if (change.method === 'DELETE') {
       cache.delete(target);
       return undefined;
@@ -242,40 +242,31 @@ export class ChangeRecorder {
     }
     // A POST's own ETag is the created member's, when it named one.
     const etag = change.method === 'POST' && change.created === undefined ? undefined : change.etag;
-    const read =
+    const worthReading =
       etag === undefined ||
       this.#o.readAfterWrite === true ||
       (before !== undefined && hub.wantsDeltas(target));
-    if (!read) {
+    if (!worthReading) {
       // Its representation is no longer the one kept; its validator is the new one.
       const known: KnownState = { etag, lastModified: null };
       cache.set(target, known);
       return known;
     }
-    this.stats.followUps++;
     const fallback = etag === undefined ? undefined : { etag, lastModified: null };
-    const stamp = cache.stamp();
-    try {
-      const r = await upstream.read(target, change.credentials ?? [], this.#o.maxStateBytes);
-      r.overflow?.rest.destroy();
-      if (r.status !== 200) {
-        cache.delete(target);
-        return fallback;
-      }
-      const known = stateOf(r);
-      if (fallback && known.etag !== etag) {
-        // The read found a later state than this change made (another change came between):
-        // this event keeps the answer's ETag, and the later state is news for the next look.
-        cache.setIfCurrent(target, fallback, stamp);
-        return fallback;
-      }
-      cache.setIfCurrent(target, known, stamp);
-      return known;
-    } catch {
+    const read = await this.#followUp(target, change);
+    if (!read) {
       // The change is told all the same, with what the upstream's answer said.
       cache.delete(target);
       return fallback;
     }
+    if (fallback && read.known.etag !== etag) {
+      // The read found a later state than this change made (another change came between):
+      // this event keeps the answer's ETag, and the later state is news for the next look.
+      cache.setIfCurrent(target, fallback, read.stamp);
+      return fallback;
+    }
+    cache.setIfCurrent(target, read.known, read.stamp);
+    return read.known;
   }
 
   /**
@@ -283,27 +274,37 @@ export class ChangeRecorder {
    * GET when it has any; otherwise null, and the state kept of it is stale now.
    */
   async #collectionEtag(parent: string, change: ObservedChange): Promise<string | null> {
-    const { cache, hub, upstream } = this.#o;
+    const { cache, hub } = this.#o;
     if (hub.subscriberCount(parent) === 0) {
       cache.delete(parent);
       return null;
     }
-    this.stats.followUps++;
-    const stamp = cache.stamp();
-    try {
-      const r = await upstream.read(parent, change.credentials ?? [], this.#o.maxStateBytes);
-      r.overflow?.rest.destroy();
-      if (r.status !== 200) {
-        cache.delete(parent);
-        return null;
-      }
-      const known = stateOf(r);
-      cache.setIfCurrent(parent, known, stamp);
-      return known.etag;
-    } catch {
+    const read = await this.#followUp(parent, change);
+    if (!read) {
       // The member's change is told all the same, without the collection's ETag.
       cache.delete(parent);
       return null;
+    }
+    cache.setIfCurrent(parent, read.known, read.stamp);
+    return read.known.etag;
+  }
+
+  /**
+   * One GET after a change, with the writer's credentials: what it found (a 200) and the
+   * stamp it was sent at; undefined for another status or no answer.
+   */
+  async #followUp(
+    path: string,
+    change: ObservedChange,
+  ): Promise<{ known: KnownState; stamp: number } | undefined> {
+    this.stats.followUps++;
+    const stamp = this.#o.cache.stamp();
+    try {
+      const r = await this.#o.upstream.read(path, change.credentials ?? [], this.#o.maxStateBytes);
+      r.overflow?.rest.destroy();
+      return r.status === 200 ? { known: stateOf(r), stamp } : undefined;
+    } catch {
+      return undefined;
     }
   }
 }

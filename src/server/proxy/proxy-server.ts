@@ -6,6 +6,7 @@ import { createPrep } from '../embed/create-prep.js';
 import type { EngineOptions } from '../engine/engine.js';
 import { HttpError, sendProblem } from '../http-error.js';
 import type { AnnouncerOptions } from '../log/announcer.js';
+import { pruneOnInterval, type HistoryBound } from '../log/history-bound.js';
 import { StoreHistory } from '../log/store-history.js';
 import { ChangeRecorder } from './change-recorder.js';
 import { forward } from './forward.js';
@@ -50,7 +51,7 @@ export interface ProxyServerOptions
   /** The states kept for deltas and polls (see `StateCacheOptions`). */
   stateCache?: StateCacheOptions;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
-  history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  history?: HistoryBound;
   /** The WES feed of what passed through, under `/.well-known/wes/`. `false` turns it off. */
   wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin' | 'collections'>;
   /** `Access-Control-Allow-Origin` of the proxy's own resources (WES). Default `*`. */
@@ -171,15 +172,7 @@ export function createProxyServer(options: ProxyServerOptions) {
   const maxUrl = options.maxUrlLength ?? 4096;
   const advertised = ['Accept-Events', prep.engine.advertisement, 'Vary', 'Accept-Events'];
 
-  const bound = options.history ?? {};
-  const pruneOptions = {
-    maxEvents: bound.maxEvents ?? 100_000,
-    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
-  };
-  const pruneTimer = setInterval(() => {
-    store.prune(pruneOptions).catch(() => undefined);
-  }, bound.pruneIntervalMs ?? 60_000);
-  pruneTimer.unref();
+  const stopPruning = pruneOnInterval(store, options.history);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -282,7 +275,7 @@ export function createProxyServer(options: ProxyServerOptions) {
     },
     /** Stops polling, closes every stream (RSP-7) and the upstream's connections. The store stays open. */
     async close(): Promise<void> {
-      clearInterval(pruneTimer);
+      stopPruning();
       await poller?.close();
       await recorder.idle();
       wes?.close();

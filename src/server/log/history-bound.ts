@@ -1,0 +1,32 @@
+import type { Store } from '../../store/index.js';
+
+/** How much of the event log is kept for `Last-Event-ID` resume and the feeds (SEC-2). */
+export interface HistoryBound {
+  /** Events kept at most. Default 100 000. */
+  maxEvents?: number;
+  /** Age of the oldest event kept. Default 7 days. */
+  maxAgeMs?: number;
+  /** How often the bound is enforced. Default 60 000 ms. */
+  pruneIntervalMs?: number;
+}
+
+/**
+ * Enforces `bound` on `store`'s log on a timer, off the request path (a failed prune is
+ * retried at the next tick). Returns the function that stops it.
+ *
+ * @example
+ * ```ts
+ * const stop = pruneOnInterval(store, { maxEvents: 10_000 });
+ * ```
+ */
+export function pruneOnInterval(store: Store, bound: HistoryBound = {}): () => void {
+  const options = {
+    maxEvents: bound.maxEvents ?? 100_000,
+    maxAgeMs: bound.maxAgeMs ?? 7 * 24 * 3600_000,
+  };
+  const timer = setInterval(() => {
+    store.prune(options).catch(() => undefined);
+  }, bound.pruneIntervalMs ?? 60_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
