@@ -688,15 +688,14 @@ export function storeContract(
       const record = (fields: Record<string, unknown>, event: Record<string, unknown> = {}) =>
         store.write({
           path: '/r',
-          apply: () =>
-            ({
-              op: 'record',
-              path: '/r',
-              parent: '/',
-              etag: '"1"',
-              ...fields,
-              event: { method: 'PUT', status: 200, ...event },
-            }),
+          apply: () => ({
+            op: 'record',
+            path: '/r',
+            parent: '/',
+            etag: '"1"',
+            ...fields,
+            event: { method: 'PUT', status: 200, ...event },
+          }),
         });
       const invalid = { name: 'StoreError', code: 'STORE_INVALID' };
       await assert.rejects(record({ path: 'r' }), invalid);
