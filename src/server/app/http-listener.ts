@@ -5,9 +5,8 @@ import type { Store } from '../../store/index.js';
 import { HttpError, sendProblem } from '../http-error.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
-/** Options of {@link startServer}. */
-export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
-  store: Store;
+/** Where and how a listener listens (`startServer`, `startProxy`); each has a default. */
+export interface ListenerOptions {
   /** Port; 0 picks a free one. Default 8080. */
   port?: number;
   /** Address to listen on. Default 127.0.0.1. */
@@ -20,6 +19,11 @@ export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
   requestTimeoutMs?: number;
   /** One line per request; default none. */
   log?: (line: string) => void;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, ListenerOptions {
+  store: Store;
 }
 
 /** A running server. */
@@ -65,17 +69,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /** The guards of {@link createGuardedServer}; each has a documented default. */
-export interface GuardOptions {
-  /** Largest request head in bytes (node:http answers 431 beyond it). Default 16 KiB. */
-  maxHeaderBytes?: number;
-  /** Time allowed to receive a request's headers (slow-loris guard). Default 10 000 ms. */
-  headersTimeoutMs?: number;
-  /** Time allowed to receive a whole request (headers and body). Default 30 000 ms. */
-  requestTimeoutMs?: number;
+export interface GuardOptions extends Omit<ListenerOptions, 'port' | 'host'> {
   /** A client waiting for `100 Continue` with a larger body gets the 413 instead. */
   maxBodyBytes: number;
-  /** One line per request; default none. */
-  log?: ((line: string) => void) | undefined;
 }
 
 /**

@@ -1,22 +1,14 @@
 import type http from 'node:http';
-import { closeServer, createGuardedServer, listen } from '../app/http-listener.js';
+import {
+  closeServer,
+  createGuardedServer,
+  listen,
+  type ListenerOptions,
+} from '../app/http-listener.js';
 import { createProxyServer, type ProxyServer, type ProxyServerOptions } from './proxy-server.js';
 
 /** Options of {@link startProxy}. */
-export interface ProxyListenerOptions extends ProxyServerOptions {
-  /** Port; 0 picks a free one. Default 8080. */
-  port?: number;
-  /** Address to listen on. Default 127.0.0.1. */
-  host?: string;
-  /** Largest request head in bytes (431 beyond it). Default 16 KiB. */
-  maxHeaderBytes?: number;
-  /** Time allowed to receive a request's headers (slow-loris guard). Default 10 000 ms. */
-  headersTimeoutMs?: number;
-  /** Time allowed to receive a whole request (headers and body). Default 30 000 ms. */
-  requestTimeoutMs?: number;
-  /** One line per request; default none. */
-  log?: (line: string) => void;
-}
+export interface ProxyListenerOptions extends ProxyServerOptions, ListenerOptions {}
 
 /** A running proxy. */
 export interface RunningProxy {
