@@ -39,10 +39,11 @@ const allowed = {
   cli: ['core', 'store', 'server', 'client'],
 };
 /**
- * Inside src/server, its two products (docs/architecture.md): the engine library that users
+ * Inside src/server, its products (docs/architecture.md): the engine library that users
  * embed (engine, log, embed, adapters, auth) knows nothing of the reference application
- * (app), and the engine itself knows neither our store nor the event path. `ops` (metrics,
- * health, the admin listener, structured logs) watches both; nothing but the CLI imports it. Files directly in
+ * (app) or the proxy (proxy), and the engine itself knows neither our store nor the event
+ * path. `ops` (metrics, health, the admin listener, structured logs) watches both; nothing but
+ * the CLI imports it. Files directly in
  * src/server (index.ts, http-error.ts) are shared.
  */
 const serverAllowed = {
@@ -53,6 +54,9 @@ const serverAllowed = {
   adapters: ['engine', 'log', 'embed', 'auth'],
   app: ['engine', 'log', 'embed', 'adapters', 'auth', 'store'],
   ops: ['engine', 'log', 'embed', 'auth', 'store', 'app'],
+  // `prep proxy`: the engine and event path in front of an upstream, with the app's WES
+  // publisher and listener pieces for what it serves itself.
+  proxy: ['engine', 'log', 'embed', 'auth', 'store', 'app'],
 };
 /** layers that must run in browsers: no Node built-ins */
 const pure = new Set(['core', 'client', 'web', 'react']);

@@ -9,12 +9,14 @@ import { fmt, fmtCount } from './format.js';
 
 const COLORS: Record<ServerKind, string> = {
   ours: '#d62728',
+  proxy: '#ff7f0e',
   'express-prep': '#1f77b4',
   naive: '#7f7f7f',
   'net-floor': '#2ca02c',
 };
 const DASH: Record<ServerKind, string> = {
   ours: '',
+  proxy: '8 3',
   'express-prep': '',
   naive: '6 4',
   'net-floor': '2 3',

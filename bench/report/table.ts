@@ -30,9 +30,14 @@ function metricsFor(row: ServerRow): MetricSpec[] {
         M('sysUs', '  of which kernel µs', 'lower'),
         M('deliveriesPerSec', 'deliveries/s', 'higher'),
         ...(row.scenario === 'one-at-a-time'
-          ? [M('p99Ms', 'p99 ms (from response)', 'lower')]
+          ? [
+              M('p99Ms', 'p99 ms (from response)', 'lower'),
+              M('sentp99Ms', 'p99 ms (from request sent)', 'lower'),
+              M('wallPerWriteMs', 'ms per write, sent to delivered', 'lower'),
+            ]
           : []),
         M('socketWritesPerDelivery', 'socket writes/delivery', 'info'),
+        M('upstreamRoundTripMs', 'proxy: upstream round trip ms', 'info'),
         M('loadCores', 'load generator cores', 'info'),
       ];
     case 'latency':
@@ -42,6 +47,7 @@ function metricsFor(row: ServerRow): MetricSpec[] {
         M('maxMs', 'max ms (from response)', 'lower'),
         M('sentp99Ms', 'p99 ms (from request sent)', 'lower'),
         M('cpuUs', 'server CPU µs/delivery', 'lower'),
+        M('upstreamRoundTripMs', 'proxy: upstream round trip ms', 'info'),
       ];
     case 'memory':
       return [

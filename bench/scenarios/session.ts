@@ -40,6 +40,10 @@ export function perDelivery(cost: PhaseCost): Record<string, number> {
   };
   if (cost.extra.writes !== undefined && cost.extra.deliveries)
     out.socketWritesPerDelivery = cost.extra.writes / cost.extra.deliveries;
+  // prep proxy: what a request to its upstream took, sent to response head (the write path's
+  // round trip, and the reads a poll or a delta needs).
+  if (cost.extra.upstreamRequests)
+    out.upstreamRoundTripMs = cost.extra.upstreamHeadUs! / cost.extra.upstreamRequests / 1000;
   return out;
 }
 

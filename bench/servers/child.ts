@@ -6,9 +6,12 @@
  * Messages out: `{ type: 'ready', url, pid, fdLimit }` once listening, then one
  * `{ type: 'reply', id, ... }` per request.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
+import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
 import { fdLimit } from '../load/limits.js';
 
 /** What a server reports on top of CPU and memory (ours: the hub's counters). */
@@ -88,4 +91,25 @@ export function serveBenchIpc(options: {
   // The coordinator is gone (crashed, killed): do not outlive it.
   process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', url: options.url, pid: process.pid, fdLimit: fdLimit() });
+}
+
+/**
+ * The store of a server under test: in memory (the fan-out is compared, not the disk), or
+ * SQLite in a temporary file with BENCH_STORE=sqlite. `dispose` closes it (and removes the file).
+ */
+export async function openBenchStore(): Promise<{ store: Store; dispose: () => Promise<void> }> {
+  let dir: string | undefined;
+  let store: Store;
+  if (process.env.BENCH_STORE === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'prep-bench-'));
+    store = new SqliteStore({ filename: join(dir, 'bench.db') });
+  } else store = new MemoryStore();
+  await store.open();
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,20 +5,10 @@
  *
  *   node --import tsx bench/servers/ours.ts   (as a child of bench/run.ts; it needs IPC)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startServer } from '../../src/server/index.js';
-import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
-import { serveBenchIpc } from './child.js';
+import { openBenchStore, serveBenchIpc } from './child.js';
 
-let dir: string | undefined;
-let store: Store;
-if (process.env.BENCH_STORE === 'sqlite') {
-  dir = mkdtempSync(join(tmpdir(), 'prep-bench-'));
-  store = new SqliteStore({ filename: join(dir, 'bench.db') });
-} else store = new MemoryStore();
-await store.open();
+const { store, dispose } = await openBenchStore();
 
 // Knobs for experiments (bench/README.md): the hub's queue bound and yield interval.
 const maxQueueBytes = Number(process.env.BENCH_MAX_QUEUE_BYTES ?? 0);
@@ -38,7 +28,6 @@ serveBenchIpc({
   extra: () => ({ ...running.app.engine.hub.stats }),
   async close() {
     await running.close();
-    await store.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await dispose();
   },
 });

@@ -5,12 +5,13 @@
 import { spawnNode } from '../load/processes.js';
 import type { ProcessStats } from './child.js';
 
-/** The four servers compared, in table order. */
-export const SERVERS = ['ours', 'express-prep', 'naive', 'net-floor'] as const;
+/** The servers compared, in table order. */
+export const SERVERS = ['ours', 'proxy', 'express-prep', 'naive', 'net-floor'] as const;
 export type ServerKind = (typeof SERVERS)[number];
 
 const FILES: Record<ServerKind, string> = {
   ours: 'bench/servers/ours.ts',
+  proxy: 'bench/servers/proxy.ts',
   'express-prep': 'bench/servers/express-prep.ts',
   naive: 'bench/servers/naive.ts',
   'net-floor': 'bench/servers/net-floor.ts',

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { closestFlag, usageError } from './args.js';
 import { bench } from './bench.js';
+import { proxy } from './proxy.js';
 import { replicate } from './replicate.js';
 import { serve } from './serve.js';
 import { watch } from './watch.js';
@@ -13,6 +14,7 @@ const usage = `Usage: prep <command> [options]
 
 Commands:
   serve                run the PREP resource server (embedded SQLite store, web page)
+  proxy --upstream URL live notifications for an existing HTTP API, in front of it
   watch URL            print a resource, then every change to it, as it happens
   replicate URL DIR    mirror a collection into DIR (Web Event Sourcing), then keep it live
   bench URL            load-test a server on this machine: subscribers, writes, latency
@@ -28,6 +30,9 @@ Run 'prep <command> --help' for a command's options.
 switch (command) {
   case 'serve':
     await serve(rest);
+    break;
+  case 'proxy':
+    await proxy(rest);
     break;
   case 'watch':
     process.exitCode = await watch(rest);

@@ -26,6 +26,7 @@ import {
   type SettingSource,
 } from './serve-settings.js';
 import { parseCommandLine, usageError } from './args.js';
+import { env, redactUrl as redact } from './flag-values.js';
 
 /** A usage error: one line on stderr, exit status 2. */
 function usage(message: string): never {
@@ -52,11 +53,6 @@ function readSettings(argv: string[]): ResolvedSettings | undefined {
     if (e instanceof SettingError) usage(e.message);
     throw e;
   }
-}
-
-/** An environment variable; set but empty counts as unset. */
-function env(name: string): string | undefined {
-  return process.env[name] || undefined;
 }
 
 const RANK: Record<SettingSource, number> = { flag: 3, env: 2, file: 1, default: 0 };
@@ -331,15 +327,4 @@ async function servePrimary(
         (admin ? `  admin: ${admin.url}  (/metrics, /healthz, /readyz)\n` : '') +
         `  open ${url}/ in a browser for the live web page\n`,
     );
-}
-
-/** A database URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the PostgreSQL database';
-  }
 }

@@ -78,3 +78,14 @@ export {
 } from './app/http2-listener.js';
 export { createWebPage, type WebPage, type WebPageOptions } from './app/web-page.js';
 export * from './auth/index.js';
+export {
+  startProxy,
+  type ProxyListenerOptions,
+  type RunningProxy,
+} from './proxy/proxy-listener.js';
+export {
+  createProxyServer,
+  type ProxyServer,
+  type ProxyServerOptions,
+  type ProxyStats,
+} from './proxy/proxy-server.js';

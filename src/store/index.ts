@@ -8,6 +8,7 @@ export type {
   EventQuery,
   PruneOptions,
   PutChange,
+  RecordChange,
   Resource,
   ResourceMeta,
   Store,

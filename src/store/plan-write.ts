@@ -1,7 +1,7 @@
 import { containerEtag, resourceEtag } from './etag.js';
 import { StoreError } from './errors.js';
 import { ROOT, ancestorsOf, assertValidPath, isContainerPath, parentOf, twinOf } from './paths.js';
-import type { Change, Resource, StoredEvent, WriteResult } from './types.js';
+import type { Change, RecordChange, Resource, StoredEvent, WriteResult } from './types.js';
 
 /**
  * The media type every container has. The server renders a container's representation from
@@ -133,6 +133,7 @@ export function planWrite(input: {
   const { change, reader, time, storeId, origin } = input;
   let seq = input.lastSeq;
   validateChange(change);
+  if (change.op === 'record') return planRecord(change, input.lastSeq + 1, time, origin);
   const path = change.path;
   const before = reader.get(path);
   const plan: WritePlan = { upserts: [], deletes: [], events: [] };
@@ -297,6 +298,61 @@ export function planWrite(input: {
   return plan;
 }
 
+/** A record: one event, no row touched. */
+function planRecord(
+  change: RecordChange,
+  seq: number,
+  time: number,
+  origin: string | null,
+): WritePlan {
+  const { body, bodyType } = change.event;
+  return {
+    upserts: [],
+    deletes: [],
+    events: [
+      {
+        seq,
+        origin,
+        time,
+        method: change.event.method,
+        status: change.event.status,
+        path: change.path,
+        parent: change.parent,
+        etag: change.etag,
+        parentEtag: change.parentEtag ?? null,
+        contentType: body === undefined ? null : (bodyType as string),
+        body: body ?? null,
+      },
+    ],
+  };
+}
+
+/** A record's fields that end up in notification headers: printable, one line. */
+const FIELD_VALUE = /^[\x20-\x7e\x80-\uffff]*$/;
+
+/** Checks a record change (see `RecordChange`). */
+function validateRecord(change: RecordChange, invalid: (why: string) => never): void {
+  assertValidPath(change.path);
+  if (change.parent !== null) {
+    assertValidPath(change.parent);
+    if (change.parent === change.path) invalid("a record's parent is not its own path");
+  }
+  for (const tag of [change.etag, change.parentEtag ?? null])
+    if (tag !== null && (typeof tag !== 'string' || !FIELD_VALUE.test(tag)))
+      invalid('an entity tag is a string of printable characters');
+  const { method, status, body, bodyType } = change.event;
+  if (!['PUT', 'PATCH', 'POST', 'DELETE'].includes(method))
+    invalid(`a record is announced as PUT, PATCH, POST or DELETE, not ${String(method)}`);
+  if (!Number.isInteger(status) || status < 100 || status > 599)
+    invalid(`a status is an integer from 100 to 599, got ${String(status)}`);
+  if (body !== undefined && !(body instanceof Uint8Array))
+    invalid('event.body must be a Uint8Array');
+  if ((body === undefined) !== (bodyType === undefined))
+    invalid('event.body and event.bodyType go together');
+  if (bodyType !== undefined && (typeof bodyType !== 'string' || !FIELD_VALUE.test(bodyType)))
+    invalid('event.bodyType is a media type');
+}
+
 /**
  * Client-caused faults (a bad path, a body sent to a container) carry status 400; the rest are
  * mistakes of the calling code, which carry no status so that the server answers 500.
@@ -313,6 +369,7 @@ function validateChange(change: Change): void {
   if (typeof (change as { then?: unknown }).then === 'function') {
     invalid('apply() must be synchronous; it returned a promise');
   }
+  if (change.op === 'record') return validateRecord(change, invalid);
   assertValidPath(change.path);
   if (change.op === 'delete') {
     if (change.event.method !== 'DELETE') invalid('a delete is announced as DELETE');

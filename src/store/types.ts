@@ -100,14 +100,53 @@ export interface DeleteChange {
 }
 
 /**
- * The outcome of `WriteRequest.apply`: one resource written or deleted.
+ * What `apply()` asks the store to record: one event about a resource whose state the store
+ * does not keep (`prep proxy`'s upstream holds it). No resource is read or written; the
+ * event is appended to the log like any other (seq, time, origin), so that streams, resumes
+ * and feeds read it as they read the store's own.
+ *
+ * @example
+ * ```ts
+ * const change: RecordChange = {
+ *   op: 'record',
+ *   path: '/posts/1',
+ *   parent: '/posts',
+ *   etag: 'W/"2f-abc"',
+ *   event: { method: 'PATCH', status: 200 },
+ * };
+ * ```
+ */
+export interface RecordChange {
+  op: 'record';
+  /** The resource the event is about (any absolute path: no container rule applies). */
+  path: string;
+  /** The collection whose subscribers and feed hear of it (never `path`); null for none. */
+  parent: string | null;
+  /** The resource's new entity tag (N822-5), as its origin sent it; null when unknown or gone. */
+  etag: string | null;
+  /** The parent's new entity tag, when known. Default null. */
+  parentEtag?: string | null;
+  event: {
+    method: EventMethod;
+    /** The status the triggering request was answered with. */
+    status: number;
+    /** The new state (PUT, POST), the patch (PATCH), or nothing: what a feed entry carries. */
+    body?: Uint8Array;
+    /** The media type of `body`; required with it. */
+    bodyType?: string;
+  };
+}
+
+/**
+ * The outcome of `WriteRequest.apply`: one resource written or deleted, or an event recorded
+ * about a resource kept elsewhere.
  *
  * @example
  * ```ts
  * const change: Change = { op: 'delete', path: '/notes/a', event: { method: 'DELETE', status: 204 } };
  * ```
  */
-export type Change = PutChange | DeleteChange;
+export type Change = PutChange | DeleteChange | RecordChange;
 
 /**
  * One write, run by the store as one transaction: read `path`, call `apply(current)`, write the
@@ -199,9 +238,9 @@ export interface StoredEvent {
  */
 export interface WriteResult {
   events: StoredEvent[];
-  /** The resource at the change's path before the write; absent if it did not exist. */
+  /** The resource at the change's path before the write; absent if it did not exist (or a record). */
   before?: Resource;
-  /** The resource at the change's path after the write; absent after a delete. */
+  /** The resource at the change's path after the write; absent after a delete (or a record). */
   after?: Resource;
 }
 

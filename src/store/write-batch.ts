@@ -121,7 +121,8 @@ export async function planBatch(input: {
     let memberInView = false;
     try {
       assertValidPath(change.path);
-      more = pathsToRead(change).filter((p) => !view.has(p));
+      // A record reads nothing: its resource lives elsewhere.
+      if (change.op !== 'record') more = pathsToRead(change).filter((p) => !view.has(p));
       if (change.op === 'delete' && isContainerPath(change.path) && change.path !== ROOT) {
         memberInView = hasMemberIn(view, change.path);
         askMembers = !memberInView && view.get(change.path) !== null;

@@ -586,6 +586,158 @@ export function storeContract(
     },
   );
 
+  withStore(
+    'record: an event about a resource kept elsewhere is appended; no resource is read or written',
+    async (store) => {
+      await store.write(put('/kept/a', 'a'));
+      const before = await snapshot(store, ['/', '/kept/', '/kept/a', '/posts', '/posts/1']);
+      let seen: Resource | undefined | null = null;
+      const body = enc('{"id":1,"title":"new"}');
+      const {
+        events,
+        before: was,
+        after,
+      } = await store.write({
+        path: '/posts/1',
+        apply: (current) => {
+          seen = current;
+          return {
+            op: 'record',
+            path: '/posts/1',
+            parent: '/posts',
+            etag: 'W/"17-abc"',
+            event: { method: 'PUT', status: 200, body, bodyType: 'application/json' },
+          };
+        },
+      });
+      assert.equal(seen, undefined, 'apply() gets the stored resource: none');
+      assert.equal(was, undefined);
+      assert.equal(after, undefined);
+      assert.equal(events.length, 1);
+      const e = events[0] as StoredEvent;
+      assert.equal(e.seq, before.lastSeq + 1);
+      assert.equal(e.origin, store.origin);
+      assert.deepEqual(
+        { ...e, body: dec(e.body), seq: 0, time: 0, origin: null },
+        {
+          seq: 0,
+          time: 0,
+          origin: null,
+          method: 'PUT',
+          status: 200,
+          path: '/posts/1',
+          parent: '/posts',
+          etag: 'W/"17-abc"',
+          parentEtag: null,
+          contentType: 'application/json',
+          body: '{"id":1,"title":"new"}',
+        },
+      );
+      // The log holds it like any other event; the resources are as they were.
+      assert.deepEqual(await store.events({ afterSeq: before.lastSeq }), events);
+      assert.deepEqual(await store.lastEvent('/posts', { members: true }), e);
+      assert.deepEqual(await store.events({ path: '/posts', parent: '/posts' }), events);
+      assert.equal(await store.lastSeq(), e.seq);
+      const now = await snapshot(store, ['/', '/kept/', '/kept/a', '/posts', '/posts/1']);
+      assert.deepEqual(now.resources, before.resources);
+      assert.deepEqual(
+        (await store.members('/'))?.map((m) => m.path),
+        ['/kept/'],
+      );
+
+      // Without a body (a DELETE, a change whose new state is not known), and with a parent ETag.
+      const gone = await store.write({
+        path: '/posts/1',
+        apply: () => ({
+          op: 'record',
+          path: '/posts/1',
+          parent: '/posts',
+          etag: null,
+          parentEtag: '"list-2"',
+          event: { method: 'DELETE', status: 204 },
+        }),
+      });
+      const d = gone.events[0] as StoredEvent;
+      assert.equal(d.seq, e.seq + 1);
+      assert.deepEqual(
+        [d.method, d.etag, d.parentEtag, d.contentType, d.body],
+        ['DELETE', null, '"list-2"', null, null],
+      );
+      // A path that has a stored resource keeps it: a record never touches a row.
+      await store.write({
+        path: '/kept/a',
+        apply: () => ({
+          op: 'record',
+          path: '/kept/a',
+          parent: null,
+          etag: '"x"',
+          event: { method: 'PATCH', status: 200 },
+        }),
+      });
+      assert.deepEqual(await store.get('/kept/a'), before.resources[2]);
+      const next = await store.write(put('/kept/b', 'b'));
+      assert.equal((next.events.at(-1) as StoredEvent).seq, d.seq + 2);
+    },
+  );
+
+  withStore(
+    'record: malformed records fail with STORE_INVALID and change nothing',
+    async (store) => {
+      await store.write(put('/kept/a', 'a'));
+      const before = await snapshot(store, ['/', '/kept/a']);
+      const record = (fields: Record<string, unknown>, event: Record<string, unknown> = {}) =>
+        store.write({
+          path: '/r',
+          apply: () => ({
+            op: 'record',
+            path: '/r',
+            parent: '/',
+            etag: '"1"',
+            ...fields,
+            event: { method: 'PUT', status: 200, ...event },
+          }),
+        });
+      const invalid = { name: 'StoreError', code: 'STORE_INVALID' };
+      await assert.rejects(record({ path: 'r' }), invalid);
+      await assert.rejects(record({ path: '/a//b' }), invalid);
+      await assert.rejects(record({ parent: '/r' }), invalid, "a record's parent is not itself");
+      await assert.rejects(record({ parent: 'x' }), invalid);
+      await assert.rejects(record({ etag: '"1"\r\nX-Injected: 1' }), invalid);
+      await assert.rejects(record({ parentEtag: 7 }), invalid);
+      await assert.rejects(record({}, { method: 'GET' }), invalid);
+      await assert.rejects(record({}, { status: 99 }), invalid);
+      await assert.rejects(record({}, { body: enc('x') }), invalid, 'a body needs its type');
+      await assert.rejects(record({}, { bodyType: 'text/plain' }), invalid);
+      await assert.rejects(record({}, { body: 'x', bodyType: 'text/plain' }), invalid);
+      assert.deepEqual(await snapshot(store, ['/', '/kept/a']), before);
+      // The same record, well formed, is taken.
+      assert.equal((await record({})).events.length, 1);
+    },
+  );
+
+  withStore('record: concurrent records take consecutive seqs in call order', async (store) => {
+    const start = await store.lastSeq();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.write({
+          path: `/up/${i % 5}`,
+          apply: () => ({
+            op: 'record',
+            path: `/up/${i % 5}`,
+            parent: '/up',
+            etag: `"${i}"`,
+            event: { method: 'PATCH', status: 200 },
+          }),
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => (r.events[0] as StoredEvent).seq),
+      Array.from({ length: 50 }, (_, i) => start + 1 + i),
+    );
+    assert.equal((await store.events({ parent: '/up' })).length, 50);
+  });
+
   withStore('prune by count keeps the newest events; seq is never reused', async (store) => {
     for (let i = 0; i < 10; i++) await store.write(put(`/p${i}`, `${i}`));
     const all = await store.events();

@@ -12,9 +12,8 @@ import {
 import { DEFAULTS } from '../settings.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
-/** Options of {@link startServer}. */
-export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, RequestObservers {
-  store: Store;
+/** Where and how a listener listens (`startServer`, `startProxy`); each has a default. */
+export interface ListenerOptions extends RequestObservers {
   /** Port; 0 picks a free one. Default 8080. */
   port?: number;
   /** Address to listen on. Default 127.0.0.1. */
@@ -25,6 +24,11 @@ export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, Req
   headersTimeoutMs?: number;
   /** Time allowed to receive a whole request (headers and body). Default 30 000 ms. */
   requestTimeoutMs?: number;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, ListenerOptions {
+  store: Store;
 }
 
 /** A running server. */
@@ -56,6 +60,59 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = createResourceServer(options);
+  const server = createGuardedServer((req, res) => app.handle(req, res), {
+    ...options,
+    maxBodyBytes: app.maxBodyBytes,
+  });
+  // A long-lived stream is not a slow request: the request timeout only covers receiving the
+  // request (Node applies it until the request is complete), so streams are unaffected.
+  const { port, url } = await listen(
+    server,
+    options.port ?? DEFAULTS.port,
+    options.host ?? DEFAULTS.host,
+  );
+  const running: RunningServer = {
+    server,
+    app,
+    port,
+    url,
+    async close() {
+      await app.close();
+      await closeServer(server);
+    },
+    async drain(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      server.close();
+      server.closeIdleConnections();
+      const settled = await app.drain(until);
+      await running.close();
+      return settled;
+    },
+  };
+  return running;
+}
+
+/** The guards of {@link createGuardedServer}; each has a documented default. */
+export interface GuardOptions extends Omit<ListenerOptions, 'port' | 'host'> {
+  /** A client waiting for `100 Continue` with a larger body gets the 413 instead. */
+  maxBodyBytes: number;
+}
+
+/**
+ * The node:http server of `prep serve` and `prep proxy`, in front of `handle`: bounded
+ * request heads, slow-loris timeouts, `Host` required on HTTP/1.1, `Expect` other than
+ * `100-continue` refused, problem+json for what node's parser refuses, a request log.
+ *
+ * @example
+ * ```ts
+ * const server = createGuardedServer(app.handle, { maxBodyBytes: 1 << 20 });
+ * await listen(server, 8080, '127.0.0.1');
+ * ```
+ */
+export function createGuardedServer(
+  handle: http.RequestListener,
+  options: GuardOptions,
+): http.Server {
   const watch = requestWatcher(options);
   const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeout;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULTS.requestTimeout;
@@ -87,13 +144,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
         return;
       }
-      app.handle(req, res);
+      void handle(req, res);
     },
   );
   // A client that waits for `100 Continue` before sending a body over the limit gets the 413
   // instead, and sends nothing (RFC 9110 §10.1.1); node would otherwise say "continue".
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > app.maxBodyBytes)) res.writeContinue();
+    if (!(Number(req.headers['content-length']) > options.maxBodyBytes)) res.writeContinue();
     server.emit('request', req, res);
   });
   // RFC 9110 §10.1.1: an expectation other than 100-continue cannot be met (417); node would
@@ -121,41 +178,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.onRequest?.(record);
     options.log?.(formatRequestLine(record));
   });
-  // A long-lived stream is not a slow request: the request timeout only covers receiving the
-  // request (Node applies it until the request is complete), so streams are unaffected.
+  return server;
+}
+
+/** Listens on `host:port` (0: a free port); resolves with the port and `http://host:port`. */
+export async function listen(
+  server: http.Server,
+  port: number,
+  host: string,
+): Promise<{ port: number; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const running: RunningServer = {
-    server,
-    app,
-    port: address.port,
-    url: `http://${host}:${address.port}`,
-    async close() {
-      await app.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Streams were ended above; anything still open after a moment is cut.
-        setTimeout(() => server.closeAllConnections(), 1000).unref();
-      });
-    },
-    async drain(timeoutMs) {
-      const until = Date.now() + timeoutMs;
-      server.close();
-      server.closeIdleConnections();
-      const settled = await app.drain(until);
-      await running.close();
-      return settled;
-    },
-  };
-  return running;
+  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { port: address.port, url: `http://${name}:${address.port}` };
+}
+
+/** Closes `server` once its streams were ended: idle connections now, the rest after 1 s. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // Streams were ended above; anything still open after a moment is cut.
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
 }
 
 /** A quarter of the shortest enabled timeout (0 disables one), within 50 ms to 30 s. */

@@ -7,6 +7,7 @@ import type { Logger } from '../engine/logger.js';
 import { HttpError, problemOf, sendProblem } from '../http-error.js';
 import { DEFAULTS } from '../settings.js';
 import { EventPath } from '../log/event-path.js';
+import { pruneOnInterval, type HistoryBound } from '../log/history-bound.js';
 import { StoreHistory } from '../log/store-history.js';
 import { corsHeaders } from './cors.js';
 import { handleDelete } from './handlers/delete.js';
@@ -36,7 +37,7 @@ export interface ResourceServerOptions extends EngineOptions {
    */
   corsOrigin?: string | false;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
-  history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
+  history?: HistoryBound;
   /**
    * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
    * `/.well-known/wes/`. On by default; `false` turns it off.
@@ -154,16 +155,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     cors,
   };
 
-  // The history bound: prune on a timer, off the request path.
-  const bound = options.history ?? {};
-  const pruneOptions = {
-    maxEvents: bound.maxEvents ?? DEFAULTS.historyEvents,
-    maxAgeMs: bound.maxAgeMs ?? DEFAULTS.historyDays * 24 * 3600_000,
-  };
-  const pruneTimer = setInterval(() => {
-    store.prune(pruneOptions).catch(countStoreError);
-  }, bound.pruneIntervalMs ?? 60_000);
-  pruneTimer.unref();
+  const stopPruning = pruneOnInterval(store, options.history, countStoreError);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -266,7 +258,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     /** Stops timers and closes every stream with its close delimiters (RSP-7). */
     async close(): Promise<void> {
       wes?.close();
-      clearInterval(pruneTimer);
+      stopPruning();
       engine.close();
       await events.close();
     },

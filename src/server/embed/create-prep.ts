@@ -254,8 +254,13 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     if (n.kind === 'stream') {
       const part1: Array<[string, string]> = [];
       const extra: Array<[string, string]> = [];
-      for (const [name, value] of fields)
-        (REPRESENTATION.has(name.toLowerCase()) ? part1 : extra).push([name, value]);
+      // The base's framing and caching fields (Content-Length, Date, Cache-Control, ...)
+      // are not the stream's: the engine sets its own.
+      for (const [name, value] of fields) {
+        const lower = name.toLowerCase();
+        if (REPRESENTATION.has(lower)) part1.push([name, value]);
+        else if (!ENGINE_OWNED.has(lower)) extra.push([name, value]);
+      }
       for (const h of init.headers) if (!ENGINE_OWNED.has(h[0].toLowerCase())) extra.push(h);
       const base: BaseResponse = { status, headers: part1, body };
       init.onStream?.();

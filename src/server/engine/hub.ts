@@ -254,6 +254,21 @@ export class Hub {
     return n;
   }
 
+  /** The paths that have subscribers now (each once, whatever its formats). */
+  subscribedPaths(): IterableIterator<string> {
+    return this.#channels.keys();
+  }
+
+  /**
+   * Whether a subscriber of `path` asked for deltas (N822-8): then a change to it is worth
+   * its states before and after.
+   */
+  wantsDeltas(path: string): boolean {
+    for (const ch of this.#channels.get(path)?.values() ?? [])
+      if (ch.format.delta !== undefined) return true;
+    return false;
+  }
+
   /**
    * Attaches a new, pending subscription. Call before reading the base representation, so no
    * event can fall between the read and the subscription; events already in the base are

@@ -11,7 +11,8 @@
  * stream or a re-fetch) is kept as the base: a notification carrying the base's ETag means
  * the events in between were already in the base, so the copy goes back to it. After a
  * re-fetch prompted by an event E, when the GET returned a newer state than E's, the events
- * up to that state are skipped until the one carrying its ETag arrives.
+ * up to that state are skipped until the one carrying its ETag arrives; each one skipped
+ * costs a conditional GET, so that a state never notified cannot hold the copy back.
  */
 import { applyJsonPatch, applyMergePatch, applyTextDiff } from '../core/delta/index.js';
 import { parseMediaType } from '../core/media-type.js';
@@ -577,10 +578,16 @@ export class LiveResource<T = unknown> extends EventTarget {
     const etag = n.etag;
     if (this.#catchUp !== undefined) {
       // Our state (a re-fetch) is newer than these events: skip up to the one that made it.
-      if (etag === undefined) {
+      if (etag === this.#catchUp) this.#catchUp = undefined;
+      else if (etag === undefined) {
         this.#catchUp = undefined;
         await this.#refetch(n);
-      } else if (etag === this.#catchUp) this.#catchUp = undefined;
+      } else {
+        // An older event, or a newer one while the one that made our state never comes (a
+        // server that saw that state only in passing, e.g. a proxy in front of an API that
+        // also changes around it): a conditional GET tells (304: older, keep skipping).
+        await this.#refetch(n);
+      }
       return;
     }
     // Already reflected in what we hold (the server may send an event twice, N822-5).

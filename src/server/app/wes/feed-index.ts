@@ -1,4 +1,5 @@
-import { isContainerPath, type Store } from '../../../store/index.js';
+import type { Store, StoredEvent } from '../../../store/index.js';
+import { isMemberEntry } from './feed-page.js';
 
 /** How many events one scan step reads from the store. */
 const SCAN_BATCH = 1000;
@@ -43,8 +44,16 @@ export class FeedIndex {
   #built = false;
   #running: Promise<void> | undefined;
 
-  constructor(store: Store, container: string, pageSize: number) {
+  readonly #isEntry: (e: StoredEvent) => boolean;
+
+  constructor(
+    store: Store,
+    container: string,
+    pageSize: number,
+    isEntry: (e: StoredEvent) => boolean = isMemberEntry,
+  ) {
     this.#store = store;
+    this.#isEntry = isEntry;
     this.container = container;
     this.pageSize = pageSize;
   }
@@ -118,7 +127,7 @@ export class FeedIndex {
         }
       }
       for (const e of batch) {
-        if (isContainerPath(e.path)) continue;
+        if (!this.#isEntry(e)) continue;
         if (this.count % this.pageSize === 0) this.starts.push(e.seq);
         this.count++;
         this.lastEntrySeq = e.seq;

@@ -99,7 +99,20 @@ export function encodeDeterministic(
 }
 
 /**
- * The container's entries (events about its direct, non-container members) after seq
+ * Whether an event of a container is an entry of its feed: it is about a member that is not
+ * a container itself (see publisher.ts).
+ *
+ * @example
+ * ```ts
+ * isMemberEntry(event); // false for the creation of a sub-container
+ * ```
+ */
+export function isMemberEntry(e: StoredEvent): boolean {
+  return !isContainerPath(e.path);
+}
+
+/**
+ * The container's entries (events about its direct members that `isEntry` takes) after seq
  * `afterSeq`, in seq order: at most `max`, none beyond seq `upTo`.
  *
  * @example
@@ -114,6 +127,7 @@ export async function readEntries(
   afterSeq: number,
   max: number,
   upTo: number,
+  isEntry: (e: StoredEvent) => boolean = isMemberEntry,
 ): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   let cursor = afterSeq;
@@ -122,7 +136,7 @@ export async function readEntries(
     const batch = await store.events({ parent: container, afterSeq: cursor, limit: want });
     for (const e of batch) {
       if (e.seq > upTo) return out;
-      if (!isContainerPath(e.path)) out.push(e);
+      if (isEntry(e)) out.push(e);
     }
     if (batch.length < want) break;
     cursor = (batch.at(-1) as StoredEvent).seq;

@@ -1,11 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatHttpDate } from '@prep-live/client/core';
-import { isContainerPath, type Store } from '../../../store/index.js';
+import type { Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
 import { StoreHistory } from '../../log/store-history.js';
 import { FeedIndex } from './feed-index.js';
-import { encodeDeterministic, entryPart, readEntries, type EntryNaming } from './feed-page.js';
+import {
+  encodeDeterministic,
+  entryPart,
+  isMemberEntry,
+  readEntries,
+  type EntryNaming,
+} from './feed-page.js';
 import { SnapshotStore, type Snapshot } from './snapshots.js';
 import {
   REL_WES_FEED,
@@ -69,6 +75,14 @@ export interface WesPublisherOptions {
    * `Cache-Control: private` and varies on `Authorization`. Default none: all public.
    */
   access?: AccessPolicy;
+  /**
+   * What a collection is. `containers` (default): a path ending in `/`, whose feed holds the
+   * events of its non-container members and whose snapshot lists them. `paths`: the log is
+   * of resources kept elsewhere (`prep proxy`'s upstream): any path may be a collection, its
+   * feed holds every event whose parent it is, and there are no snapshots (the store holds
+   * no state: the collection's own GET is its snapshot).
+   */
+  collections?: 'containers' | 'paths';
 }
 
 /**
@@ -136,6 +150,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   const host = options.contentIdHost ?? (base ? new URL(base).host : 'localhost');
   const cors = options.corsOrigin ?? '*';
   const access = options.access;
+  const anyPath = options.collections === 'paths';
+  const isEntry = anyPath ? () => true : isMemberEntry;
   const history = new StoreHistory(store);
   const naming: EntryNaming = {
     id: (seq) => history.eventId(seq),
@@ -170,7 +186,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   async function indexFor(container: string): Promise<FeedIndex> {
     let index = indexes.get(container);
     if (!index) {
-      index = new FeedIndex(store, container, pageSize);
+      index = new FeedIndex(store, container, pageSize, isEntry);
       indexes.set(container, index);
     }
     await index.refresh();
@@ -213,9 +229,12 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   }
 
   function gone(container: string, detail: string): HttpError {
-    return new HttpError(410, 'WES_GONE', detail, {
-      Link: `<${url(snapshotPath(container))}>; rel="${REL_WES_SNAPSHOT}"`,
-    });
+    return new HttpError(
+      410,
+      'WES_GONE',
+      detail,
+      anyPath ? {} : { Link: `<${url(snapshotPath(container))}>; rel="${REL_WES_SNAPSHOT}"` },
+    );
   }
 
   function notFound(detail: string): HttpError {
@@ -235,7 +254,15 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       if (access) authorize(access, principal, 'replicate', container);
     };
     if (r.kind === 'feed' || r.kind === 'archive' || r.kind === 'snapshot') guard(r.container);
-    if (method === 'POST' && r.kind === 'snapshot') return postSnapshot(res, r.container);
+    if (method === 'POST' && r.kind === 'snapshot' && !anyPath)
+      return postSnapshot(res, r.container);
+    if (
+      anyPath &&
+      (r.kind === 'snapshot' || r.kind === 'snapshot-index' || r.kind === 'snapshot-part')
+    )
+      throw notFound(
+        'This log is of resources kept elsewhere: there are no snapshots; GET the collection itself.',
+      );
     if (method !== 'GET' && method !== 'HEAD')
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
         Allow: allowOf(r),
@@ -294,12 +321,12 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     const entries =
       start === undefined
         ? []
-        : await readEntries(store, container, start - 1, pageSize, index.lastEntrySeq);
+        : await readEntries(store, container, start - 1, pageSize, index.lastEntrySeq, isEntry);
     const first = entries[0];
     const last = entries.at(-1);
     const tag = history.eventId(0).slice(2);
     const etag = `"wes.${tag}.${index.epoch}.${k}.${first && last ? `${first.seq}-${last.seq}` : 'empty'}"`;
-    const links = [`<${url(snapshotPath(container))}>; rel="${REL_WES_SNAPSHOT}"`];
+    const links = anyPath ? [] : [`<${url(snapshotPath(container))}>; rel="${REL_WES_SNAPSHOT}"`];
     if (k > 0)
       links.unshift(`<${url(archivePath(container, index.epoch, k - 1))}>; rel="prev-archive"`);
     const headers: Headers = [
@@ -307,7 +334,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       ['ETag', etag],
     ];
     if (last) headers.push(['Last-Modified', formatHttpDate(last.time)]);
-    headers.push(['Link', links.join(', ')]);
+    if (links.length > 0) headers.push(['Link', links.join(', ')]);
     if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
@@ -337,7 +364,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         `Archive ${k} of ${container} does not exist (yet); see ${feedPath(container)}.`,
       );
     const start = index.starts[k] as number;
-    const entries = await readEntries(store, container, start - 1, pageSize, Infinity);
+    const entries = await readEntries(store, container, start - 1, pageSize, Infinity, isEntry);
     // Pruned (wholly or in part, which is a prefix): the page can no longer be rebuilt.
     if (entries.length < pageSize || entries[0]?.seq !== start)
       throw gone(container, `Archive ${k} of ${container} was pruned; start from the snapshot.`);
@@ -379,7 +406,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         throw new HttpError(410, 'WES_GONE', `Entry ${id} was pruned from the log.`);
       throw notFound(`No entry ${id} here.`);
     }
-    if (event.parent === null || isContainerPath(event.path))
+    if (event.parent === null || !isEntry(event))
       throw notFound(`Event ${id} is about a container, not an entity: it is in no feed.`);
     const container = event.parent;
     guard(container);
@@ -517,7 +544,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
           throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
         }
         const method = req.method ?? 'GET';
-        const r = parseWesPath(path);
+        const r = parseWesPath(path, anyPath);
         if (!r) throw notFound(`Nothing at ${path}.`);
         if (method === 'OPTIONS') {
           const allow = allowOf(r);

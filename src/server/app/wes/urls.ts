@@ -159,7 +159,8 @@ const NUMBER = /^(0|[1-9][0-9]{0,15})$/;
 
 /**
  * Takes a request path apart into a {@link WesRoute}; undefined when the path names nothing
- * the publisher serves. The container part must end with `/` (a container path).
+ * the publisher serves. The container part must end with `/` (a container path), unless
+ * `anyPath` (a log of resources kept elsewhere, where any path may be a collection).
  *
  * @example
  * ```ts
@@ -167,7 +168,7 @@ const NUMBER = /^(0|[1-9][0-9]{0,15})$/;
  * parseWesPath('/.well-known/wes/feed/notes'); // undefined: not a container
  * ```
  */
-export function parseWesPath(path: string): WesRoute | undefined {
+export function parseWesPath(path: string, anyPath = false): WesRoute | undefined {
   if (!path.startsWith(WES_PREFIX)) return undefined;
   const rest = path.slice(WES_PREFIX.length);
   const slash = rest.indexOf('/');
@@ -175,7 +176,7 @@ export function parseWesPath(path: string): WesRoute | undefined {
   const kind = rest.slice(0, slash);
   const after = rest.slice(slash + 1);
   const container = `/${after}`;
-  const isContainer = container.endsWith('/');
+  const isContainer = anyPath || container.endsWith('/');
   switch (kind) {
     case 'feed':
       return isContainer ? { kind: 'feed', container } : undefined;
@@ -186,7 +187,7 @@ export function parseWesPath(path: string): WesRoute | undefined {
       if (epoch === undefined || k === undefined || !NUMBER.test(epoch) || !NUMBER.test(k))
         return undefined;
       const c = `/${tailSegments.join('/')}`;
-      if (!c.endsWith('/')) return undefined;
+      if (!anyPath && !c.endsWith('/')) return undefined;
       return { kind: 'archive', container: c, epoch: Number(epoch), k: Number(k) };
     }
     case 'changes':
