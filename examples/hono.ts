@@ -10,6 +10,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 // In your app: import { createPrep, prepHono, type Prep } from 'prep-live/server';
 import { createPrep, prepHono, type Prep } from '../src/server/index.js';
@@ -88,8 +89,12 @@ async function main(): Promise<void> {
   const address = server.address() as { port: number };
   console.log(`listening on http://${hostname}:${address.port}`);
   const stop = (): void => {
-    void prep.close(); // every stream ends with its close delimiters
+    // Every stream ends with its close delimiters, which node-server writes as it reads them.
+    void prep.close();
     server.close(() => process.exit(0));
+    // Connections idle now are closed; the others as soon as their last response is out.
+    (server as Server).keepAliveTimeout = 1;
+    (server as Server).closeIdleConnections();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

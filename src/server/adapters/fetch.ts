@@ -285,11 +285,14 @@ async function readBase(response: Response, limit: number): Promise<Uint8Array |
   return body;
 }
 
-/** The request as the app sees the base of a stream: without `Accept-Events`. */
+/**
+ * The request as the app sees the base of a stream: without `Accept-Events`. A GET has no
+ * body; the signal is not copied (Deno warns when it is read: `fetch-runtime.ts`).
+ */
 function withoutAcceptEvents(request: Request): Request {
   const headers = new Headers(request.headers);
   headers.delete('accept-events');
-  return new Request(request, { headers });
+  return new Request(request.url, { method: request.method, headers });
 }
 
 /**
