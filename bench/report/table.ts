@@ -24,6 +24,7 @@ const M = (key: string, label: string, better: MetricSpec['better']): MetricSpec
 function metricsFor(row: ServerRow): MetricSpec[] {
   switch (row.group) {
     case 'fanout':
+    case 'fetch':
       return [
         M('cpuUs', 'server CPU µs/delivery', 'lower'),
         M('userUs', '  of which user µs', 'lower'),
