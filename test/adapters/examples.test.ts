@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyDelta } from '../../src/core/delta/index.js';
-import { bigDoc, within } from '../server/helpers.js';
-import { assertDelimitersEndPieces, prepOf, waitNotifications } from './behaviour.js';
+import { within } from '../server/helpers.js';
+import { assertDelimitersEndPieces, prepOf } from './behaviour.js';
 import { createClient, type ClientKind } from './clients.js';
+import { assertLiveDocs } from './live-docs.js';
 import { runtimeCommand, type Runtime } from './runtimes.js';
 import { testCertificate } from './tls.js';
 
@@ -139,44 +139,8 @@ for (const example of examples) {
     const { child, url, output } = await run(example);
     const client = createClient(url, example.kind, example.ca?.());
     try {
+      await assertLiveDocs(client, output);
       const json = { 'Content-Type': 'application/json' };
-      const doc0 = bigDoc();
-      const created = await client.request('PUT', '/docs/hello', {
-        headers: json,
-        body: JSON.stringify(doc0),
-      });
-      assert.equal(created.status, 201, output());
-      const s = await client.open('/docs/hello', { 'Accept-Events': '"prep"' });
-      assert.equal(s.status, 200);
-      await s.waitFor(() => prepOf(s).digest !== undefined, 'the opening of the stream');
-      assert.deepEqual(JSON.parse(prepOf(s).part1!.body.toString()), doc0);
-      const merge = 'application/merge-patch+json';
-      const d = await client.open('/docs/hello', {
-        'Accept-Events': `"prep";accept=("message/rfc822";delta="${merge}")`,
-      });
-      await d.waitFor(() => prepOf(d).digest !== undefined, 'the opening of the delta stream');
-      const doc1 = { ...doc0, key2: 'changed' };
-      const updated = await client.request('PUT', '/docs/hello', {
-        headers: json,
-        body: JSON.stringify(doc1),
-      });
-      assert.equal(updated.status, 204);
-      const [n] = await waitNotifications(s, 1);
-      assert.equal(n!.method, 'PUT');
-      assert.equal(n!.etag, updated.headers.etag);
-      // N822-8: the delta turns part 1 into the new state.
-      const [withDelta] = await waitNotifications(d, 1);
-      assert.equal(withDelta!.delta?.contentType, merge);
-      const applied = applyDelta(merge, prepOf(d).part1!.body, withDelta!.delta.body);
-      assert.deepEqual(JSON.parse(Buffer.from(applied).toString()), doc1);
-      // RSP-7: a DELETE ends the delta stream right after its notification.
-      assert.equal((await client.request('DELETE', '/docs/hello')).status, 204);
-      await d.waitFor(() => d.complete && prepOf(d).closed, 'the end of the stream on DELETE');
-      assert.deepEqual(
-        prepOf(d).notifications.map((x) => x.method),
-        ['PUT', 'DELETE'],
-      );
-      assertDelimitersEndPieces(d, [prepOf(d).mixed, prepOf(d).digest!]);
       // SIGTERM: the example closes its streams with both close delimiters, then exits.
       const other = await client.request('PUT', '/docs/other', { headers: json, body: '{}' });
       assert.equal(other.status, 201);

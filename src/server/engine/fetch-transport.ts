@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { formatHttpDate } from '../../core/index.js';
 import { ReadableStreamSink, type ReadableSinkOptions } from './readable-sink.js';
 import type { PrepTransport } from './transport.js';
 
@@ -49,6 +50,9 @@ export function createFetchTransport(
       for (const listener of listeners.splice(0)) opened.onClose(listener);
       const fields = new Headers();
       for (const [name, value] of headers) fields.append(name, value);
+      // RSP-1: Date. Node, Bun and Deno add it to a response that has none; workerd's local
+      // server (Miniflare) does not.
+      if (!fields.has('date')) fields.set('Date', formatHttpDate(new Date()));
       resolve(new Response(opened.stream, { status: 200, headers: fields }));
       return opened;
     },
