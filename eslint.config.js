@@ -12,6 +12,7 @@ export default tseslint.config(
       'artifacts/**',
       'data/**',
       'src/web/static/**',
+      '.readme-samples-*/**',
     ],
   },
   js.configs.recommended,
