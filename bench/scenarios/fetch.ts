@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { LoadPool } from '../load/pool.js';
 import { ROOT } from '../load/processes.js';
-import { fmt, fmtCount } from '../report/format.js';
+import { fmt, fmtCount, textTable } from '../report/format.js';
 import { FETCH_SERVERS, type ServerKind } from '../servers/spawn.js';
 import { fanout, type Held } from './one-resource.js';
 import type { Plan } from './plan.js';
@@ -168,13 +168,5 @@ export function fetchTable(rows: ServerRow[]): string {
     for (const r of rs)
       if (r.note) notes.push(`${r.scenario} ${fmtCount(r.subscribers)} ${r.server}: ${r.note}`);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-  if (notes.length) out.push('', 'Notes:', ...[...new Set(notes)].map((n) => `  ${n}`));
-  return out.join('\n');
+  return textTable(head, body, 3, [...new Set(notes)]);
 }
