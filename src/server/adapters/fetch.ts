@@ -43,8 +43,8 @@ export interface PrepFetchOptions {
  * serve({ port: 8080, fetch: prepFetch(prep, app) });           // @hono/node-server
  * ```
  */
-export function prepFetch<A extends unknown[]>(
-  prep: Prep,
+export function prepFetch<A extends unknown[], C>(
+  prep: Prep<C>,
   handler: FetchHandler<A>,
   options: PrepFetchOptions = {},
 ): (request: Request, ...rest: unknown[]) => Promise<Response> {
@@ -72,8 +72,8 @@ export interface HandleFetchOptions extends PrepFetchOptions {
  * const response = await handleFetch(prep, request, (r) => app.fetch(r), { runtime: info });
  * ```
  */
-export async function handleFetch(
-  prep: Prep,
+export async function handleFetch<C>(
+  prep: Prep<C>,
   request: Request,
   next: (request: Request) => Response | Promise<Response>,
   options: HandleFetchOptions = {},
@@ -149,8 +149,8 @@ export async function handleFetch(
  * A write (any method but GET and HEAD): the app's handler runs with its response as the
  * writer's, so that `notify` waits for it (N822-3).
  */
-async function written(
-  prep: Prep,
+async function written<C>(
+  prep: Prep<C>,
   request: Request,
   next: (request: Request) => Response | Promise<Response>,
   runtime: FetchRuntime,

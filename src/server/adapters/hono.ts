@@ -30,8 +30,8 @@ interface HonoContextLike {
  * });
  * ```
  */
-export function prepHono(
-  prep: Prep,
+export function prepHono<C>(
+  prep: Prep<C>,
   options: PrepFetchOptions = {},
 ): (c: HonoContextLike, next: () => Promise<void>) => Promise<void> {
   return async (c, next) => {
