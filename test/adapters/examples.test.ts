@@ -6,17 +6,14 @@
  * end with close delimiters) and awaited.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { within } from '../server/helpers.js';
 import { assertDelimitersEndPieces, prepOf } from './behaviour.js';
 import { createClient, type ClientKind } from './clients.js';
 import { assertLiveDocs } from './live-docs.js';
-import { runtimeCommand, type Runtime } from './runtimes.js';
+import { runtimeCommand, startListening, type Runtime } from './runtimes.js';
 import { testCertificate } from './tls.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 async function installed(name: string): Promise<boolean> {
   try {
@@ -79,38 +76,12 @@ const examples: Example[] = [
 ];
 
 /** Starts an example; resolves with its URL once it says it is listening. */
-async function run(
-  example: Example,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+function run(example: Example): ReturnType<typeof startListening> {
   const command = runtimeCommand(example.runtime ?? 'node', example.file);
-  const child = spawn(command.file, [...command.args, ...(example.args?.() ?? [])], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startListening({
+    file: command.file,
+    args: [...command.args, ...(example.args?.() ?? [])],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  try {
-    const url = await within(
-      new Promise<string>((resolve, reject) => {
-        const check = (): void => {
-          const m = /listening on (\S+)/.exec(output);
-          if (m) resolve(m[1]!);
-        };
-        child.stdout.on('data', check);
-        child.once('exit', (code) =>
-          reject(new Error(`${example.file} exited (${code}): ${output}`)),
-        );
-      }),
-      `${example.file} to listen`,
-      30_000,
-    );
-    return { child, url, output: () => output };
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {

@@ -6,14 +6,12 @@
  * PUT and the DELETE that ends its stream, every delimiter ending a chunk (RSP-6).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { within } from '../server/helpers.js';
 import { assertDelimitersEndPieces, prepOf, waitNotifications } from './behaviour.js';
 import { createClient } from './clients.js';
-import { runtimeCommand, type Runtime } from './runtimes.js';
+import { runtimeCommand, startListening, type Runtime } from './runtimes.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -50,29 +48,9 @@ for (const [file, runtime] of SERVERS) {
       t.skip(command.skip);
       return;
     }
-    const child = spawn(command.file, command.args, {
-      cwd: root,
-      env: { ...process.env, PORT: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const { child, url, output } = await startListening(command);
     try {
-      // Bun and node print the sample's own line; Deno.serve says "Listening on ...".
-      const port = await within(
-        new Promise<string>((resolve, reject) => {
-          const check = (): void => {
-            const m = /[Ll]istening on \S*?:(\d+)/.exec(output);
-            if (m) resolve(m[1]!);
-          };
-          child.stdout.on('data', check);
-          child.stderr.on('data', check);
-          child.once('exit', (code) => reject(new Error(`${file} exited (${code}): ${output}`)));
-        }),
-        `${file} to listen`,
-        30_000,
-      );
+      const { port } = new URL(url);
       const client = createClient(`http://127.0.0.1:${port}`, 'http1');
       try {
         const json = { 'Content-Type': 'application/json' };
@@ -80,9 +58,9 @@ for (const [file, runtime] of SERVERS) {
           headers: json,
           body: '{"done":false}',
         });
-        assert.equal(created.status, 201, output);
+        assert.equal(created.status, 201, output());
         const s = await client.open('/todos/1', { 'Accept-Events': '"prep"' });
-        assert.equal(s.status, 200, output);
+        assert.equal(s.status, 200, output());
         await s.waitFor(() => prepOf(s).digest !== undefined, 'the opening of the stream');
         assert.equal(prepOf(s).part1!.body.toString(), '{"done":false}');
         const updated = await client.request('PUT', '/todos/1', {

@@ -5,8 +5,9 @@
  * A runtime whose binary does not run here is skipped with a one-line reason, except in CI
  * (`CI=true`), where every runtime is required.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { within } from '../server/helpers.js';
 
 export type Runtime = 'node' | 'bun' | 'deno';
 
@@ -38,4 +39,41 @@ export function runtimeCommand(
       ? [program]
       : ['run', '--allow-net', '--allow-env', '--sloppy-imports', program];
   return { file, args, skip };
+}
+
+/**
+ * Starts a program (as `runtimeCommand` says) with `PORT=0`; resolves once it prints
+ * "listening on URL" (Deno.serve's own "Listening on ..." too) with that URL.
+ */
+export async function startListening(
+  command: { file: string; args: readonly string[] },
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(command.file, command.args, {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    const url = await within(
+      new Promise<string>((resolve, reject) => {
+        const check = (): void => {
+          const m = /[Ll]istening on (\S+)/.exec(output);
+          if (m) resolve(m[1]!);
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        child.once('exit', (code) => reject(new Error(`exited (${code}): ${output}`)));
+      }),
+      `${command.args.at(-1) ?? command.file} to listen`,
+      30_000,
+    );
+    return { child, url, output: () => output };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
