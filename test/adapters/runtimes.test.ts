@@ -1,6 +1,7 @@
 /**
  * The PREP behaviour suite inside Bun and Deno (test/runtimes/fetch-behaviour.ts, on
- * `Bun.serve` and `Deno.serve` with `prepFetch`), and our stores under the fetch handler
+ * `Bun.serve` and `Deno.serve` with `prepFetch`), a slow reader closed by the hub's bound
+ * (test/runtimes/slow-reader.ts), and our stores under the fetch handler
  * there (test/runtimes/store-history.ts: `MemoryStore`, and `PostgresStore` on a throwaway
  * cluster), run by each runtime's own test runner (both run `node:test` suites). Skipped
  * with a one-line reason where a runtime's binary or PostgreSQL is missing, never in CI
@@ -18,6 +19,7 @@ import { runtimeBinary } from './runtimes.js';
 const root = join(import.meta.dirname, '..', '..');
 const SUITE = 'test/runtimes/fetch-behaviour.ts';
 const STORE_SUITE = 'test/runtimes/store-history.ts';
+const SLOW_SUITE = 'test/runtimes/slow-reader.ts';
 /** The suite's tests, counted in its source: every one must have run and passed. */
 const TESTS = [
   ...readFileSync(join(root, 'test/adapters/behaviour.ts'), 'utf8').matchAll(/^ {4}test\(/gm),
@@ -57,7 +59,10 @@ function suiteRun(runtime: 'bun' | 'deno', suite: string) {
         // --no-check: Deno would type-check against its own globals; `npm run typecheck` does.
         args: ['test', '--allow-all', '--no-check', '--sloppy-imports', suite],
         // Deno counts a describe() as one test and its tests as steps.
-        passed: (o: string) => Number(/\d+ passed \((\d+) steps?\)/.exec(o)?.[1]),
+        passed: (o: string) => {
+          const m = /(\d+) passed(?: \((\d+) steps?\))?/.exec(o);
+          return Number(m?.[2] ?? m?.[1]);
+        },
         failed: (o: string) => Number(/(\d+) failed/.exec(o)?.[1]),
       };
 }
@@ -73,6 +78,21 @@ for (const runtime of ['bun', 'deno'] as const) {
     const { code, output } = await runIn(file, run.args);
     assert.equal(code, 0, output);
     assert.equal(run.passed(output), TESTS, output);
+    assert.equal(run.failed(output), 0, output);
+  });
+}
+
+for (const runtime of ['bun', 'deno'] as const) {
+  test(`SEC-2 in ${runtime} a subscriber that stops reading is closed by the hub's bound (maxQueueBytes)`, async (t) => {
+    const { file, skip } = runtimeBinary(runtime);
+    if (skip) {
+      t.skip(skip);
+      return;
+    }
+    const run = suiteRun(runtime, SLOW_SUITE);
+    const { code, output } = await runIn(file, run.args);
+    assert.equal(code, 0, output);
+    assert.equal(run.passed(output), 1, output);
     assert.equal(run.failed(output), 0, output);
   });
 }
