@@ -13,6 +13,7 @@ export default tseslint.config(
       'data/**',
       'src/web/static/**',
       'packages/*/dist/**',
+      '.readme-samples-*/**',
     ],
   },
   js.configs.recommended,

@@ -45,7 +45,7 @@ export function histogram(file: string): Map<string, { count: number; size: numb
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const kind = (process.argv[2] ?? 'ours') as ServerKind;
-  if (!SERVERS.includes(kind)) throw new Error(`unknown server ${kind}`);
+  if (!(SERVERS as readonly string[]).includes(kind)) throw new Error(`unknown server ${kind}`);
   const n = Number(process.argv[3] ?? 2000);
   const pool = await LoadPool.start(1);
   const s = await Session.open(kind, pool);

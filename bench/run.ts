@@ -6,7 +6,7 @@
  *   npm run bench                          every group but `profile`
  *   npm run bench -- --quick               small counts (keeps the harness working; a test runs it)
  *   npm run bench -- fanout latency        only the named group(s): codec fanout latency
- *                                          memory capacity resources cluster profile
+ *                                          memory capacity resources fetch cluster profile
  *                                          (--quick leaves cluster out unless named)
  *   npm run bench -- --servers ours,naive  only these servers (ours express-prep naive net-floor)
  *   npm run bench -- --sizes 1000,5000     fan-out subscriber counts
@@ -22,6 +22,7 @@ import { runProfile, type ProfileResult } from './profile.js';
 import { fanoutSvg } from './report/svg.js';
 import { serverTable } from './report/table.js';
 import { clusterPlan, clusterTable, runCluster, type ClusterRow } from './scenarios/cluster.js';
+import { fetchSizes, fetchTable, runFetch } from './scenarios/fetch.js';
 import { runOneResource } from './scenarios/one-resource.js';
 import { makePlan } from './scenarios/plan.js';
 import { runResources } from './scenarios/resources.js';
@@ -35,6 +36,7 @@ const GROUPS = [
   'memory',
   'capacity',
   'resources',
+  'fetch',
   'cluster',
   'profile',
 ];
@@ -60,7 +62,7 @@ const want = (group: string) =>
   );
 const servers = (option('--servers')?.split(',') ?? SERVERS) as ServerKind[];
 for (const s of servers)
-  if (!SERVERS.includes(s)) {
+  if (!(SERVERS as readonly string[]).includes(s)) {
     console.error(`Unknown server ${s}; servers: ${SERVERS.join(' ')}`);
     process.exit(2);
   }
@@ -107,6 +109,7 @@ const requested = (n: number): number | undefined => plan.cappedFrom[n];
 
 const codecRows: CodecRow[] = [];
 const rows: ServerRow[] = [];
+const fetchRows: ServerRow[] = [];
 const cluster: { plan: ReturnType<typeof clusterPlan>; rows: ClusterRow[]; skip?: string } = {
   plan: clusterPlan(quick),
   rows: [],
@@ -141,6 +144,10 @@ try {
     );
   if (want('resources'))
     rows.push(...(await runResources(plan, servers, log, requested(plan.resources.subscribers))));
+  if (want('fetch')) {
+    log('fetch: the fetch handler on node, Bun and Deno beside node:http');
+    fetchRows.push(...(await runFetch(plan, log)));
+  }
   if (want('cluster')) {
     log('cluster');
     const r = await runCluster(cluster.plan, log);
@@ -182,6 +189,7 @@ const parameters = {
   memory: plan.memory,
   capacity: plan.capacity,
   resources: plan.resources,
+  ...(want('fetch') ? { fetch: { sizes: fetchSizes(plan), path: '/docs/r' } } : {}),
   ...(want('cluster') ? { cluster: cluster.plan } : {}),
 };
 
@@ -191,6 +199,12 @@ if (rows.length > 0) {
     `\nServers side by side. Ratios: how many times better ours is (>1× = ours better). Parameters: ${JSON.stringify({ ...parameters, fanout: { sizes: plan.fanout.sizes, burst: plan.fanout.burst } })}`,
   );
   console.log(serverTable(rows));
+}
+if (fetchRows.length > 0) {
+  console.log(
+    '\nThe fetch handler (prepFetch) on node (@hono/node-server), Bun and Deno, beside the node:http path (prepListener), same app and load. "X ÷ embed-node": CPU per delivery against the node:http path (>1× costs more).',
+  );
+  console.log(fetchTable(fetchRows));
 }
 if (cluster.skip) console.log(`\nCluster: skipped (${cluster.skip})`);
 if (cluster.rows.length > 0) {
@@ -217,6 +231,7 @@ const result = {
   parameters,
   rows: codecRows,
   servers: rows,
+  ...(fetchRows.length > 0 ? { fetch: fetchRows } : {}),
   ...(want('cluster') ? { cluster: cluster.skip ? { skip: cluster.skip } : cluster.rows } : {}),
   ...(profile ? { profile } : {}),
 };

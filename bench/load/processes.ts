@@ -59,6 +59,31 @@ export function spawnNode(
   return child;
 }
 
+/**
+ * Spawns a TypeScript program of this repository in Bun or Deno (their binaries from the
+ * devDependencies `bun` and `deno`), under bash with the descriptor limit raised and an IPC
+ * channel (both speak node's, JSON-serialised).
+ */
+export function spawnRuntime(
+  runtime: 'bun' | 'deno',
+  file: string,
+  options: { env?: Record<string, string> } = {},
+): ChildProcess {
+  const script =
+    'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+  const bin = join(ROOT, 'node_modules', '.bin', runtime);
+  const args = runtime === 'bun' ? [file] : ['run', '--allow-all', '--sloppy-imports', file];
+  const child = spawn('bash', ['-c', script, 'bash', bin, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...options.env },
+    serialization: 'json',
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** Kills every child still running (also done on exit). */
 export function killChildren(): void {
   killAll();

@@ -18,3 +18,24 @@ export function fmtCount(n: number): string {
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
   return String(n);
 }
+
+/**
+ * A text table: the first `labels` columns left-aligned, the others (figures) right-aligned,
+ * a rule under the head, and the notes listed below it.
+ */
+export function textTable(
+  head: string[],
+  body: string[][],
+  labels: number,
+  notes: readonly string[] = [],
+): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= labels ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}

@@ -3,18 +3,18 @@
  * the subscriber count, ours vs express-prep vs the naive ceiling vs the net floor.
  * Hand-written SVG, no dependency; opens in any browser.
  */
-import { SERVERS, type ServerKind } from '../servers/spawn.js';
+import { SERVERS, type ComparedKind } from '../servers/spawn.js';
 import type { ServerRow } from '../scenarios/types.js';
 import { fmt, fmtCount } from './format.js';
 
-const COLORS: Record<ServerKind, string> = {
+const COLORS: Record<ComparedKind, string> = {
   ours: '#d62728',
   proxy: '#ff7f0e',
   'express-prep': '#1f77b4',
   naive: '#7f7f7f',
   'net-floor': '#2ca02c',
 };
-const DASH: Record<ServerKind, string> = {
+const DASH: Record<ComparedKind, string> = {
   ours: '',
   proxy: '8 3',
   'express-prep': '',

@@ -23,6 +23,7 @@ import { nowMs } from '../load/clock.js';
 import { LoadPool } from '../load/pool.js';
 import { ROOT } from '../load/processes.js';
 import { HttpWriter } from '../load/writer.js';
+import { textTable } from '../report/format.js';
 import { percentiles } from './session.js';
 import type { DeliveryCheck } from './types.js';
 
@@ -618,13 +619,5 @@ export function clusterTable(rows: ClusterRow[]): string {
     for (const r of by.values()) if (r.note) notes.push(`${s}, ${r.deployment}: ${r.note}`);
     if (first) body.push([s, subs, 'FAIL', ...DEPLOYMENTS.map(() => ''), '']);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
-  return out.join('\n');
+  return textTable(head, body, 3, notes);
 }

@@ -25,7 +25,8 @@ import type { DeliveryCheck, ServerGroup, ServerRow } from './types.js';
 
 const PATH = '/r';
 
-interface Held {
+/** One server under test with its session (also used by the `fetch` group). */
+export interface Held {
   kind: ServerKind;
   session: Session;
   mem0: ProcessStats;
@@ -209,12 +210,14 @@ export async function runOneResource(
   return rows;
 }
 
-async function fanout(
+/** Scenario 1 at `n` subscribers on `path`: one write at a time, then bursts. */
+export async function fanout(
   plan: Plan,
   h: Held,
   n: number,
   requested: { requested?: number },
   log: (line: string) => void,
+  path = PATH,
 ): Promise<ServerRow[]> {
   const s = h.session;
   const base = { group: 'fanout' as const, server: h.kind, subscribers: n, ...requested };
@@ -224,14 +227,14 @@ async function fanout(
   try {
     // Warm-up (JIT), counted in the checks but not in the figures.
     for (let i = 0; i < plan.fanout.warmup; i++) {
-      await s.write(PATH);
+      await s.write(path);
       await s.pool.until(waitMs);
     }
     const writes = plan.fanout.writes(n);
     let timedOut = false;
     const one = await s.measure(async () => {
       for (let i = 0; i < writes && !timedOut; i++) {
-        await s.write(PATH);
+        await s.write(path);
         if (!(await s.pool.until(waitMs))) timedOut = true;
       }
     });
@@ -254,10 +257,10 @@ async function fanout(
     const cost: PhaseCost = await s.measure(async () => {
       for (let r = 0; r < rounds && !timedOut; r++) {
         await s.ready(burst);
-        const from = s.writes[PATH] ?? 0;
+        const from = s.writes[path] ?? 0;
         // Concurrent writes to one path: the server decides their order; no latency here.
-        await Promise.all(Array.from({ length: burst }, (_, k) => s.write(PATH, k + 1)));
-        s.forgetTimes(PATH, from);
+        await Promise.all(Array.from({ length: burst }, (_, k) => s.write(path, k + 1)));
+        s.forgetTimes(path, from);
         if (!(await s.pool.until(waitMs * burst))) timedOut = true;
       }
     });

@@ -1,7 +1,7 @@
 import type { ServerKind } from '../servers/spawn.js';
 
 /** Scenario groups of `npm run bench`, as named on its command line. */
-export type ServerGroup = 'fanout' | 'latency' | 'memory' | 'capacity' | 'resources';
+export type ServerGroup = 'fanout' | 'latency' | 'memory' | 'capacity' | 'resources' | 'fetch';
 
 /** What the subscribers received, against what the writes made them due. */
 export interface DeliveryCheck {

@@ -2,12 +2,19 @@
  * Starts a server under test in its own child process (see child.ts; started by
  * ../load/processes.ts with `ulimit -n` raised) and talks to it over IPC.
  */
-import { spawnNode } from '../load/processes.js';
+import { spawnNode, spawnRuntime } from '../load/processes.js';
 import type { ProcessStats } from './child.js';
 
 /** The servers compared, in table order. */
 export const SERVERS = ['ours', 'proxy', 'express-prep', 'naive', 'net-floor'] as const;
-export type ServerKind = (typeof SERVERS)[number];
+/**
+ * The `fetch` group (bench/scenarios/fetch.ts): the same app with `createPrep`, on node's
+ * `prepListener` and through the fetch handler on node, Bun and Deno.
+ */
+export const FETCH_SERVERS = ['embed-node', 'fetch-node', 'fetch-bun', 'fetch-deno'] as const;
+/** One of the servers of the main table. */
+export type ComparedKind = (typeof SERVERS)[number];
+export type ServerKind = ComparedKind | (typeof FETCH_SERVERS)[number];
 
 const FILES: Record<ServerKind, string> = {
   ours: 'bench/servers/ours.ts',
@@ -15,6 +22,16 @@ const FILES: Record<ServerKind, string> = {
   'express-prep': 'bench/servers/express-prep.ts',
   naive: 'bench/servers/naive.ts',
   'net-floor': 'bench/servers/net-floor.ts',
+  'embed-node': 'bench/servers/embed-node.ts',
+  'fetch-node': 'bench/servers/fetch-node.ts',
+  'fetch-bun': 'bench/servers/fetch-bun.ts',
+  'fetch-deno': 'bench/servers/fetch-deno.ts',
+};
+
+/** The runtime of each server other than node. */
+const RUNTIMES: Partial<Record<ServerKind, 'bun' | 'deno'>> = {
+  'fetch-bun': 'bun',
+  'fetch-deno': 'deno',
 };
 
 /** A running server under test. */
@@ -42,10 +59,13 @@ export async function startServerProcess(
   kind: ServerKind,
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ServerHandle> {
-  const child = spawnNode(FILES[kind], {
-    nodeArgs: ['--expose-gc'],
-    ...(options.env ? { env: options.env } : {}),
-  });
+  const runtime = RUNTIMES[kind];
+  const child = runtime
+    ? spawnRuntime(runtime, FILES[kind], options.env ? { env: options.env } : {})
+    : spawnNode(FILES[kind], {
+        nodeArgs: ['--expose-gc'],
+        ...(options.env ? { env: options.env } : {}),
+      });
   let nextId = 1;
   const waiting = new Map<number, (m: Record<string, unknown>) => void>();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

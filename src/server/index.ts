@@ -46,6 +46,7 @@ export {
   OPEN_GATE,
   type AnnouncerOptions,
   type Gate,
+  type Writer,
   type WriterResponse,
 } from './log/announcer.js';
 export { captureResponse, type CapturedResponse, type CaptureHandlers } from './embed/capture.js';
@@ -55,11 +56,23 @@ export {
   type Prep,
   type PrepOptions,
   type BaseInit,
+  type DecideInit,
+  type Decision,
+  type PrepRequest,
   type ServeOptions,
   type ServeOutcome,
   type InterceptOptions,
 } from './embed/create-prep.js';
 export { prepListener } from './adapters/node.js';
+export {
+  prepFetch,
+  handleFetch,
+  type FetchHandler,
+  type PrepFetchOptions,
+  type HandleFetchOptions,
+} from './adapters/fetch.js';
+export { fetchRuntime, type FetchRuntime } from './adapters/fetch-runtime.js';
+export { prepHono } from './adapters/hono.js';
 export { prepExpress, type NextFunction } from './adapters/express.js';
 export { prepFastify, type PrepFastifyOptions } from './adapters/fastify.js';
 export {

@@ -1,18 +1,19 @@
 /**
  * Every example in examples/ runs as documented (one command, a child process on a free
- * port), serves a document, and a subscriber hears of a PUT to it. Each child is stopped
- * with SIGTERM (its streams end with close delimiters) and awaited.
+ * port, in its runtime: node, Bun or Deno), serves a document, and subscribers hear of a PUT
+ * (with a delta where they asked for one) and of a DELETE, which ends their streams; every
+ * delimiter ends a chunk or frame (RSP-6). Each child is stopped with SIGTERM (its streams
+ * end with close delimiters) and awaited.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { within } from '../server/helpers.js';
-import { prepOf, waitNotifications } from './behaviour.js';
+import { assertDelimitersEndPieces, prepOf } from './behaviour.js';
 import { createClient, type ClientKind } from './clients.js';
+import { assertLiveDocs } from './live-docs.js';
+import { runtimeCommand, startListening, type Runtime } from './runtimes.js';
 import { testCertificate } from './tls.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 async function installed(name: string): Promise<boolean> {
   try {
@@ -26,6 +27,8 @@ async function installed(name: string): Promise<boolean> {
 interface Example {
   name: string;
   file: string;
+  /** Default node (through tsx). */
+  runtime?: Runtime;
   args?: () => string[];
   /** The arguments as the test name shows them. */
   label?: string;
@@ -59,44 +62,26 @@ const examples: Example[] = [
     skip: async () =>
       (await installed('fastify')) ? false : 'fastify is not installed: npm install -D fastify@^5',
   },
+  {
+    name: 'Hono on @hono/node-server',
+    file: 'examples/hono.ts',
+    kind: 'http1',
+    skip: async () =>
+      (await installed('hono')) && (await installed('@hono/node-server'))
+        ? false
+        : 'hono is not installed: npm install -D hono @hono/node-server',
+  },
+  { name: 'Bun', file: 'examples/bun.ts', runtime: 'bun', kind: 'http1' },
+  { name: 'Deno', file: 'examples/deno.ts', runtime: 'deno', kind: 'http1' },
 ];
 
 /** Starts an example; resolves with its URL once it says it is listening. */
-async function run(
-  example: Example,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', example.file, ...(example.args?.() ?? [])],
-    {
-      cwd: root,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  try {
-    const url = await within(
-      new Promise<string>((resolve, reject) => {
-        const check = (): void => {
-          const m = /listening on (\S+)/.exec(output);
-          if (m) resolve(m[1]!);
-        };
-        child.stdout.on('data', check);
-        child.once('exit', (code) =>
-          reject(new Error(`${example.file} exited (${code}): ${output}`)),
-        );
-      }),
-      `${example.file} to listen`,
-      30_000,
-    );
-    return { child, url, output: () => output };
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
+function run(example: Example): ReturnType<typeof startListening> {
+  const command = runtimeCommand(example.runtime ?? 'node', example.file);
+  return startListening({
+    file: command.file,
+    args: [...command.args, ...(example.args?.() ?? [])],
+  });
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -115,8 +100,9 @@ async function stop(child: ChildProcess): Promise<number | null> {
 }
 
 for (const example of examples) {
-  test(`example ${example.file}${example.label ? ` ${example.label}` : ''} (${example.name}): a PUT reaches a subscriber`, async (t) => {
-    const skip = (await example.skip?.()) ?? false;
+  test(`N822-2 N822-8 RSP-6 RSP-7 example ${example.file}${example.label ? ` ${example.label}` : ''} (${example.name}): a PUT reaches subscribers, with a delta; a DELETE ends their streams`, async (t) => {
+    const skip =
+      (await example.skip?.()) ?? runtimeCommand(example.runtime ?? 'node', example.file).skip;
     if (skip) {
       t.skip(skip);
       return;
@@ -124,28 +110,17 @@ for (const example of examples) {
     const { child, url, output } = await run(example);
     const client = createClient(url, example.kind, example.ca?.());
     try {
+      await assertLiveDocs(client, output);
       const json = { 'Content-Type': 'application/json' };
-      const created = await client.request('PUT', '/docs/hello', {
-        headers: json,
-        body: '{"n":1}',
-      });
-      assert.equal(created.status, 201, output());
-      const s = await client.open('/docs/hello', { 'Accept-Events': '"prep"' });
-      assert.equal(s.status, 200);
-      await s.waitFor(() => prepOf(s).digest !== undefined, 'the opening of the stream');
-      assert.equal(prepOf(s).part1!.body.toString(), '{"n":1}');
-      const updated = await client.request('PUT', '/docs/hello', {
-        headers: json,
-        body: '{"n":2}',
-      });
-      assert.equal(updated.status, 204);
-      const [n] = await waitNotifications(s, 1);
-      assert.equal(n!.method, 'PUT');
-      assert.equal(n!.etag, updated.headers.etag);
       // SIGTERM: the example closes its streams with both close delimiters, then exits.
+      const other = await client.request('PUT', '/docs/other', { headers: json, body: '{}' });
+      assert.equal(other.status, 201);
+      const last = await client.open('/docs/other', { 'Accept-Events': '"prep"' });
+      await last.waitFor(() => prepOf(last).digest !== undefined, 'the opening of the stream');
       const exit = stop(child);
-      await s.waitFor(() => s.complete, 'the stream to end on shutdown');
-      assert.ok(prepOf(s).closed);
+      await last.waitFor(() => last.complete, 'the stream to end on shutdown');
+      assert.ok(prepOf(last).closed);
+      assertDelimitersEndPieces(last, [prepOf(last).mixed, prepOf(last).digest!]);
       assert.equal(await exit, 0);
     } finally {
       client.close();

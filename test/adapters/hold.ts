@@ -2,7 +2,8 @@
  * A writer whose response cannot be sent yet, in any adapter: requests with `X-Hold: 1`
  * have their response held back after the app's handler ran (so after its `prep.notify`),
  * until the test releases it. Each adapter's test wires it in its own way (`wrap` for
- * node-style responses, `beforeSend` for Fastify's onSend hook). `log` records, in order,
+ * node-style responses, `beforeSend` for Fastify's onSend hook, `fetch` for a fetch
+ * handler in Bun or Deno). `log` records, in order,
  * when held responses finished (`finish`); the behaviour suite adds the hub's publications.
  */
 import type { IncomingMessage } from 'node:http';
@@ -42,6 +43,19 @@ export class WriterHold {
       void this.#released.then(() => end.apply(res, args));
       return res;
     };
+  }
+
+  /**
+   * For a fetch handler where no node response exists (Bun, Deno): the handler's `Response`
+   * is handed back only once released; `finish` is logged then, when the runtime gets it.
+   */
+  async fetch(request: Request, response: Response | Promise<Response>): Promise<Response> {
+    if (!request.headers.has(HOLD_HEADER)) return response;
+    const held = await response;
+    this.#markHeld();
+    await this.#released;
+    this.log.push('finish');
+    return held;
   }
 
   /** For a hook that runs after the handler and before sending (Fastify's onSend). */

@@ -1,8 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { AccessPolicy } from '../auth/access.js';
-import type { AnnouncerOptions, WriterResponse } from '../log/announcer.js';
+import type { AnnouncerOptions, Writer } from '../log/announcer.js';
 import { beforeHead, captureResponse, type CapturedResponse } from './capture.js';
+import {
+  ADVERTISED,
+  ENGINE_OWNED,
+  REPRESENTATION,
+  entries,
+  splitSent,
+  varyWith,
+} from './fields.js';
 import type { ResourceChange } from '../log/change.js';
 import type { ChangeLog } from '../log/change-log.js';
 import { EventPath } from '../log/event-path.js';
@@ -15,7 +23,12 @@ import {
 } from '../engine/engine.js';
 import type { HubEvent } from '../engine/hub.js';
 import { MemoryHistory, type MemoryHistoryOptions } from '../log/memory-history.js';
-import type { NodeRequest, NodeResponse } from '../engine/transport.js';
+import {
+  createNodeTransport,
+  type NodeRequest,
+  type NodeResponse,
+  type PrepTransport,
+} from '../engine/transport.js';
 import type { Logger } from '../engine/logger.js';
 import { notePrincipal, requestFields, watchResponse } from '../engine/request-record.js';
 
@@ -101,6 +114,39 @@ export interface InterceptOptions {
   onStream?: () => void;
 }
 
+/** A request as negotiation sees it, whatever carries it (node's, a fetch `Request`). */
+export interface PrepRequest {
+  method: string;
+  /** Lower-case names (`Accept-Events`, `Last-Event-ID`, `Authorization`). */
+  headers: IncomingHttpHeaders;
+  /** The key of the per-client limit (SEC-2). */
+  client: string;
+}
+
+/** What `decide` is given: the base response of a GET or HEAD, and where it comes from. */
+export interface DecideInit {
+  /** The resource (the channel of its stream). */
+  path: string;
+  /** Default: `options.isContainer(path)`. */
+  isContainer?: boolean;
+  /** The base response; its representation fields go in part 1 of a stream. */
+  base: BaseInit;
+  /** The history's `lastSeq()`, read before the base representation was. */
+  afterSeq: number | Promise<number>;
+  /** More response header fields (CORS, what else the app set): on the stream's head too. */
+  headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** What a request with a base response gets (see `Prep.decide`). */
+export type Decision =
+  /** A notifications stream: `send` writes it on a transport (it was counted in already). */
+  | { kind: 'stream'; send(transport: PrepTransport): Promise<void> }
+  /**
+   * The base response, with these fields set (`Accept-Events` of DSC-1, `Events` of ERR-2
+   * and ERR-3, `Retry-After`), and `Accept-Events` added to its `Vary` when `vary`.
+   */
+  | { kind: 'plain' | 'refused'; fields: Array<[string, string]>; vary: boolean };
+
 /** PREP for an application that keeps its own data. See {@link createPrep}. */
 export interface Prep<C = ResourceChange> {
   /** Negotiation, streams, fan-out and limits. */
@@ -111,6 +157,15 @@ export interface Prep<C = ResourceChange> {
   readonly events: EventPath;
   /** Whether `path` serves notifications (the `watch` option). */
   watches(path: string): boolean;
+  /** The largest base body held back for part 1 (the `maxBaseBytes` option). */
+  readonly maxBaseBytes: number;
+  /**
+   * The transport-neutral core of `serve`, for adapters that are not node's (the fetch
+   * handler): negotiates a GET or HEAD whose base response is `init.base` (REQ-1..4, HDR-4,
+   * ERR-1..3, SEC-1, SEC-2). Says 'stream' with a `send` to call once, or which fields the
+   * base response needs; sends nothing itself.
+   */
+  decide(request: PrepRequest, init: DecideInit): Promise<Decision>;
   /**
    * Answers a GET or HEAD with `base`: a notifications stream when the request asks for one
    * and it can be served (RSP-1..8); else the base response with an `Events` status
@@ -133,40 +188,15 @@ export interface Prep<C = ResourceChange> {
    */
   notify(change: C): HubEvent[];
   /** Tells subscribers of a change once `res`, the writer's response, has been sent (N822-3). */
-  notifyAfter(res: WriterResponse, change: C): HubEvent[];
-  /** Runs `fn` with `res` as the writer's response of every `notify` made within it. */
-  run<T>(res: WriterResponse, fn: () => T): T;
+  notifyAfter(res: Writer, change: C): HubEvent[];
+  /**
+   * Runs `fn` with `res` as the writer's response of every `notify` made within it: a node
+   * response, or a `ResponseSignal` (the fetch handler's).
+   */
+  run<T>(res: Writer, fn: () => T): T;
   /** Ends every stream with both close delimiters (RSP-7) and stops the timers. */
   close(): Promise<void>;
 }
-
-/** Part 1 holds these (RSP-4); the rest of what the app set stays on the response. */
-const REPRESENTATION = new Set([
-  'content-type',
-  'etag',
-  'last-modified',
-  'content-language',
-  'content-encoding',
-  'content-location',
-]);
-/** Fields a stream's head takes from the engine, or that framing owns: not copied from the app. */
-const ENGINE_OWNED = new Set([
-  'content-type',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'date',
-  'events',
-  'accept-events',
-  'cache-control',
-  'x-accel-buffering',
-  'incremental',
-  'last-modified',
-  'etag',
-]);
-/** Base statuses whose responses advertise notifications (DSC-1): those that could stream (ERR-2). */
-const ADVERTISED = new Set([200, 204, 206, 226]);
 
 /**
  * PREP for an application that keeps its own data: the app says which resources serve
@@ -210,7 +240,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
       : {}),
   });
   const view = eventPath.view;
-  const writer = new AsyncLocalStorage<WriterResponse>();
+  const writer = new AsyncLocalStorage<Writer>();
   const watch = options.watch ?? (() => true);
   const containerOf = options.isContainer ?? ((p: string) => p.endsWith('/'));
   const maxBase = options.maxBaseBytes ?? 8 * 1024 * 1024;
@@ -224,75 +254,88 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         watchResponse(req, res, (record) => logger.info(requestFields(record), 'request'))
     : undefined;
 
-  async function respond(
-    req: NodeRequest,
-    res: NodeResponse,
-    init: {
-      path: string;
-      isContainer: boolean;
-      base: BaseInit;
-      afterSeq: number | Promise<number>;
-      headers: Array<[string, string]>;
-      onStream?: (() => void) | undefined;
-    },
-  ): Promise<ServeOutcome> {
-    const method = req.method ?? 'GET';
+  async function decide(request: PrepRequest, init: DecideInit): Promise<Decision> {
+    const { method } = request;
     const { path } = init;
     const status = init.base.status ?? 200;
-    const body = toBytes(init.base.body);
-    const fields = entries(init.base.headers);
     const watched = watch(path);
-    const client = clientOf(req);
     // SEC-1: with an access policy, the subscribe right and a container's visible members
     // are the principal's. The app answered the base itself; a credential the policy does not
     // know only ever gets anonymous rights here.
-    const principal = principalOf(options.access, req.headers);
-    notePrincipal(req, principal);
+    const principal = principalOf(options.access, request.headers);
     const n: Negotiation = watched
-      ? await engine.negotiate(method, req.headers, status, { path, client, principal })
+      ? await engine.negotiate(method, request.headers, status, {
+          path,
+          client: request.client,
+          principal,
+        })
       : { kind: 'ignore' };
     if (n.kind === 'stream') {
       const part1: Array<[string, string]> = [];
       const extra: Array<[string, string]> = [];
       // The base's framing and caching fields (Content-Length, Date, Cache-Control, ...)
       // are not the stream's: the engine sets its own.
-      for (const [name, value] of fields) {
+      for (const [name, value] of entries(init.base.headers)) {
         const lower = name.toLowerCase();
         if (REPRESENTATION.has(lower)) part1.push([name, value]);
         else if (!ENGINE_OWNED.has(lower)) extra.push([name, value]);
       }
-      for (const h of init.headers) if (!ENGINE_OWNED.has(h[0].toLowerCase())) extra.push(h);
-      const base: BaseResponse = { status, headers: part1, body };
-      init.onStream?.();
-      await engine.stream(req, res, base, n, {
-        path,
-        isContainer: init.isContainer,
-        client,
-        principal,
-        afterSeq: await init.afterSeq,
-        history: view,
-        headers: extra,
-      });
-      return 'stream';
+      for (const h of init.headers ?? [])
+        if (!ENGINE_OWNED.has(h[0].toLowerCase())) extra.push([h[0], h[1]]);
+      const base: BaseResponse = { status, headers: part1, body: toBytes(init.base.body) };
+      return {
+        kind: 'stream',
+        send: async (transport) =>
+          engine.streamTo(transport, base, n, {
+            path,
+            isContainer: init.isContainer ?? containerOf(path),
+            client: request.client,
+            principal,
+            afterSeq: await init.afterSeq,
+            history: view,
+            headers: extra,
+          }),
+      };
     }
-    res.statusCode = status;
-    for (const [name, value] of [...init.headers, ...fields]) addHeader(res, name, value);
-    if (watched && (method === 'GET' || method === 'HEAD')) {
-      // DSC-1: advertise on HEAD and GET; Vary, since Accept-Events changes the answer.
-      if (ADVERTISED.has(status)) res.setHeader('Accept-Events', engine.advertisement);
-      addVary(res, 'Accept-Events');
-    }
+    const fields: Array<[string, string]> = [];
+    // DSC-1: advertise on HEAD and GET; Vary, since Accept-Events changes the answer.
+    const advertise = watched && (method === 'GET' || method === 'HEAD');
+    if (advertise && ADVERTISED.has(status)) fields.push(['Accept-Events', engine.advertisement]);
     if (n.kind === 'refuse') {
       // ERR-2 / ERR-3 / ERR-4: the base response as it is, with the notifications' status.
-      res.setHeader('Events', engine.eventsHeader(n.status));
-      if (n.retryAfter !== undefined) res.setHeader('Retry-After', String(n.retryAfter));
+      fields.push(['Events', engine.eventsHeader(n.status)]);
+      if (n.retryAfter !== undefined) fields.push(['Retry-After', String(n.retryAfter)]);
     }
+    return { kind: n.kind === 'refuse' ? 'refused' : 'plain', fields, vary: advertise };
+  }
+
+  /** `decide`, then the response on node's `res`: the stream, or the base with its fields. */
+  async function respond(
+    req: NodeRequest,
+    res: NodeResponse,
+    init: DecideInit & { onStream?: (() => void) | undefined },
+  ): Promise<ServeOutcome> {
+    const method = req.method ?? 'GET';
+    // For the request record (logs, metrics): whose request this was.
+    notePrincipal(req, principalOf(options.access, req.headers));
+    const decision = await decide({ method, headers: req.headers, client: clientOf(req) }, init);
+    if (decision.kind === 'stream') {
+      init.onStream?.();
+      await decision.send(createNodeTransport(req, res));
+      return 'stream';
+    }
+    const body = toBytes(init.base.body);
+    res.statusCode = init.base.status ?? 200;
+    for (const [name, value] of [...(init.headers ?? []), ...entries(init.base.headers)])
+      addHeader(res, name, value);
+    for (const [name, value] of decision.fields) res.setHeader(name, value);
+    if (decision.vary) addVary(res, 'Accept-Events');
     if (method === 'HEAD') {
       if (body.length > 0 && !res.hasHeader('content-length'))
         res.setHeader('Content-Length', body.length);
       res.end();
     } else res.end(body);
-    return n.kind === 'refuse' ? 'refused' : 'plain';
+    return decision.kind;
   }
 
   const prep: Prep<C> = {
@@ -300,6 +343,8 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     history,
     events: eventPath,
     watches: (path) => watch(path),
+    maxBaseBytes: maxBase,
+    decide,
 
     async serve(req, res, serveOptions) {
       releases.get(res)?.();
@@ -310,7 +355,9 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         typeof serveOptions.base === 'function' ? await serveOptions.base() : serveOptions.base;
       return respond(req, res, {
         path,
-        isContainer: serveOptions.isContainer ?? containerOf(path),
+        ...(serveOptions.isContainer !== undefined
+          ? { isContainer: serveOptions.isContainer }
+          : {}),
         base,
         afterSeq,
         headers: entries(serveOptions.headers),
@@ -390,18 +437,12 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     afterSeq: Promise<number>,
     onStream: (() => void) | undefined,
   ): Promise<ServeOutcome> {
-    const fields: Array<[string, string]> = [];
-    const other: Array<[string, string]> = [];
-    for (const [name, value] of headerList(captured.headers)) {
-      res.removeHeader(name);
-      if (REPRESENTATION.has(name)) fields.push([fieldName(name), value]);
-      else if (name !== 'content-length' && name !== 'transfer-encoding')
-        other.push([fieldName(name), value]);
-    }
+    const sent = headerList(captured.headers);
+    for (const [name] of sent) res.removeHeader(name);
+    const { representation, other } = splitSent(sent);
     return respond(req, res, {
       path,
-      isContainer: containerOf(path),
-      base: { status: captured.status, headers: fields, body: captured.body },
+      base: { status: captured.status, headers: representation, body: captured.body },
       afterSeq,
       headers: other,
       onStream,
@@ -429,15 +470,6 @@ function toBytes(body: Uint8Array | string | undefined): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
-function entries(
-  headers: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]> | undefined,
-): Array<[string, string]> {
-  if (headers === undefined) return [];
-  if (Array.isArray(headers))
-    return (headers as ReadonlyArray<readonly [string, string]>).map(([n, v]) => [n, v]);
-  return Object.entries(headers as Record<string, string>);
-}
-
 /** `getHeaders()` as a list: lower-case names, one entry per value. */
 function headerList(headers: OutgoingHttpHeaders): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -447,16 +479,6 @@ function headerList(headers: OutgoingHttpHeaders): Array<[string, string]> {
     else out.push([name, String(value)]);
   }
   return out;
-}
-
-const SPELLING: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate' };
-
-/** A field name as usually written (`content-type` → `Content-Type`), for what `getHeaders` lower-cased. */
-function fieldName(lower: string): string {
-  return (
-    SPELLING[lower] ??
-    lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())
-  );
 }
 
 /** Sets a field, keeping earlier values of the same name (Set-Cookie, Vary, ...). */
@@ -470,13 +492,8 @@ function addHeader(res: NodeResponse, name: string, value: string): void {
 /** Adds a member to `Vary` unless it is there (or `*` is). */
 function addVary(res: NodeResponse, member: string): void {
   const prev = res.getHeader('vary');
-  const list = (Array.isArray(prev) ? prev.join(',') : prev === undefined ? '' : String(prev))
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (list.some((m) => m === '*' || m.toLowerCase() === member.toLowerCase())) return;
-  list.push(member);
-  res.setHeader('Vary', list.join(', '));
+  const next = varyWith(Array.isArray(prev) ? prev.join(', ') : prev?.toString(), member);
+  if (next !== undefined) res.setHeader('Vary', next);
 }
 
 function principalOf(

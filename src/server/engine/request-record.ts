@@ -55,9 +55,13 @@ export function noteProblem(res: object, code: string): void {
   problems.set(res, code);
 }
 
-/** A per-process prefix, so that ids made by two processes or two runs differ. */
-const PREFIX = randomBytes(4).toString('hex');
+/**
+ * A per-process prefix, so that ids made by two processes or two runs differ. Made on first
+ * use: Workers (workerd) refuse random values at module scope.
+ */
+let prefix: string | undefined;
 let counter = 0;
+const nextId = (): string => `${(prefix ??= randomBytes(4).toString('hex'))}-${++counter}`;
 const SANE_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /**
@@ -82,7 +86,7 @@ export function watchResponse(
   watched.add(res);
   const started = performance.now();
   const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && SANE_ID.test(given) ? given : `${PREFIX}-${++counter}`;
+  const id = typeof given === 'string' && SANE_ID.test(given) ? given : nextId();
   // Read now: by 'close' the socket may be gone (req.socket is then null).
   const remote = req.socket?.remoteAddress ?? '-';
   const h2 = 'stream' in res && res.stream !== undefined;
@@ -170,7 +174,7 @@ export function requestWatcher(
 export function refusedRecord(remote: string, status: number, problem: string): RequestRecord {
   return {
     time: new Date().toISOString(),
-    id: `${PREFIX}-${++counter}`,
+    id: nextId(),
     method: '-',
     path: '-',
     httpVersion: '-',

@@ -1,7 +1,8 @@
 import type { Hub, HubEvent } from '../engine/hub.js';
-import { responseGate, type WriterResponse } from './response-gate.js';
+import { responseGate, type Writer } from './response-gate.js';
+import { ResponseSignal } from './response-signal.js';
 
-export type { WriterResponse } from './response-gate.js';
+export type { Writer, WriterResponse } from './response-gate.js';
 
 /**
  * When a held change may go out: its writer's response has been sent (`responseGate`),
@@ -25,6 +26,12 @@ export const OPEN_GATE: Gate = {
   watch: (open) => open(),
   stalled: () => undefined,
 };
+
+/** The gate of a change made in `writer`'s request (N822-3); open at once without one. */
+export function gateOf(writer: Writer | undefined): Gate {
+  if (writer === undefined) return OPEN_GATE;
+  return writer instanceof ResponseSignal ? writer.gate() : responseGate(writer);
+}
 
 /**
  * What one event is to one channel path: to its resource's subscribers (`self`), or to its
@@ -115,8 +122,8 @@ export class Announcer {
    * Announces `events` (one change, in seq order) once `res` has been sent or its client is
    * gone; with no `res`, as soon as no earlier change to the same subscribers is held.
    */
-  after(res: WriterResponse | undefined, events: readonly HubEvent[]): void {
-    this.hold(res === undefined ? OPEN_GATE : responseGate(res), events);
+  after(res: Writer | undefined, events: readonly HubEvent[]): void {
+    this.hold(gateOf(res), events);
   }
 
   /** Announces `events` (one change, in seq order) once `gate` opens, in commit order. */

@@ -3,13 +3,14 @@ import type { Hub, HubEvent } from '../engine/hub.js';
 import {
   Announcer,
   OPEN_GATE,
+  gateOf,
   withoutHeld,
   type AnnouncerOptions,
   type Gate,
 } from './announcer.js';
 import { LocalAnswers, RemoteMarks } from './answer-marks.js';
 import { LogFollower, type FollowedLog } from './follower.js';
-import { responseGate, type WriterResponse } from './response-gate.js';
+import type { Writer } from './response-gate.js';
 
 /** Options of {@link EventPath}. */
 export interface EventPathOptions extends AnnouncerOptions {
@@ -187,7 +188,7 @@ export class EventPath {
    * once `res` has been sent, or at once without `res`. A write that fails announces nothing.
    */
   async write<T>(
-    res: WriterResponse | undefined,
+    res: Writer | undefined,
     run: () => Promise<T>,
     eventsOf: (result: T) => HubEvent[],
   ): Promise<T> {
@@ -206,7 +207,7 @@ export class EventPath {
       follow.answers.failed(token);
       throw e;
     }
-    this.#commit(res === undefined ? OPEN_GATE : responseGate(res), eventsOf(result), token);
+    this.#commit(gateOf(res), eventsOf(result), token);
     return result;
   }
 
@@ -215,8 +216,8 @@ export class EventPath {
    * has been sent (N822-3), or at once without `res`. Call it in the turn the write
    * resolved: a process's mark is made of the writes it was told of.
    */
-  commit(res: WriterResponse | undefined, events: HubEvent[]): void {
-    this.#commit(res === undefined ? OPEN_GATE : responseGate(res), events, undefined);
+  commit(res: Writer | undefined, events: HubEvent[]): void {
+    this.#commit(gateOf(res), events, undefined);
   }
 
   /** Another process has answered its writes up to `seq` (a mark relayed by a primary). */

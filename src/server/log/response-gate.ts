@@ -1,4 +1,5 @@
 import type { Gate } from './announcer.js';
+import type { ResponseSignal } from './response-signal.js';
 
 /**
  * The response of the request that made a change: a node:http `ServerResponse`, a node:http2
@@ -11,6 +12,12 @@ export interface WriterResponse {
   readonly writableFinished?: boolean;
   destroy(): unknown;
 }
+
+/**
+ * Whose response a change waits for: a node response (`responseGate`), or a
+ * `ResponseSignal` (a fetch handler's `Response`, which has no object to watch).
+ */
+export type Writer = WriterResponse | ResponseSignal;
 
 /**
  * N822-3: opens once `res` has been sent ('finish': its last byte was handed to the OS), or
