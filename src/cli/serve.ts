@@ -8,6 +8,7 @@ import { startHttp2Server } from '../server/app/http2-listener.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
 import { createWebPage } from '../server/app/web-page.js';
 import { startServer } from '../server/index.js';
+import { DEFAULT_BOUNDS } from '../server/bounds.js';
 import { loadTokenPolicyFile, type TokenPolicyFile } from '../server/auth/index.js';
 
 const HELP = `Usage: prep serve [options]
@@ -25,6 +26,8 @@ Options:
   --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
   --max-body BYTES    largest request body (default 1048576)
   --max-url N         longest request target in characters (default 4096)
+  --max-path-depth N  most segments in a path (default 32): a write creates every
+                      missing container above its path; deeper gets 414
   --max-header-bytes BYTES  largest request head (default 16384)
   --headers-timeout MS  time allowed to send a request head (default 10000)
   --request-timeout MS  time allowed to send a whole request (default 30000)
@@ -96,6 +99,7 @@ export async function serve(argv: string[]): Promise<void> {
         'keep-alive': { type: 'string' },
         'max-body': { type: 'string' },
         'max-url': { type: 'string' },
+        'max-path-depth': { type: 'string' },
         'max-header-bytes': { type: 'string' },
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
@@ -145,6 +149,7 @@ export async function serve(argv: string[]): Promise<void> {
     keepAliveMs: numberOption('keep-alive', v['keep-alive'], 30) * 1000,
     maxBodyBytes: numberOption('max-body', v['max-body'], 1024 * 1024),
     maxUrlLength: numberOption('max-url', v['max-url'], 4096),
+    maxPathDepth: numberOption('max-path-depth', v['max-path-depth'], DEFAULT_BOUNDS.maxPathDepth),
     maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),
     headersTimeoutMs: numberOption('headers-timeout', v['headers-timeout'], 10_000),
     requestTimeoutMs: numberOption('request-timeout', v['request-timeout'], 30_000),

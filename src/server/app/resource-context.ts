@@ -19,6 +19,8 @@ export interface ResourceContext {
   wes: WesPublisher | undefined;
   /** The request body limit in bytes. */
   maxBodyBytes: number;
+  /** The most segments a resource path may have (`checkPathDepth`). */
+  maxPathDepth: number;
   /** The CORS fields of every answer (empty when CORS is off). */
   cors: ReadonlyArray<[string, string]>;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreError, canListen, type Store } from '../../store/index.js';
 import type { WriteRate } from '../auth/write-rate.js';
 import { PrepEngine, type EngineOptions } from '../engine/engine.js';
+import { DEFAULT_BOUNDS } from '../bounds.js';
 import { HttpError, sendProblem } from '../http-error.js';
 import { EventPath } from '../log/event-path.js';
 import { StoreHistory } from '../log/store-history.js';
@@ -14,11 +15,20 @@ import { handlePut } from './handlers/put.js';
 import { handleRead } from './handlers/read.js';
 import type { ResourceContext } from './resource-context.js';
 import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
-import { RESERVED, allowedMethods, targetPath } from './request-target.js';
+import { RESERVED, allowedMethods, checkPathDepth, targetPath } from './request-target.js';
 import { createWesPublisher, type WesPublisherOptions } from './wes/index.js';
 
 export { DEFAULT_WRITE_RATE } from './request-guard.js';
 export { targetPath } from './request-target.js';
+
+/**
+ * A handler the router asks first (the web page, the WES publisher). `path` is the request's
+ * normalized path (`targetPath`): decide on it, never on `req.url`, which may spell the same
+ * path otherwise (`/x/../.well-known/...`).
+ */
+export interface PreHandler {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<boolean>;
+}
 
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
 export interface ResourceServerOptions extends EngineOptions {
@@ -27,6 +37,11 @@ export interface ResourceServerOptions extends EngineOptions {
   maxBodyBytes?: number;
   /** Longest request target in characters. Default 4096; longer ones get 414. */
   maxUrlLength?: number;
+  /**
+   * Most segments in a request path. Default 32; deeper paths get 414 `PATH_TOO_DEEP`
+   * (a write creates every missing container above its path, each one an event).
+   */
+  maxPathDepth?: number;
   /**
    * `Access-Control-Allow-Origin` for browsers on other origins (SEC-4); `false` turns CORS
    * off. Default `*`.
@@ -42,9 +57,7 @@ export interface ResourceServerOptions extends EngineOptions {
   /**
    * Handlers asked first, in order (the web page, ...); one that returns true has answered.
    */
-  preHandlers?: ReadonlyArray<{
-    handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
-  }>;
+  preHandlers?: ReadonlyArray<PreHandler>;
   /**
    * How long a committed write whose writer does not take its response may hold up later
    * notifications of the same resource (they go out in commit order, N822-3); then that
@@ -115,7 +128,7 @@ export function createResourceServer(options: ResourceServerOptions) {
           ...(access ? { access } : {}),
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
-  const maxUrl = options.maxUrlLength ?? 4096;
+  const maxUrl = options.maxUrlLength ?? DEFAULT_BOUNDS.maxUrlLength;
   const cors = corsHeaders(options.corsOrigin ?? '*');
   const ctx: ResourceContext = {
     store,
@@ -124,7 +137,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     events,
     access,
     wes,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BOUNDS.maxBodyBytes,
+    maxPathDepth: options.maxPathDepth ?? DEFAULT_BOUNDS.maxPathDepth,
     cors,
   };
 
@@ -142,14 +156,22 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (url.length > maxUrl)
+      throw new HttpError(
+        414,
+        'URI_TOO_LONG',
+        `The request target is longer than ${maxUrl} characters.`,
+      );
+    // Normalized first, then every decision is taken on it (reserved space, rights).
+    const path = targetPath(url);
+    const reserved = path.startsWith(RESERVED);
     // A GET that may become a stream gets CORS in its head (`StreamTarget.headers`), not
     // through setHeader, so node never builds a header dictionary per subscriber (~1 KB
     // each). Its other answers get them in handleRead or, for errors, in `handle`.
-    const mayStream =
-      method === 'GET' && req.headers['accept-events'] !== undefined && !url.startsWith(RESERVED);
+    const mayStream = method === 'GET' && req.headers['accept-events'] !== undefined && !reserved;
     if (!mayStream) for (const [n, v] of cors) res.setHeader(n, v);
-    for (const pre of preHandlers) if (await pre.handle(req, res)) return;
-    if (url.startsWith(RESERVED)) {
+    for (const pre of preHandlers) if (await pre.handle(req, res, path)) return;
+    if (reserved) {
       const read = method === 'GET' || method === 'HEAD';
       throw new HttpError(
         read ? 404 : 405,
@@ -158,13 +180,7 @@ export function createResourceServer(options: ResourceServerOptions) {
         read ? {} : { Allow: 'GET, HEAD' },
       );
     }
-    if (url.length > maxUrl)
-      throw new HttpError(
-        414,
-        'URI_TOO_LONG',
-        `The request target is longer than ${maxUrl} characters.`,
-      );
-    const path = targetPath(url);
+    checkPathDepth(path, ctx.maxPathDepth);
     const principal = await guard.authorize(req, method, path);
     guard.limitWrites(req, method, principal);
     switch (method) {

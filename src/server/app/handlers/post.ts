@@ -5,7 +5,7 @@ import { HttpError, readBody } from '../../http-error.js';
 import { checkJson, requireContentType } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
-import { allowedMethods } from '../request-target.js';
+import { allowedMethods, checkPathDepth } from '../request-target.js';
 import { commitWrite, respondWritten } from './write.js';
 
 /** POST to a container: creates a member (201 + Location), named after `Slug` when it can be. */
@@ -22,6 +22,8 @@ export async function handlePost(
       'POST creates members of containers (paths ending in /).',
       { Allow: allowedMethods(path) },
     );
+  // The member is one segment below the container.
+  checkPathDepth(`${path}x`, ctx.maxPathDepth);
   const body = await readBody(req, ctx.maxBodyBytes);
   const contentType = requireContentType(req);
   checkJson(contentType, body);

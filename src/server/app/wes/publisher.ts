@@ -4,6 +4,7 @@ import { isContainerPath, type Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
 import { StoreHistory } from '../../log/store-history.js';
+import { targetPath } from '../request-target.js';
 import { FeedIndex } from './feed-index.js';
 import { encodeDeterministic, entryPart, readEntries, type EntryNaming } from './feed-page.js';
 import { SnapshotStore, type Snapshot } from './snapshots.js';
@@ -86,8 +87,10 @@ export interface WesPublisher {
   /**
    * Answers a request under `/.well-known/wes/` and resolves true; resolves false, without
    * touching `res`, for any other path. Never rejects: errors become problem+json answers.
+   * `path` is the request's normalized path when the caller has it (`targetPath`), else it
+   * is taken from `req.url` the same way.
    */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  handle(req: IncomingMessage, res: ServerResponse, path?: string): Promise<boolean>;
   /** Makes a new snapshot of a container now (what POST to its snapshot URL does). */
   snapshot(containerPath: string): Promise<Snapshot | undefined>;
   /** Stops the snapshot schedule. */
@@ -501,16 +504,20 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   }
 
   return {
-    async handle(req, res) {
+    async handle(req, res, normalized) {
       const target = req.url ?? '/';
-      if (!target.startsWith(WES_PREFIX)) return false;
-      try {
-        let path: string;
+      let path = normalized;
+      if (path === undefined) {
         try {
-          path = new URL(target, 'http://localhost').pathname;
-        } catch {
-          throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
+          path = targetPath(target);
+        } catch (err) {
+          if (!target.startsWith(WES_PREFIX)) return false;
+          sendError(req, res, err);
+          return true;
         }
+      }
+      if (!path.startsWith(WES_PREFIX)) return false;
+      try {
         const method = req.method ?? 'GET';
         const r = parseWesPath(path);
         if (!r) throw notFound(`Nothing at ${path}.`);
