@@ -70,6 +70,12 @@ export interface PutChange {
   body: Uint8Array;
   /** POST semantics: fail with `STORE_EXISTS` instead of replacing an existing resource. */
   createOnly?: boolean;
+  /**
+   * Called, inside the write and before anything is written, with each missing container
+   * above `path` that the write would create (top down); whatever it throws refuses the whole
+   * write and propagates. For access checks: a writer must be allowed to create those too.
+   */
+  checkCreate?: (containerPath: string) => void;
   event: {
     method: 'PUT' | 'PATCH' | 'POST';
     /** The status the server answers the request with. */

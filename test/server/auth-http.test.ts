@@ -301,3 +301,51 @@ test('SEC-1 without a policy nothing changes: no Vary on Authorization, WES page
     assert.equal(s.response.headers.get('vary'), 'Accept-Events');
   });
 });
+
+test('SEC-1 a write needs the write right on every resource it creates: the member a POST names after Slug, the containers a PUT creates', async () => {
+  const policy = new TokenPolicy({
+    tokens: [
+      { name: 'admin', token: 'admin-token', rules: [{ prefix: '/', read: true, write: true }] },
+      {
+        name: 'carol',
+        token: 'carol-token',
+        rules: [
+          { prefix: '/inbox/', read: true, write: true },
+          { prefix: '/inbox/admin', read: true, write: false },
+          { prefix: '/deep/a/b/', read: true, write: true },
+        ],
+      },
+    ],
+  });
+  const ADMIN = { Authorization: 'Bearer admin-token' };
+  const CAROL = { Authorization: 'Bearer carol-token' };
+  await withServer({ access: policy }, async (srv) => {
+    assert.equal((await srv.request('/inbox/', { method: 'PUT', headers: ADMIN })).status, 201);
+    const seq = await srv.store.lastSeq();
+    problem(await json(srv, 'PUT', '/inbox/admin-x', { v: 1 }, CAROL), 403, 'FORBIDDEN');
+    // The same member through POST and Slug, however the Slug is spelled.
+    for (const slug of ['admin-x', 'admin', '%61dmin-y', 'Admin'.toLowerCase()])
+      problem(
+        await json(srv, 'POST', '/inbox/', { v: 2 }, { ...CAROL, Slug: slug }),
+        403,
+        'FORBIDDEN',
+      );
+    assert.equal(await srv.store.lastSeq(), seq, 'nothing was written');
+    assert.deepEqual(await srv.store.members('/inbox/'), []);
+    // A name it may write is fine, with or without a Slug.
+    const named = await json(srv, 'POST', '/inbox/', { v: 3 }, { ...CAROL, Slug: 'note' });
+    assert.equal(named.status, 201);
+    assert.equal(named.headers.get('location'), '/inbox/note');
+    assert.equal((await json(srv, 'POST', '/inbox/', { v: 4 }, CAROL)).status, 201);
+
+    // A PUT that would create /deep/ and /deep/a/, which carol may not write: refused whole.
+    const before = await srv.store.lastSeq();
+    problem(await json(srv, 'PUT', '/deep/a/b/c', { v: 5 }, CAROL), 403, 'FORBIDDEN');
+    problem(await srv.request('/deep/a/b/', { method: 'PUT', headers: CAROL }), 403, 'FORBIDDEN');
+    assert.equal(await srv.store.lastSeq(), before, 'no container was created');
+    assert.equal(await srv.store.get('/deep/'), undefined);
+    // Once they exist, writing under /deep/a/b/ creates only what carol may write.
+    assert.equal((await srv.request('/deep/a/', { method: 'PUT', headers: ADMIN })).status, 201);
+    assert.equal((await json(srv, 'PUT', '/deep/a/b/c', { v: 6 }, CAROL)).status, 201);
+  });
+});

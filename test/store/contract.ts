@@ -8,6 +8,7 @@ import { isPrepError } from '../../src/core/errors.js';
 import {
   canListen,
   type Change,
+  type PutChange,
   type Resource,
   type Store,
   type StoredEvent,
@@ -241,6 +242,41 @@ export function storeContract(
     assert.notEqual(ea.etag, await etagOf(store, '/a/'), '/a/ changed again when /a/b/ was added');
     assert.deepEqual(await store.events(), events);
   });
+
+  withStore(
+    'checkCreate sees each container the write would create, top down; a throw refuses the whole write',
+    async (store) => {
+      await store.write(put('/a/x', 'here'));
+      const seen: string[] = [];
+      const lastSeq = await store.lastSeq();
+      const refused = new Error('may not create /a/b/c/');
+      const request = put('/a/b/c/d', 'deep');
+      await assert.rejects(
+        store.write({
+          path: request.path,
+          apply: (current) => ({
+            ...(request.apply(current) as PutChange),
+            checkCreate: (p: string) => {
+              seen.push(p);
+              if (p === '/a/b/c/') throw refused;
+            },
+          }),
+        }),
+        (e) => e === refused,
+      );
+      assert.deepEqual(seen, ['/a/b/', '/a/b/c/'], 'existing /a/ is not asked about');
+      assert.equal(await store.lastSeq(), lastSeq, 'nothing was appended');
+      assert.equal(await store.get('/a/b/'), undefined, 'nothing was created');
+      const fine = await store.write({
+        path: request.path,
+        apply: (current) => ({
+          ...(request.apply(current) as PutChange),
+          checkCreate: () => undefined,
+        }),
+      });
+      assert.equal(fine.events.length, 3);
+    },
+  );
 
   withStore('a container is written with op put and an empty body only', async (store) => {
     const { events } = await store.write(put('/e/', new Uint8Array(0)));

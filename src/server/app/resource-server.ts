@@ -188,11 +188,11 @@ export function createResourceServer(options: ResourceServerOptions) {
       case 'HEAD':
         return handleRead(ctx, req, res, path, principal);
       case 'PUT':
-        return handlePut(ctx, req, res, path);
+        return handlePut(ctx, req, res, path, principal);
       case 'PATCH':
         return handlePatch(ctx, req, res, path);
       case 'POST':
-        return handlePost(ctx, req, res, path);
+        return handlePost(ctx, req, res, path, principal);
       case 'DELETE':
         return handleDelete(ctx, req, res, path);
       case 'OPTIONS':

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreError, isContainerPath, type Change } from '../../../store/index.js';
+import { authorize } from '../../auth/access.js';
 import { HttpError, readBody } from '../../http-error.js';
 import { checkJson, requireContentType } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
@@ -14,6 +15,7 @@ export async function handlePost(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
+  principal: string | null,
 ): Promise<void> {
   if (!isContainerPath(path))
     throw new HttpError(
@@ -28,10 +30,17 @@ export async function handlePost(
   const contentType = requireContentType(req);
   checkJson(contentType, body);
   const slug = slugOf(req.headers.slug);
+  const access = ctx.access;
   for (let attempt = 0; ; attempt++) {
     const name =
       attempt === 0 && slug ? slug : `${slug ? `${slug}-` : ''}${randomBytes(5).toString('hex')}`;
     const member = `${path}${name}`;
+    // SEC-1: the right to write the container is not the right to write every name in it
+    // (a rule may deny `/inbox/admin`). A name the writer may not have is another taken one.
+    if (access && !access.allows(principal, 'write', member)) {
+      if (attempt < 5) continue;
+      authorize(access, principal, 'write', member);
+    }
     try {
       const result = await commitWrite(ctx, res, {
         path,

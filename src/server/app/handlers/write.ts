@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Representation } from '../../../core/delta/index.js';
 import { formatHttpDate } from '../../../core/http-date.js';
 import type { Store, WriteResult } from '../../../store/index.js';
+import { authorize } from '../../auth/access.js';
 import type { ResourceContext } from '../resource-context.js';
 
 /**
@@ -41,4 +42,18 @@ export function respondWritten(
   }
   if (status === 201) res.setHeader('Location', path);
   res.end();
+}
+
+/**
+ * SEC-1: a write needs the write right on every resource it creates, not only on its target:
+ * the check a `PutChange` runs on each container the write would create (`checkCreate`), or
+ * undefined without a policy.
+ */
+export function createCheck(
+  ctx: ResourceContext,
+  principal: string | null,
+): ((path: string) => void) | undefined {
+  const access = ctx.access;
+  if (!access) return undefined;
+  return (path) => authorize(access, principal, 'write', path);
 }
