@@ -232,7 +232,11 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     const guard = (container: string): void => {
       if (access) authorize(access, principal, 'replicate', container);
     };
+    const replicable = (container: string): boolean =>
+      !access || access.allows(principal, 'replicate', container);
+    // Rights first, on the container the URL names, before anything is read.
     if (r.kind === 'feed' || r.kind === 'archive' || r.kind === 'snapshot') guard(r.container);
+    if (r.kind === 'change' && r.container !== undefined) guard(r.container);
     if (method === 'POST' && r.kind === 'snapshot') return postSnapshot(res, r.container);
     if (method !== 'GET' && method !== 'HEAD')
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here.`, {
@@ -244,20 +248,22 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       case 'archive':
         return archive(req, res, r.container, r.epoch, r.k, head);
       case 'change':
-        return change(res, r.id, guard);
+        return change(res, r.id, r.container, principal);
       case 'snapshot':
         return latestSnapshot(req, res, r.container, head);
       case 'snapshot-index': {
         const s = snapshots.byId(r.id);
-        if (!s) throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
-        guard(s.container);
+        // SEC-1: one answer for a snapshot that is not kept and one the principal may not
+        // replicate (a 401 or 403 would name its container).
+        if (!s || !replicable(s.container))
+          throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
         return send(res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
         const part = s?.parts[r.n];
-        if (!s || !part) throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
-        guard(s.container);
+        if (!s || !part || !replicable(s.container))
+          throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
         return send(
@@ -309,7 +315,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
-      entries.map((e) => entryPart(e, naming, changePath)),
+      entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
     return send(res, 200, headers, bytes, head);
@@ -357,30 +363,44 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${epoch}\n${k}`,
-      entries.map((e) => entryPart(e, naming, changePath)),
+      entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
     return send(res, 200, headers, bytes, head);
   }
 
-  /** WES-7: an entry's self link redirects to the page that holds it. */
+  /**
+   * WES-7: an entry's self link redirects to the page that holds it. Its container's right is
+   * checked (in `route`) before the log is read; an id that is not an entry of that container
+   * gets the same 404 as one that names nothing. A link without its container (made before
+   * links named it) has its right checked after the read, so with a policy every entry the
+   * principal may not follow, whatever the reason, gets that same 404 (SEC-1).
+   */
   async function change(
     res: ServerResponse,
     id: string,
-    guard: (container: string) => void,
+    named: string | undefined,
+    principal: string | null,
   ): Promise<void> {
+    const none = (): HttpError =>
+      notFound(named ? `No entry ${id} in the feed of ${named}.` : `No entry ${id} here.`);
+    const hideReasons = named === undefined && access !== undefined;
     const seq = history.seqOf(id);
-    if (seq === undefined) throw notFound(`No entry ${id} here.`);
+    if (seq === undefined) throw none();
     const event = await store.eventBySeq(seq);
     if (!event) {
-      if (seq <= (await store.lastSeq()))
+      if (!hideReasons && seq <= (await store.lastSeq()))
         throw new HttpError(410, 'WES_GONE', `Entry ${id} was pruned from the log.`);
-      throw notFound(`No entry ${id} here.`);
+      throw none();
     }
-    if (event.parent === null || isContainerPath(event.path))
-      throw notFound(`Event ${id} is about a container, not an entity: it is in no feed.`);
     const container = event.parent;
-    guard(container);
+    if (container === null || isContainerPath(event.path)) throw none();
+    if (
+      named !== undefined
+        ? container !== named
+        : access?.allows(principal, 'replicate', container) === false
+    )
+      throw none();
     const index = await indexFor(container);
     const k = index.pageOf(seq);
     if (k === undefined)
