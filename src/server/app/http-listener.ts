@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../../store/index.js';
 import { HttpError, sendProblem } from '../http-error.js';
+import { checkRequestHead } from './request-head.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startServer}. */
@@ -74,18 +75,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           );
         });
       }
-      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
-      if (
-        req.headers.host === undefined &&
-        req.httpVersionMajor === 1 &&
-        req.httpVersionMinor >= 1
-      ) {
-        sendProblem(
-          req,
-          res,
-          new HttpError(400, 'HOST_REQUIRED', 'An HTTP/1.1 request needs a Host header.'),
-          [['Connection', 'close']],
-        );
+      const refused = checkRequestHead(req);
+      if (refused) {
+        sendProblem(req, res, refused, [['Connection', 'close']]);
         return;
       }
       app.handle(req, res);
