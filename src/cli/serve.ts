@@ -6,6 +6,7 @@ import { ClusterPrimary } from '../server/app/cluster/primary.js';
 import { WorkerLink, type WorkerChannel } from '../server/app/cluster/worker-link.js';
 import { startHttp2Server } from '../server/app/http2-listener.js';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.js';
+import { DEFAULT_CONTENT_CSP } from '../server/app/content-security.js';
 import { createWebPage } from '../server/app/web-page.js';
 import { startServer } from '../server/index.js';
 import { DEFAULT_BOUNDS } from '../server/bounds.js';
@@ -48,6 +49,10 @@ Options:
   --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
   --history-days N    and for at most this many days (default 7)
   --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
+  --content-csp POLICY  Content-Security-Policy of stored content, so a stored page
+                      cannot script this origin (default "sandbox"; "off" sends none)
+  --content-nosniff on|off  X-Content-Type-Options: nosniff on stored content
+                      (default on)
   --http2             HTTP/2 over TLS (HTTP/1.1 clients are served on the same port);
                       needs --cert FILE and --key FILE (PEM)
   --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy
@@ -84,6 +89,15 @@ function numberOption(
   return n;
 }
 
+/** A flag that is `on` or `off`; anything else ends the process with status 2. */
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  const v = value.trim().toLowerCase();
+  if (v === 'on' || v === 'off') return v === 'on';
+  process.stderr.write(`prep serve: --${name} expects on or off, got ${JSON.stringify(value)}\n`);
+  process.exit(2);
+}
+
 /** `prep serve`: maps flags to options, starts the server, shuts down cleanly. */
 export async function serve(argv: string[]): Promise<void> {
   let parsed;
@@ -114,6 +128,8 @@ export async function serve(argv: string[]): Promise<void> {
         'history-events': { type: 'string' },
         'history-days': { type: 'string' },
         cors: { type: 'string' },
+        'content-csp': { type: 'string' },
+        'content-nosniff': { type: 'string' },
         quiet: { type: 'boolean' },
         http2: { type: 'boolean' },
         h2c: { type: 'boolean' },
@@ -192,6 +208,13 @@ export async function serve(argv: string[]): Promise<void> {
         numberOption('history-days', v['history-days'], 7, { integer: false }) * 24 * 3600_000,
     },
     corsOrigin: cors === 'off' ? (false as const) : cors,
+    contentSecurity: {
+      csp:
+        v['content-csp']?.trim() === 'off'
+          ? (false as const)
+          : (v['content-csp'] ?? DEFAULT_CONTENT_CSP),
+      nosniff: onOff('content-nosniff', v['content-nosniff'], true),
+    },
   };
   if (options.requestTimeoutMs > 0 && options.headersTimeoutMs > options.requestTimeoutMs) {
     process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');

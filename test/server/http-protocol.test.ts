@@ -91,3 +91,60 @@ test('RFC 9112 §3.2 the HTTP/2 server checks its HTTP/1.1 clients the same: no 
     await store.close();
   }
 });
+
+/** Stored types a browser would run or render as a page of this origin, and a few others. */
+const STORED: ReadonlyArray<[string, string]> = [
+  ['text/html; charset=utf-8', '<script>document.title = "owned"</script>'],
+  ['image/svg+xml', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'],
+  ['application/xhtml+xml', '<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>'],
+  ['text/xml', '<?xml version="1.0"?><x/>'],
+  ['application/pdf', '%PDF-1.4'],
+  ['text/plain', '<script>alert(1)</script>'],
+  ['application/json', '{"html":"<script>alert(1)</script>"}'],
+];
+
+test('stored content is served with X-Content-Type-Options: nosniff and Content-Security-Policy: sandbox: GET, HEAD, streams, WES', async () => {
+  await withServer({}, async (srv) => {
+    const check = (
+      headers: Headers | { get(n: string): string | undefined | null },
+      what: string,
+    ) => {
+      assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
+      assert.equal(headers.get('content-security-policy'), 'sandbox', what);
+    };
+    for (const [i, [type, body]] of STORED.entries()) {
+      const path = `/site/page${i}`;
+      assert.equal((await srv.put(path, body, { type })).status, 201);
+      for (const method of ['GET', 'HEAD']) {
+        const r = await srv.request(path, { method });
+        assert.equal(r.status, 200);
+        check(r.headers, `${method} ${type}`);
+      }
+      const s = await srv.subscribe(path);
+      check(s.response.headers, `the stream of ${type}`);
+      s.close();
+    }
+    check((await srv.request('/site/')).headers, 'a container listing');
+    // WES snapshot parts and feed pages carry stored bodies too.
+    const index = await srv.request('/.well-known/wes/snapshot/site/');
+    const uri = (JSON.parse(index.text) as { uris: string[] }).uris[0]!;
+    check((await srv.request(new URL(uri, srv.url).pathname)).headers, 'a snapshot part');
+    check((await srv.request('/.well-known/wes/feed/site/')).headers, 'a feed page');
+  });
+});
+
+test('the content security fields can be changed or turned off', async () => {
+  await withServer({ contentSecurity: { nosniff: false, csp: false } }, async (srv) => {
+    await srv.put('/p.html', '<p>hi</p>', { type: 'text/html' });
+    const r = await srv.request('/p.html');
+    assert.equal(r.headers.get('x-content-type-options'), null);
+    assert.equal(r.headers.get('content-security-policy'), null);
+  });
+  const policy = "sandbox allow-scripts; default-src 'none'";
+  await withServer({ contentSecurity: { csp: policy } }, async (srv) => {
+    await srv.put('/p.html', '<p>hi</p>', { type: 'text/html' });
+    const r = await srv.request('/p.html');
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(r.headers.get('content-security-policy'), policy);
+  });
+});

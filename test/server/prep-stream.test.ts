@@ -68,6 +68,8 @@ test('RSP-1 RSP-2 RSP-3 RSP-4 RSP-6 RSP-7 N822-4 N822-5 a whole stream, byte for
         'Cache-Control: no-store',
         'X-Accel-Buffering: no',
         `Last-Modified: ${modified0}`, // RSP-2
+        'X-Content-Type-Options: nosniff', // stored content cannot act as this origin
+        'Content-Security-Policy: sandbox',
         `Date: ${date}`,
         'Connection: keep-alive',
         'Keep-Alive: timeout=5',

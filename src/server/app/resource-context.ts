@@ -23,4 +23,8 @@ export interface ResourceContext {
   maxPathDepth: number;
   /** The CORS fields of every answer (empty when CORS is off). */
   cors: ReadonlyArray<[string, string]>;
+  /** What every stored representation is sent with (`contentSecurityHeaders`). */
+  contentHeaders: ReadonlyArray<[string, string]>;
+  /** A stream's extra head fields: CORS and the content fields, built once. */
+  streamHeaders: ReadonlyArray<[string, string]>;
 }

@@ -6,6 +6,7 @@ import { DEFAULT_BOUNDS } from '../bounds.js';
 import { HttpError, sendProblem } from '../http-error.js';
 import { EventPath } from '../log/event-path.js';
 import { StoreHistory } from '../log/store-history.js';
+import { contentSecurityHeaders, type ContentSecurity } from './content-security.js';
 import { corsHeaders } from './cors.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleOptions } from './handlers/options.js';
@@ -47,13 +48,19 @@ export interface ResourceServerOptions extends EngineOptions {
    * off. Default `*`.
    */
   corsOrigin?: string | false;
+  /**
+   * `X-Content-Type-Options` and `Content-Security-Policy` of stored content (GET, HEAD,
+   * streams, WES pages), so that a stored page cannot script this origin. Default
+   * `{ nosniff: true, csp: 'sandbox' }`.
+   */
+  contentSecurity?: ContentSecurity;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
   history?: { maxEvents?: number; maxAgeMs?: number; pruneIntervalMs?: number };
   /**
    * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
    * `/.well-known/wes/`. On by default; `false` turns it off.
    */
-  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin'>;
+  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin' | 'contentHeaders'>;
   /**
    * Handlers asked first, in order (the web page, ...); one that returns true has answered.
    */
@@ -118,6 +125,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     ...(followed ? { follow: followed, ...follow } : {}),
     writerStallMs: options.writerStallMs ?? 10_000,
   });
+  const contentHeaders = contentSecurityHeaders(options.contentSecurity);
   const wes =
     options.wes === false
       ? undefined
@@ -126,6 +134,7 @@ export function createResourceServer(options: ResourceServerOptions) {
           store,
           ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
           ...(access ? { access } : {}),
+          contentHeaders,
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
   const maxUrl = options.maxUrlLength ?? DEFAULT_BOUNDS.maxUrlLength;
@@ -140,6 +149,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BOUNDS.maxBodyBytes,
     maxPathDepth: options.maxPathDepth ?? DEFAULT_BOUNDS.maxPathDepth,
     cors,
+    contentHeaders,
+    streamHeaders: [...cors, ...contentHeaders],
   };
 
   // The history bound: prune on a timer, off the request path.

@@ -65,6 +65,11 @@ export interface WesPublisherOptions {
   /** `Access-Control-Allow-Origin`; `false` turns CORS off. Default `*`. */
   corsOrigin?: string | false;
   /**
+   * Fields sent with every page and snapshot part, which carry stored bodies (the resource
+   * server passes its `contentSecurityHeaders`). Default none.
+   */
+  contentHeaders?: ReadonlyArray<readonly [string, string]>;
+  /**
    * Who may replicate what (SEC-1): a container's snapshot and feed reveal all its members,
    * so they need the `replicate` right on it. With a policy every answer is
    * `Cache-Control: private` and varies on `Authorization`. Default none: all public.
@@ -134,6 +139,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   const host = options.contentIdHost ?? (base ? new URL(base).host : 'localhost');
   const cors = options.corsOrigin ?? '*';
   const access = options.access;
+  const contentHeaders = options.contentHeaders ?? [];
   const history = new StoreHistory(store);
   const naming: EntryNaming = {
     id: (seq) => history.eventId(seq),
@@ -483,6 +489,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     for (const [n, v] of headers) flat.push(n, n === 'Cache-Control' ? cacheControl(v) : v);
     if (access) flat.push('Vary', 'Authorization');
     if (body !== undefined) flat.push('Content-Length', String(body.length));
+    for (const [n, v] of contentHeaders) flat.push(n, v);
     flat.push(...corsFlat());
     res.writeHead(status, flat);
     res.end(head || body === undefined ? undefined : body);
