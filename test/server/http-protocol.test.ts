@@ -10,7 +10,7 @@ import { startHttp2Server } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { testCertificate } from '../adapters/tls.js';
 import { parseRaw } from './http-helpers.js';
-import { within, withServer } from './helpers.js';
+import { prepOf, rawSubscribe, within, withServer, type TestServer } from './helpers.js';
 
 function codeOf(r: { get(name: string): string | undefined; body: Buffer }): string {
   assert.equal(r.get('content-type'), 'application/problem+json');
@@ -146,5 +146,77 @@ test('the content security fields can be changed or turned off', async () => {
     const r = await srv.request('/p.html');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('content-security-policy'), policy);
+  });
+});
+
+const EVENTS = { 'Accept-Events': '"prep"' };
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+/**
+ * What a request pipelined behind a notifications stream gets: the stream ends cleanly (both
+ * close delimiters: its client may resume elsewhere), the request is answered 400 and not
+ * executed, the connection closes; and the resource's other subscribers hear of its next
+ * write at once, not after writerStallMs.
+ */
+async function assertRefusedBehindStream(
+  srv: TestServer,
+  client: Awaited<ReturnType<TestServer['connect']>>,
+): Promise<void> {
+  const stream = await client.response(0);
+  assert.equal(stream.status, 200);
+  assert.ok(prepOf(stream).closed, 'the stream ended with both close delimiters');
+  const refused = await client.response(1);
+  assert.equal(refused.status, 400, refused.head);
+  assert.equal(codeOf(refused), 'PIPELINED_AFTER_STREAM');
+  assert.match(refused.get('connection') ?? '', /close/i);
+  await client.closed();
+  assert.deepEqual(JSON.parse((await srv.request('/doc')).text), { a: 1 }, 'not executed');
+}
+
+test('RSP-8 N822-3 a request pipelined behind a notifications GET is not executed; the stream ends cleanly and the request gets 400', async () => {
+  // A writer that never gets its response would hold /doc's notifications this long.
+  await withServer({ writerStallMs: 60_000 }, async (srv) => {
+    assert.equal((await srv.put('/doc', { a: 1 })).status, 201);
+    const watcher = await srv.subscribe('/doc');
+    const seq = await srv.store.lastSeq();
+
+    // Sent together: the PUT arrives while the GET is still being handled.
+    const together = await srv.connect();
+    together.send(
+      { method: 'GET', path: '/doc', headers: EVENTS },
+      { method: 'PUT', path: '/doc', headers: JSON_TYPE, body: '{"a":"pipelined"}' },
+    );
+    await assertRefusedBehindStream(srv, together);
+
+    // Sent once the stream is open.
+    const { client: later } = await rawSubscribe(srv, '/doc');
+    later.send({ method: 'PUT', path: '/doc', headers: JSON_TYPE, body: '{"a":"later"}' });
+    // The client parses what it sent in order: the stream, then the PUT's answer.
+    await assertRefusedBehindStream(srv, later);
+    assert.equal(await srv.store.lastSeq(), seq, 'nothing was written');
+
+    // Nothing holds the resource's notifications: the next write reaches its subscriber.
+    const next = await srv.put('/doc', { a: 2 });
+    assert.equal(next.status, 204);
+    const n = await watcher.notification(5000);
+    assert.equal(n.etag, next.headers.get('etag'));
+  });
+});
+
+test('pipelining behind requests that are not streams still works: answered in order', async () => {
+  await withServer({}, async (srv) => {
+    assert.equal((await srv.put('/doc', { a: 1 })).status, 201);
+    const c = await srv.connect();
+    c.send(
+      { method: 'GET', path: '/doc' },
+      { method: 'PUT', path: '/doc', headers: JSON_TYPE, body: '{"a":2}' },
+      { method: 'GET', path: '/doc', headers: { Connection: 'close' } },
+    );
+    // node:http runs pipelined requests at once and answers them in order: the last GET
+    // may or may not see the PUT.
+    assert.equal((await c.response(0)).body.toString(), '{"a":1}');
+    assert.equal((await c.response(1)).status, 204);
+    assert.equal((await c.response(2)).status, 200);
+    assert.deepEqual(JSON.parse((await srv.request('/doc')).text), { a: 2 });
   });
 });

@@ -3,6 +3,7 @@ import type { AccessPolicy } from '../auth/access.js';
 import type { PrepEngine } from '../engine/engine.js';
 import type { EventPath } from '../log/event-path.js';
 import type { StoreHistory } from '../log/store-history.js';
+import type { StreamConnections } from './stream-connections.js';
 import type { WesPublisher } from './wes/index.js';
 
 /** What every handler of the resource server works with (built by `createResourceServer`). */
@@ -25,6 +26,8 @@ export interface ResourceContext {
   cors: ReadonlyArray<[string, string]>;
   /** What every stored representation is sent with (`contentSecurityHeaders`). */
   contentHeaders: ReadonlyArray<[string, string]>;
+  /** HTTP/1.1 connections that carry a stream: what is pipelined behind one is refused. */
+  connections: StreamConnections;
   /** A stream's extra head fields: CORS and the content fields, built once. */
   streamHeaders: ReadonlyArray<[string, string]>;
 }

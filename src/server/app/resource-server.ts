@@ -8,6 +8,7 @@ import { EventPath } from '../log/event-path.js';
 import { StoreHistory } from '../log/store-history.js';
 import { contentSecurityHeaders, type ContentSecurity } from './content-security.js';
 import { corsHeaders } from './cors.js';
+import { StreamConnections } from './stream-connections.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleOptions } from './handlers/options.js';
 import { handlePatch } from './handlers/patch.js';
@@ -151,6 +152,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     cors,
     contentHeaders,
     streamHeaders: [...cors, ...contentHeaders],
+    connections: new StreamConnections(),
   };
 
   // The history bound: prune on a timer, off the request path.
@@ -225,6 +227,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     maxBodyBytes: ctx.maxBodyBytes,
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
+      if (!ctx.connections.admit(req, res)) return;
       route(req, res).catch((err: unknown) => {
         const extra: Array<[string, string]> = [];
         // A would-be stream has no CORS headers set yet (see route()).

@@ -124,6 +124,12 @@ export interface StreamTarget {
   history: EventHistory;
   /** Extra response headers (CORS, ...). */
   headers?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Called once the stream is open (its head and part 1 written), with a way to end it
+   * cleanly (both close delimiters, RSP-7) whenever the application must: e.g. a request
+   * pipelined behind it on its HTTP/1.1 connection, which cannot be answered before it ends.
+   */
+  onOpen?: (end: () => void) => void;
 }
 
 /** The outcome of negotiation for one request. */
@@ -354,6 +360,7 @@ export class PrepEngine {
     const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
     for (const piece of splitAfterDelimiters(opening, mixed))
       sink.write(this.hub.frame(sink, piece));
+    target.onOpen?.(() => this.hub.close(sub, 'ended'));
 
     // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
     // reading the representation and subscribing. Live ones that also arrived are de-duplicated.

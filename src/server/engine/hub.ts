@@ -144,7 +144,15 @@ type PendingPart = [
 ];
 
 /** Why a subscription ended. */
-export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown' | 'revoked';
+export type CloseReason =
+  | 'expired'
+  | 'deleted'
+  | 'slow'
+  | 'client'
+  | 'shutdown'
+  | 'revoked'
+  /** The application ended it (`StreamTarget.onOpen`'s `end`). */
+  | 'ended';
 
 /**
  * The subscribers of one resource in one negotiated format. Every notification is rendered

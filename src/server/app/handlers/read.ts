@@ -75,6 +75,7 @@ export async function handleRead(
       afterSeq,
       history: ctx.events.view,
       headers: ctx.streamHeaders,
+      onOpen: (end) => ctx.connections.opened(req, res, end),
     });
     return;
   }
