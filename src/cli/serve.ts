@@ -26,6 +26,13 @@ Options:
   --expires SECONDS   how long a notifications stream lives (default 3600)
   --keep-alive SECONDS  empty digest part on idle streams after this long (default 30)
   --max-body BYTES    largest request body (default 1048576)
+  --max-resource BYTES  largest representation a write may leave, whatever its
+                      form: PUT, POST, JSON Patch, merge patch (default: --max-body);
+                      larger gets 413
+  --max-patch-operations N  operations in one JSON Patch (default 10000); more gets 422
+  --max-patch-touched-bytes BYTES  bytes of the document one JSON Patch may move or
+                      copy (an array insert or removal moves every later element,
+                      8 bytes each; default 134217728); more gets 422
   --max-url N         longest request target in characters (default 4096)
   --max-path-depth N  most segments in a path (default 32): a write creates every
                       missing container above its path; deeper gets 414
@@ -112,6 +119,9 @@ export async function serve(argv: string[]): Promise<void> {
         expires: { type: 'string' },
         'keep-alive': { type: 'string' },
         'max-body': { type: 'string' },
+        'max-resource': { type: 'string' },
+        'max-patch-operations': { type: 'string' },
+        'max-patch-touched-bytes': { type: 'string' },
         'max-url': { type: 'string' },
         'max-path-depth': { type: 'string' },
         'max-header-bytes': { type: 'string' },
@@ -163,7 +173,20 @@ export async function serve(argv: string[]): Promise<void> {
     host: v.host ?? env('HOST') ?? '127.0.0.1',
     expires: numberOption('expires', v.expires, 3600),
     keepAliveMs: numberOption('keep-alive', v['keep-alive'], 30) * 1000,
-    maxBodyBytes: numberOption('max-body', v['max-body'], 1024 * 1024),
+    maxBodyBytes: numberOption('max-body', v['max-body'], DEFAULT_BOUNDS.maxBodyBytes),
+    ...(v['max-resource'] !== undefined
+      ? { maxResourceBytes: numberOption('max-resource', v['max-resource'], 0) }
+      : {}),
+    maxPatchOperations: numberOption(
+      'max-patch-operations',
+      v['max-patch-operations'],
+      DEFAULT_BOUNDS.maxPatchOperations,
+    ),
+    maxPatchTouchedBytes: numberOption(
+      'max-patch-touched-bytes',
+      v['max-patch-touched-bytes'],
+      DEFAULT_BOUNDS.maxPatchTouchedBytes,
+    ),
     maxUrlLength: numberOption('max-url', v['max-url'], 4096),
     maxPathDepth: numberOption('max-path-depth', v['max-path-depth'], DEFAULT_BOUNDS.maxPathDepth),
     maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),

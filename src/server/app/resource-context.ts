@@ -1,8 +1,10 @@
+import type { ApplyDeltaLimits } from '../../core/delta/index.js';
 import type { Store } from '../../store/index.js';
 import type { AccessPolicy } from '../auth/access.js';
 import type { PrepEngine } from '../engine/engine.js';
 import type { EventPath } from '../log/event-path.js';
 import type { StoreHistory } from '../log/store-history.js';
+import type { RequestGuard } from './request-guard.js';
 import type { StreamConnections } from './stream-connections.js';
 import type { WesPublisher } from './wes/index.js';
 
@@ -20,6 +22,12 @@ export interface ResourceContext {
   wes: WesPublisher | undefined;
   /** The request body limit in bytes. */
   maxBodyBytes: number;
+  /** The largest representation a write may leave, in bytes (`maxResourceBytes`). */
+  maxResourceBytes: number;
+  /** The bounds of one JSON Patch's work (`maxPatchOperations`, `maxPatchTouchedBytes`). */
+  patchLimits: ApplyDeltaLimits;
+  /** Rights and the write rate: writes are charged per event they append. */
+  guard: RequestGuard;
   /** The most segments a resource path may have (`checkPathDepth`). */
   maxPathDepth: number;
   /** The CORS fields of every answer (empty when CORS is off). */

@@ -37,6 +37,20 @@ export interface ResourceServerOptions extends EngineOptions {
   store: Store;
   /** Largest request body in bytes. Default 1 MiB; larger bodies get 413. */
   maxBodyBytes?: number;
+  /**
+   * Largest representation a write may leave, whatever its form (PUT, POST, JSON Patch,
+   * merge patch), in bytes. Default `maxBodyBytes`; larger gets 413 `RESOURCE_TOO_LARGE` and
+   * nothing is written.
+   */
+  maxResourceBytes?: number;
+  /** Most operations in one JSON Patch. Default 10 000; more gets 422 `PATCH_TOO_COMPLEX`. */
+  maxPatchOperations?: number;
+  /**
+   * Bytes of the document one JSON Patch may move or copy (an insert into or removal from
+   * an array moves every later element, 8 bytes each; a copy duplicates its value). Default
+   * 128 MiB; more gets 422 `PATCH_TOO_COMPLEX` and nothing is written.
+   */
+  maxPatchTouchedBytes?: number;
   /** Longest request target in characters. Default 4096; longer ones get 414. */
   maxUrlLength?: number;
   /**
@@ -138,6 +152,8 @@ export function createResourceServer(options: ResourceServerOptions) {
           contentHeaders,
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_BOUNDS.maxBodyBytes;
+  const maxResourceBytes = options.maxResourceBytes ?? maxBodyBytes;
   const maxUrl = options.maxUrlLength ?? DEFAULT_BOUNDS.maxUrlLength;
   const cors = corsHeaders(options.corsOrigin ?? '*');
   const ctx: ResourceContext = {
@@ -147,7 +163,15 @@ export function createResourceServer(options: ResourceServerOptions) {
     events,
     access,
     wes,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_BOUNDS.maxBodyBytes,
+    maxBodyBytes,
+    maxResourceBytes,
+    patchLimits: {
+      maxOperations: options.maxPatchOperations ?? DEFAULT_BOUNDS.maxPatchOperations,
+      maxTouchedBytes: options.maxPatchTouchedBytes ?? DEFAULT_BOUNDS.maxPatchTouchedBytes,
+      // A patch need not copy more than the largest document it may leave.
+      maxCopyBytes: maxResourceBytes,
+    },
+    guard,
     maxPathDepth: options.maxPathDepth ?? DEFAULT_BOUNDS.maxPathDepth,
     cors,
     contentHeaders,
@@ -203,11 +227,11 @@ export function createResourceServer(options: ResourceServerOptions) {
       case 'PUT':
         return handlePut(ctx, req, res, path, principal);
       case 'PATCH':
-        return handlePatch(ctx, req, res, path);
+        return handlePatch(ctx, req, res, path, principal);
       case 'POST':
         return handlePost(ctx, req, res, path, principal);
       case 'DELETE':
-        return handleDelete(ctx, req, res, path);
+        return handleDelete(ctx, req, res, path, principal);
       case 'OPTIONS':
         return handleOptions(ctx, res, path);
       default:

@@ -71,6 +71,27 @@ export class WriteRateLimiter {
     return Math.ceil(((1 - b.tokens) / rate.perSecond) * 1000);
   }
 
+  /**
+   * Takes `n` more writes from `key`'s bucket, which may go below zero: the write that made
+   * them is done, and the client's next writes wait until the bucket has refilled.
+   */
+  charge(key: string, rate: WriteRate, n: number): void {
+    if (!(n > 0)) return;
+    const now = this.#now();
+    let b = this.#buckets.get(key);
+    if (b) {
+      this.#buckets.delete(key);
+      b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
+      b.at = now;
+      b.rate = rate;
+    } else {
+      b = { tokens: rate.burst, at: now, rate };
+      this.#evict(now);
+    }
+    b.tokens -= n;
+    this.#buckets.set(key, b);
+  }
+
   /** Drops buckets that have refilled (from the idlest on), then the idlest beyond the bound. */
   #evict(now: number): void {
     for (const [key, b] of this.#buckets) {

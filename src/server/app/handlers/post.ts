@@ -7,7 +7,7 @@ import { checkJson, requireContentType } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
 import { allowedMethods, checkPathDepth } from '../request-target.js';
-import { commitWrite, respondWritten } from './write.js';
+import { checkResourceSize, commitWrite, respondWritten } from './write.js';
 
 /** POST to a container: creates a member (201 + Location), named after `Slug` when it can be. */
 export async function handlePost(
@@ -28,6 +28,7 @@ export async function handlePost(
   checkPathDepth(`${path}x`, ctx.maxPathDepth);
   const body = await readBody(req, ctx.maxBodyBytes);
   const contentType = requireContentType(req);
+  checkResourceSize(ctx, body.length, `a new member of ${path}`);
   checkJson(contentType, body);
   const slug = slugOf(req.headers.slug);
   const access = ctx.access;
@@ -42,7 +43,7 @@ export async function handlePost(
       authorize(access, principal, 'write', member);
     }
     try {
-      const result = await commitWrite(ctx, res, {
+      const result = await commitWrite(ctx, res, principal, {
         path,
         apply: (current): Change => {
           if (!current) throw new HttpError(404, 'NOT_FOUND', `No container at ${path}.`);
