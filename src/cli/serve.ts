@@ -55,6 +55,9 @@ Options:
                       docs/auth.md); re-read when it changes and on SIGHUP
   --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
   --history-days N    and for at most this many days (default 7)
+  --wes-snapshot-memory BYTES  WES snapshots held in memory, kept or being made, for
+                      all containers (default 134217728); the least recently used go
+                      first; one that cannot fit gets 503 (busy) or 507 (too large)
   --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
   --content-csp POLICY  Content-Security-Policy of stored content, so a stored page
                       cannot script this origin (default "sandbox"; "off" sends none)
@@ -137,6 +140,7 @@ export async function serve(argv: string[]): Promise<void> {
         auth: { type: 'string' },
         'history-events': { type: 'string' },
         'history-days': { type: 'string' },
+        'wes-snapshot-memory': { type: 'string' },
         cors: { type: 'string' },
         'content-csp': { type: 'string' },
         'content-nosniff': { type: 'string' },
@@ -229,6 +233,13 @@ export async function serve(argv: string[]): Promise<void> {
       maxEvents: numberOption('history-events', v['history-events'], 100_000),
       maxAgeMs:
         numberOption('history-days', v['history-days'], 7, { integer: false }) * 24 * 3600_000,
+    },
+    wes: {
+      snapshotMemoryBytes: numberOption(
+        'wes-snapshot-memory',
+        v['wes-snapshot-memory'],
+        DEFAULT_BOUNDS.snapshotMemoryBytes,
+      ),
     },
     corsOrigin: cors === 'off' ? (false as const) : cors,
     contentSecurity: {

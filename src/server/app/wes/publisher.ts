@@ -3,6 +3,7 @@ import { formatHttpDate } from '../../../core/http-date.js';
 import { isContainerPath, type Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
+import { DEFAULT_BOUNDS } from '../../bounds.js';
 import { StoreHistory } from '../../log/store-history.js';
 import { targetPath } from '../request-target.js';
 import { FeedIndex } from './feed-index.js';
@@ -37,6 +38,15 @@ export interface WesPublisherOptions {
   snapshotPartSize?: number;
   /** Complete snapshots kept in memory per container. Default 2. */
   snapshotKeep?: number;
+  /**
+   * Bytes all snapshots may hold in memory, kept or being made, across containers (SEC-2).
+   * Default 128 MiB. The least recently used are dropped to make room; a snapshot that does
+   * not fit gets 503 `SNAPSHOT_BUSY` (others being made hold the memory; `Retry-After`) or
+   * 507 `SNAPSHOT_TOO_LARGE` (the container alone is larger).
+   */
+  snapshotMemoryBytes?: number;
+  /** A snapshot part closes once its entities' bytes reach this many. Default 4 MiB. */
+  snapshotPartBytes?: number;
   /**
    * Regenerate, this often, the snapshot of every container that has one and changed since.
    * Default: never (snapshots are made on demand).
@@ -98,6 +108,8 @@ export interface WesPublisher {
   handle(req: IncomingMessage, res: ServerResponse, path?: string): Promise<boolean>;
   /** Makes a new snapshot of a container now (what POST to its snapshot URL does). */
   snapshot(containerPath: string): Promise<Snapshot | undefined>;
+  /** Bytes of snapshots held in memory now (at most `snapshotMemoryBytes`). */
+  snapshotBytes(): number;
   /** Stops the snapshot schedule. */
   close(): void;
 }
@@ -151,6 +163,11 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     partSize: positive('snapshotPartSize', options.snapshotPartSize ?? 500),
     url,
     keep: positive('snapshotKeep', options.snapshotKeep ?? 2),
+    maxBytes: positive(
+      'snapshotMemoryBytes',
+      options.snapshotMemoryBytes ?? DEFAULT_BOUNDS.snapshotMemoryBytes,
+    ),
+    partBytes: positive('snapshotPartBytes', options.snapshotPartBytes ?? 4 * 1024 * 1024),
     yieldEvery: positive('snapshotYieldEvery', options.snapshotYieldEvery ?? 64),
     now: options.now ?? Date.now,
     ...(options.snapshotThrottle ? { throttle: options.snapshotThrottle } : {}),
@@ -567,6 +584,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       return true;
     },
     snapshot: (containerPath) => generate(containerPath),
+    snapshotBytes: () => snapshots.heldBytes,
     close() {
       if (timer) clearInterval(timer);
     },
@@ -582,6 +600,7 @@ const TITLES: Record<number, string> = {
   410: 'Gone',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /** The methods a WES resource allows: POST only on a snapshot URL (a new snapshot). */
