@@ -54,6 +54,11 @@ Options:
   --auth FILE         bearer tokens and their rights, JSON (env PREP_AUTH_FILE; see
                       docs/auth.md); re-read when it changes and on SIGHUP
   --history-events N  events kept in the log for Last-Event-ID resume (default 100000)
+  --replay-max-events N  a Last-Event-ID replay with deltas reads at most this many
+                      events (to rebuild the states and replay; default 1000); beyond,
+                      the client gets the current representation instead
+  --replay-max-bytes BYTES  and handles at most this many bytes of representation
+                      (each patch applied, each delta made; default 16777216)
   --history-days N    and for at most this many days (default 7)
   --wes-snapshot-memory BYTES  WES snapshots held in memory, kept or being made, for
                       all containers (default 134217728); the least recently used go
@@ -139,6 +144,8 @@ export async function serve(argv: string[]): Promise<void> {
         'write-burst': { type: 'string' },
         auth: { type: 'string' },
         'history-events': { type: 'string' },
+        'replay-max-events': { type: 'string' },
+        'replay-max-bytes': { type: 'string' },
         'history-days': { type: 'string' },
         'wes-snapshot-memory': { type: 'string' },
         cors: { type: 'string' },
@@ -229,6 +236,18 @@ export async function serve(argv: string[]): Promise<void> {
             }),
             burst: Math.max(1, numberOption('write-burst', v['write-burst'], 200)),
           },
+    replay: {
+      maxEvents: numberOption(
+        'replay-max-events',
+        v['replay-max-events'],
+        DEFAULT_BOUNDS.replay.maxEvents,
+      ),
+      maxBytes: numberOption(
+        'replay-max-bytes',
+        v['replay-max-bytes'],
+        DEFAULT_BOUNDS.replay.maxBytes,
+      ),
+    },
     history: {
       maxEvents: numberOption('history-events', v['history-events'], 100_000),
       maxAgeMs:

@@ -305,6 +305,13 @@ export interface Store {
    * members), or undefined.
    */
   lastEvent(path: string, options?: { members?: boolean }): Promise<StoredEvent | undefined>;
+  /**
+   * The newest held event about `path` with seq <= `atOrBefore` that carries the resource's
+   * whole state: a PUT or POST (its body is the state) or a DELETE (no state), not a PATCH.
+   * Where a rebuild of the resource's states may start (delta replays) without reading its
+   * whole history. Optional: without it, a rebuild starts at the resource's oldest event.
+   */
+  lastStateEvent?(path: string, atOrBefore: number): Promise<StoredEvent | undefined>;
   /** The seq of the newest event ever appended (0 if none), even if it has been pruned. */
   lastSeq(): Promise<number>;
   /**

@@ -278,6 +278,37 @@ export function storeContract(
     },
   );
 
+  withStore(
+    'lastStateEvent: the newest PUT, POST or DELETE of a path at or before a seq, never a PATCH',
+    async (store) => {
+      assert.equal(typeof store.lastStateEvent, 'function', 'our stores implement it');
+      const lastState = (path: string, seq: number) => store.lastStateEvent!(path, seq);
+      const patch = (body: string) =>
+        put('/s/a', body, {
+          method: 'PATCH',
+          patch: { body: enc('{}'), type: 'application/merge-patch+json' },
+        });
+      const s1 = (await store.write(put('/s/a', 'one'))).events.at(-1)!.seq;
+      const p1 = (await store.write(patch('one+'))).events.at(-1)!.seq;
+      await store.write(put('/s/b', 'other'));
+      const s2 = (await store.write(put('/s/a', 'two'))).events.at(-1)!.seq;
+      const p2 = (await store.write(patch('two+'))).events.at(-1)!.seq;
+      const d = (await store.write(del('/s/a'))).events.at(-1)!.seq;
+      const at = async (seq: number) => (await lastState('/s/a', seq))?.seq;
+      assert.equal(await at(s1 - 1), undefined);
+      assert.equal(await at(s1), s1);
+      assert.equal(await at(p1), s1, 'a PATCH is not a state');
+      assert.equal(await at(s2 - 1), s1, 'another path is not it');
+      assert.equal(await at(p2), s2);
+      assert.equal(await at(d), d);
+      assert.equal(await at(Number.MAX_SAFE_INTEGER), d);
+      assert.equal(dec((await lastState('/s/a', p2))?.body), 'two');
+      // Pruned events are not held.
+      await store.prune({ maxEvents: 2 });
+      assert.equal(await at(p2), undefined);
+    },
+  );
+
   withStore('a container is written with op put and an empty body only', async (store) => {
     const { events } = await store.write(put('/e/', new Uint8Array(0)));
     assert.deepEqual(

@@ -124,7 +124,7 @@ export function createResourceServer(options: ResourceServerOptions) {
   if (options.follow && !canListen(store))
     throw new TypeError('follow needs a store that can listen (SqliteStore, PostgresStore)');
   const engine = new PrepEngine(options);
-  const history = new StoreHistory(store);
+  const history = new StoreHistory(store, engine.replayBudget);
   const access = options.access;
   const guard = new RequestGuard(
     engine,

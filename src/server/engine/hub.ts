@@ -210,6 +210,9 @@ export class Hub {
   /** Subscriptions closed since the last compaction: still in `#expiry` until then. */
   #expiryClosed = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Replayed parts by channel (`queueFor`), least recently used first. */
+  readonly #replayed = new Map<Channel, Map<number, Uint8Array>>();
+  #replayedBytes = 0;
   readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
     deltaLimits: HubOptions['deltaLimits'] | undefined;
   };
@@ -293,11 +296,41 @@ export class Hub {
       const role = e.path === sub.channel.path ? ROLE_SELF : ROLE_MEMBER;
       sub.pending.push([
         e.seq,
-        this.#render(sub.channel, e, role),
+        this.#replayPart(sub.channel, e, role),
         closesStream(e, role),
         role === ROLE_MEMBER ? e.path : null,
       ]);
     }
+  }
+
+  /**
+   * A replayed event rendered for a channel, once for all its subscribers that replay it
+   * (SEC-2: a delta is costly); kept per channel, least recently used channel dropped first,
+   * at most 16 × `maxQueueBytes` in all.
+   */
+  #replayPart(ch: Channel, e: HubEvent, role: number): Uint8Array {
+    // With or without states, the same event renders differently (a delta or none).
+    const key = e.seq * 2 + (e.before && e.after ? 1 : 0);
+    let parts = this.#replayed.get(ch);
+    const hit = parts?.get(key);
+    if (parts) this.#replayed.delete(ch);
+    else parts = new Map();
+    this.#replayed.set(ch, parts);
+    if (hit) return hit;
+    const raw = this.#render(ch, e, role);
+    parts.set(key, raw);
+    this.#replayedBytes += raw.length;
+    for (const [old, oldParts] of this.#replayed) {
+      if (this.#replayedBytes <= 16 * this.#options.maxQueueBytes || old === ch) break;
+      this.#forgetReplays(old, oldParts);
+    }
+    return raw;
+  }
+
+  #forgetReplays(ch: Channel, parts: Map<number, Uint8Array> | undefined): void {
+    if (!parts) return;
+    this.#replayed.delete(ch);
+    for (const raw of parts.values()) this.#replayedBytes -= raw.length;
   }
 
   /** Frames raw bytes for a sink (pre-framed chunks for our own HTTP/1.1 framing). */
@@ -427,6 +460,7 @@ export class Hub {
       byFormat?.delete(ch.key);
       if (byFormat && byFormat.size === 0) this.#channels.delete(ch.path);
       this.stats.channels--;
+      this.#forgetReplays(ch, this.#replayed.get(ch));
     }
     // A closed stream must not stay reachable (its socket, its response) from the expiry
     // queue until it would have expired: an hour of them is a leak.
