@@ -29,7 +29,7 @@ Options:
   --max-resource BYTES  largest representation a write may leave, whatever its
                       form: PUT, POST, JSON Patch, merge patch (default: --max-body);
                       larger gets 413
-  --max-patch-operations N  operations in one JSON Patch (default 10000); more gets 422
+  --max-patch-operations N  operations in one JSON Patch (default 2000); more gets 422
   --max-patch-touched-bytes BYTES  bytes of the document one JSON Patch may move or
                       copy (an array insert or removal moves every later element,
                       8 bytes each; default 134217728); more gets 422
@@ -60,6 +60,8 @@ Options:
   --replay-max-bytes BYTES  and handles at most this many bytes of representation
                       (each patch applied, each delta made; default 16777216)
   --history-days N    and for at most this many days (default 7)
+  --delta-max-bytes BYTES  larger representations get notifications without a delta
+                      (the client re-fetches; default 262144)
   --wes-snapshot-memory BYTES  WES snapshots held in memory, kept or being made, for
                       all containers (default 134217728); the least recently used go
                       first; one that cannot fit gets 503 (busy) or 507 (too large)
@@ -147,6 +149,7 @@ export async function serve(argv: string[]): Promise<void> {
         'replay-max-events': { type: 'string' },
         'replay-max-bytes': { type: 'string' },
         'history-days': { type: 'string' },
+        'delta-max-bytes': { type: 'string' },
         'wes-snapshot-memory': { type: 'string' },
         cors: { type: 'string' },
         'content-csp': { type: 'string' },
@@ -246,6 +249,13 @@ export async function serve(argv: string[]): Promise<void> {
         'replay-max-bytes',
         v['replay-max-bytes'],
         DEFAULT_BOUNDS.replay.maxBytes,
+      ),
+    },
+    deltaLimits: {
+      maxInputBytes: numberOption(
+        'delta-max-bytes',
+        v['delta-max-bytes'],
+        DEFAULT_BOUNDS.delta.maxInputBytes,
       ),
     },
     history: {

@@ -7,6 +7,7 @@ import {
 import { MultipartError } from '../../core/multipart/errors.js';
 import { serializeNotification, type Notification } from '../../core/notification.js';
 import { createDelta, type Representation } from '../../core/delta/index.js';
+import { DEFAULT_BOUNDS } from '../bounds.js';
 import { frameChunk, type StreamSink } from './sink.js';
 
 /**
@@ -65,8 +66,13 @@ export interface HubOptions {
   slowGraceMs?: number;
   /** Writes per turn of the event loop before a broadcast yields. Default 2000. */
   writesPerTurn?: number;
-  /** Bounds of delta computation (see `createDelta`). */
-  deltaLimits?: { maxInputBytes?: number; maxCostMs?: number };
+  /**
+   * Bounds of delta computation (SEC-2): `maxInputBytes` and `maxCostMs` as in `createDelta`
+   * (default `DEFAULT_BOUNDS.delta.maxInputBytes`, and `maxTurnMs`), and `maxTurnMs`, the
+   * time the deltas of one event-loop turn may take together; beyond it, notifications
+   * go without a delta (N822-8 makes them optional).
+   */
+  deltaLimits?: { maxInputBytes?: number; maxCostMs?: number; maxTurnMs?: number };
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -214,8 +220,12 @@ export class Hub {
   readonly #replayed = new Map<Channel, Map<number, Uint8Array>>();
   #replayedBytes = 0;
   readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
-    deltaLimits: HubOptions['deltaLimits'] | undefined;
+    deltaLimits: { maxInputBytes: number; maxCostMs: number };
+    maxDeltaTurnMs: number;
   };
+  /** Time the deltas of this turn took (SEC-2), reset at the next turn. */
+  #deltaTurnMs = 0;
+  #deltaTurnReset = false;
   readonly stats: HubStats = {
     subscriptions: 0,
     channels: 0,
@@ -233,7 +243,11 @@ export class Hub {
       slowGraceMs: options.slowGraceMs ?? 10_000,
       writesPerTurn: options.writesPerTurn ?? 2000,
       now: options.now ?? Date.now,
-      deltaLimits: options.deltaLimits,
+      deltaLimits: {
+        maxInputBytes: options.deltaLimits?.maxInputBytes ?? DEFAULT_BOUNDS.delta.maxInputBytes,
+        maxCostMs: options.deltaLimits?.maxCostMs ?? DEFAULT_BOUNDS.delta.maxTurnMs,
+      },
+      maxDeltaTurnMs: options.deltaLimits?.maxTurnMs ?? DEFAULT_BOUNDS.delta.maxTurnMs,
     };
   }
 
@@ -677,7 +691,21 @@ export class Hub {
     // N822-8: a PATCH in the very type asked for is its own delta.
     if (e.patch && essence(e.patch.contentType) === type) return e.patch;
     if (!e.before || !e.after) return undefined;
-    return createDelta(type, e.before, e.after, this.#options.deltaLimits ?? {});
+    // SEC-2: one write's deltas for every channel are made in one turn; bound them together.
+    if (this.#deltaTurnMs >= this.#options.maxDeltaTurnMs) return undefined;
+    if (!this.#deltaTurnReset) {
+      this.#deltaTurnReset = true;
+      setImmediate(() => {
+        this.#deltaTurnMs = 0;
+        this.#deltaTurnReset = false;
+      });
+    }
+    const started = performance.now();
+    try {
+      return createDelta(type, e.before, e.after, this.#options.deltaLimits);
+    } finally {
+      this.#deltaTurnMs += performance.now() - started;
+    }
   }
 
   #startTimer(): void {
