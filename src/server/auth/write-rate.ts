@@ -51,18 +51,7 @@ export class WriteRateLimiter {
    * one is available (nothing is taken then).
    */
   take(key: string, rate: WriteRate): number {
-    const now = this.#now();
-    let b = this.#buckets.get(key);
-    if (b) {
-      this.#buckets.delete(key);
-      b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
-      b.at = now;
-      b.rate = rate;
-    } else {
-      b = { tokens: rate.burst, at: now, rate };
-      this.#evict(now);
-    }
-    this.#buckets.set(key, b);
+    const b = this.#refilled(key, rate);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
@@ -77,6 +66,11 @@ export class WriteRateLimiter {
    */
   charge(key: string, rate: WriteRate, n: number): void {
     if (!(n > 0)) return;
+    this.#refilled(key, rate).tokens -= n;
+  }
+
+  /** `key`'s bucket refilled up to now, moved to the newest end of the map (the idlest first). */
+  #refilled(key: string, rate: WriteRate): { tokens: number; at: number; rate: WriteRate } {
     const now = this.#now();
     let b = this.#buckets.get(key);
     if (b) {
@@ -88,8 +82,8 @@ export class WriteRateLimiter {
       b = { tokens: rate.burst, at: now, rate };
       this.#evict(now);
     }
-    b.tokens -= n;
     this.#buckets.set(key, b);
+    return b;
   }
 
   /** Drops buckets that have refilled (from the idlest on), then the idlest beyond the bound. */
