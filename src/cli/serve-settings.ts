@@ -23,7 +23,7 @@ export class SettingError extends Error {
 
 /** What `resolveSettings` reads. */
 export interface SettingInputs {
-  /** Parsed flags by flag name (`parseArgs` values): strings, or true for a boolean flag. */
+  /** Parsed flags by flag name (the values `parseCommandLine` gives): strings, or true for a boolean flag. */
   flags: Readonly<Record<string, string | boolean | undefined>>;
   env: Readonly<Record<string, string | undefined>>;
   /** A configuration file already read (`readConfigFile`). */
@@ -146,7 +146,7 @@ function checkTogether(s: Settings): void {
     throw new SettingError('--http2 needs --cert FILE and --key FILE (PEM)');
 }
 
-/** The flags `parseArgs` takes: one per setting, `--config` and `--help`. */
+/** The flags `parseCommandLine` takes: one per setting, `--config` and `--help`. */
 export function serveFlags(): Record<string, { type: 'string' | 'boolean'; short?: string }> {
   const flags: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const s of settingList()) flags[s.flag] = { type: s.type.arg === '' ? 'boolean' : 'string' };

@@ -198,6 +198,16 @@ export class MemoryStore implements Store {
     });
   }
 
+  lastStateEvent(path: string, atOrBefore: number): Promise<StoredEvent | undefined> {
+    return this.#run(() => {
+      for (let i = this.#firstAfter(atOrBefore) - 1; i >= 0; i--) {
+        const e = this.#log[i] as StoredEvent;
+        if (e.path === path && e.method !== 'PATCH') return copyEvent(e);
+      }
+      return undefined;
+    });
+  }
+
   lastSeq(): Promise<number> {
     return this.#run(() => this.#lastSeq);
   }

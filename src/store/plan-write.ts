@@ -211,6 +211,7 @@ export function planWrite(input: {
       if (read(a)) continue;
       const t = twinOf(a);
       if (t !== null && read(t)) conflict(t);
+      change.checkCreate?.(a);
       const parent = parentOf(a);
       seq += 1;
       const etag = containerEtag(storeId, seq);
@@ -377,6 +378,8 @@ function validateChange(change: Change): void {
   }
   if (change.op !== 'put') invalid(`unknown op ${String((change as { op: unknown }).op)}`);
   if (!(change.body instanceof Uint8Array)) invalid('body must be a Uint8Array');
+  if (change.checkCreate !== undefined && typeof change.checkCreate !== 'function')
+    invalid('checkCreate must be a function');
   if (isContainerPath(change.path) && change.body.byteLength > 0) {
     invalid(`${change.path} is a container: it is written with an empty body`, 400);
   }

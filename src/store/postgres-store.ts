@@ -420,6 +420,17 @@ export class PostgresStore implements ListenableStore {
     });
   }
 
+  lastStateEvent(path: string, atOrBefore: number): Promise<StoredEvent | undefined> {
+    return this.#run(async (sql) => {
+      if (!Number.isFinite(atOrBefore)) return undefined;
+      const [row] = await sql<EventRow[]>`
+        SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events
+        WHERE path = ${path} AND seq <= ${Math.floor(atOrBefore)} AND method <> 'PATCH'
+        ORDER BY seq DESC LIMIT 1`;
+      return row && toEvent(row);
+    });
+  }
+
   lastSeq(): Promise<number> {
     return this.#run(async (sql) => {
       const [row] = await sql<{ last_seq: number }[]>`SELECT last_seq FROM store_state`;

@@ -175,6 +175,10 @@ function prepareAll(db: Database) {
     lastByPath: db.prepare<[string], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE path = ? ORDER BY seq DESC LIMIT 1`,
     ),
+    lastStateByPath: db.prepare<[string, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE path = ? AND seq <= ? AND method <> 'PATCH' ` +
+        'ORDER BY seq DESC LIMIT 1',
+    ),
     lastByPathOrParent: db.prepare<[string, string], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = max(
          coalesce((SELECT max(seq) FROM events WHERE path = ?), 0),
@@ -497,6 +501,13 @@ export class SqliteStore implements ListenableStore {
       const st = this.#statements();
       const row =
         options.members === true ? st.lastByPathOrParent.get(path, path) : st.lastByPath.get(path);
+      return row && toEvent(row);
+    });
+  }
+
+  lastStateEvent(path: string, atOrBefore: number): Promise<StoredEvent | undefined> {
+    return this.#run(() => {
+      const row = this.#statements().lastStateByPath.get(path, atOrBefore);
       return row && toEvent(row);
     });
   }

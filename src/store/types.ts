@@ -71,6 +71,12 @@ export interface PutChange {
   body: Uint8Array;
   /** POST semantics: fail with `STORE_EXISTS` instead of replacing an existing resource. */
   createOnly?: boolean;
+  /**
+   * Called, inside the write and before anything is written, with each missing container
+   * above `path` that the write would create (top down); whatever it throws refuses the whole
+   * write and propagates. For access checks: a writer must be allowed to create those too.
+   */
+  checkCreate?: (containerPath: string) => void;
   event: {
     method: 'PUT' | 'PATCH' | 'POST';
     /** The status the server answers the request with. */
@@ -340,6 +346,13 @@ export interface Store {
    * members), or undefined.
    */
   lastEvent(path: string, options?: { members?: boolean }): Promise<StoredEvent | undefined>;
+  /**
+   * The newest held event about `path` with seq <= `atOrBefore` that carries the resource's
+   * whole state: a PUT or POST (its body is the state) or a DELETE (no state), not a PATCH.
+   * Where a rebuild of the resource's states may start (delta replays) without reading its
+   * whole history. Optional: without it, a rebuild starts at the resource's oldest event.
+   */
+  lastStateEvent?(path: string, atOrBefore: number): Promise<StoredEvent | undefined>;
   /** The seq of the newest event ever appended (0 if none), even if it has been pruned. */
   lastSeq(): Promise<number>;
   /**

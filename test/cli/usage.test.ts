@@ -190,6 +190,6 @@ test('every command parses its flags with the shared helper (src/cli/args.ts), n
     .filter((f) => f.endsWith('.ts') && f !== 'args.ts')
     .filter((f) => /\bparseArgs\b/.test(readFileSync(join(dir, f), 'utf8')));
   assert.deepEqual(direct, []);
-  for (const command of ['serve.ts', 'watch.ts', 'replicate.ts', 'bench.ts'])
+  for (const command of ['serve.ts', 'proxy.ts', 'watch.ts', 'replicate.ts', 'bench.ts'])
     assert.match(readFileSync(join(dir, command), 'utf8'), /parseCommandLine\(/, command);
 });

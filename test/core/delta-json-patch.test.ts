@@ -218,8 +218,54 @@ test('N822-8 copy is bounded: doubling a member again and again is refused', () 
   // Each copy puts the array into itself, doubling it; 2^40 elements without the bound.
   assert.throws(
     () => applyJsonPatch(doc, patch, { maxCopyBytes: 1 << 20 }),
-    (e) => isPrepError(e, 'PATCH_UNPROCESSABLE') && /copies exceed/.test(e.message),
+    (e) =>
+      isPrepError(e, 'PATCH_TOO_COMPLEX') && e.status === 422 && /copies exceed/.test(e.message),
   );
+});
+
+test('the work of one patch is bounded: operations, and bytes moved or copied', () => {
+  const tooComplex = (e: unknown, bound: RegExp) =>
+    isPrepError(e, 'PATCH_TOO_COMPLEX') && e.status === 422 && bound.test(e.message);
+  // More operations than allowed, refused before any is applied.
+  const ops = Array.from({ length: 11 }, () => ({ op: 'test', path: '/a', value: 1 }));
+  assert.throws(
+    () => applyJsonPatch({ a: 1 }, ops, { maxOperations: 10 }),
+    (e) => tooComplex(e, /11 operations.*at most 10/),
+  );
+  assert.deepEqual(applyJsonPatch({ a: 1 }, ops.slice(1), { maxOperations: 10 }), { a: 1 });
+
+  // Inserts at the front of a long array move every element each time (issue 15: 28,000 of
+  // them on 500,000 elements stalled the server for seconds).
+  const long = { a: Array.from({ length: 10_000 }, (_, i) => i) };
+  const front = Array.from({ length: 100 }, () => ({ op: 'add', path: '/a/0', value: 0 }));
+  assert.throws(
+    () => applyJsonPatch(long, front, { maxTouchedBytes: 1_000_000 }),
+    (e) => tooComplex(e, /operation 12 .*1000000 bytes/),
+  );
+  const removes = Array.from({ length: 100 }, () => ({ op: 'remove', path: '/a/0' }));
+  assert.throws(
+    () => applyJsonPatch(long, removes, { maxTouchedBytes: 1_000_000 }),
+    (e) => tooComplex(e, /1000000 bytes/),
+  );
+  const moves = Array.from({ length: 100 }, () => ({ op: 'move', from: '/a/0', path: '/a/-' }));
+  assert.throws(
+    () => applyJsonPatch(long, moves, { maxTouchedBytes: 1_000_000 }),
+    (e) => tooComplex(e, /1000000 bytes/),
+  );
+  // The same operations at the end of the array move nothing.
+  const back = Array.from({ length: 100 }, () => ({ op: 'add', path: '/a/-', value: 0 }));
+  assert.equal(
+    (applyJsonPatch(long, back, { maxTouchedBytes: 1_000_000 }) as { a: number[] }).a.length,
+    10_100,
+  );
+  // Copies count what they duplicate: the issue's doubling of the whole document.
+  const doubling = Array.from({ length: 14 }, (_, i) => ({ op: 'copy', from: '', path: `/c${i}` }));
+  assert.throws(
+    () => applyJsonPatch({ pad: 'x'.repeat(1000) }, doubling, { maxTouchedBytes: 1 << 20 }),
+    (e) => tooComplex(e, /bytes/),
+  );
+  // The input is untouched by a refused patch.
+  assert.equal(long.a.length, 10_000);
 });
 
 test('N822-8 the result shares nothing with the patch unless asked to', () => {

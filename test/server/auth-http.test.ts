@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenPolicy, loadTokenPolicyFile } from '../../src/server/auth/index.js';
-import { feedPath, snapshotPath } from '../../src/server/app/wes/urls.js';
+import { changePath, feedPath, snapshotPath } from '../../src/server/app/wes/urls.js';
 import {
   NotAStream,
   prepOf,
@@ -280,10 +280,16 @@ test('SEC-1 WES: a snapshot or feed needs the replicate right on its container; 
     const part = await srv.request(new URL(index.uris[0]!, srv.url).pathname, { headers: BOB });
     assert.equal(part.status, 200);
     assert.match(part.headers.get('cache-control') ?? '', /^private, max-age/);
-    problem(
-      await srv.request(new URL(index.uris[0]!, srv.url).pathname, { headers: ALICE }),
-      403,
-      'FORBIDDEN',
+    // A snapshot's own URLs name no container: one she may not replicate is, to her, one
+    // that is not kept (a 403 would name its container).
+    const part0 = new URL(index.uris[0]!, srv.url).pathname;
+    const denied = await srv.request(part0, { headers: ALICE });
+    problem(denied, 404, 'NOT_FOUND');
+    const missing = await srv.request(part0.replace(/\/0$/, '/99'), { headers: BOB });
+    problem(missing, 404, 'NOT_FOUND');
+    assert.equal(
+      (JSON.parse(denied.text) as { detail: string }).detail,
+      (JSON.parse(missing.text) as { detail: string }).detail.replace('part 99', 'part 0'),
     );
   });
 });
@@ -299,5 +305,96 @@ test('SEC-1 without a policy nothing changes: no Vary on Authorization, WES page
     assert.equal(feed.headers.get('cache-control'), 'no-cache');
     const s = await srv.subscribe('/notes/a');
     assert.equal(s.response.headers.get('vary'), 'Accept-Events');
+  });
+});
+
+test('SEC-1 a write needs the write right on every resource it creates: the member a POST names after Slug, the containers a PUT creates', async () => {
+  const policy = new TokenPolicy({
+    tokens: [
+      { name: 'admin', token: 'admin-token', rules: [{ prefix: '/', read: true, write: true }] },
+      {
+        name: 'carol',
+        token: 'carol-token',
+        rules: [
+          { prefix: '/inbox/', read: true, write: true },
+          { prefix: '/inbox/admin', read: true, write: false },
+          { prefix: '/deep/a/b/', read: true, write: true },
+        ],
+      },
+    ],
+  });
+  const ADMIN = { Authorization: 'Bearer admin-token' };
+  const CAROL = { Authorization: 'Bearer carol-token' };
+  await withServer({ access: policy }, async (srv) => {
+    assert.equal((await srv.request('/inbox/', { method: 'PUT', headers: ADMIN })).status, 201);
+    const seq = await srv.store.lastSeq();
+    problem(await json(srv, 'PUT', '/inbox/admin-x', { v: 1 }, CAROL), 403, 'FORBIDDEN');
+    // The same member through POST and Slug, however the Slug is spelled.
+    for (const slug of ['admin-x', 'admin', '%61dmin-y', 'Admin'.toLowerCase()])
+      problem(
+        await json(srv, 'POST', '/inbox/', { v: 2 }, { ...CAROL, Slug: slug }),
+        403,
+        'FORBIDDEN',
+      );
+    assert.equal(await srv.store.lastSeq(), seq, 'nothing was written');
+    assert.deepEqual(await srv.store.members('/inbox/'), []);
+    // A name it may write is fine, with or without a Slug.
+    const named = await json(srv, 'POST', '/inbox/', { v: 3 }, { ...CAROL, Slug: 'note' });
+    assert.equal(named.status, 201);
+    assert.equal(named.headers.get('location'), '/inbox/note');
+    assert.equal((await json(srv, 'POST', '/inbox/', { v: 4 }, CAROL)).status, 201);
+
+    // A PUT that would create /deep/ and /deep/a/, which carol may not write: refused whole.
+    const before = await srv.store.lastSeq();
+    problem(await json(srv, 'PUT', '/deep/a/b/c', { v: 5 }, CAROL), 403, 'FORBIDDEN');
+    problem(await srv.request('/deep/a/b/', { method: 'PUT', headers: CAROL }), 403, 'FORBIDDEN');
+    assert.equal(await srv.store.lastSeq(), before, 'no container was created');
+    assert.equal(await srv.store.get('/deep/'), undefined);
+    // Once they exist, writing under /deep/a/b/ creates only what carol may write.
+    assert.equal((await srv.request('/deep/a/', { method: 'PUT', headers: ADMIN })).status, 201);
+    assert.equal((await json(srv, 'PUT', '/deep/a/b/c', { v: 6 }, CAROL)).status, 201);
+  });
+});
+
+test('SEC-1 WES-7 an entry link: rights are decided on its container before the log is read; "no such entry" and "not allowed" answer alike', async () => {
+  await withServer({ access: new TokenPolicy(config) }, async (srv) => {
+    assert.equal((await srv.put('/secret/s', { v: 1 }, { headers: ALICE })).status, 201);
+    assert.equal((await srv.put('/notes/n', { v: 1 }, { headers: ALICE })).status, 201);
+    const selfOf = async (container: string): Promise<string> => {
+      const page = await srv.request(feedPath(container), { headers: BOB });
+      assert.equal(page.status, 200);
+      const self = /<([^>]*)>; rel="self"/.exec(page.text)?.[1];
+      assert.ok(self, 'an entry with a self link');
+      return self;
+    };
+    const secret = await selfOf('/secret/');
+    const notes = await selfOf('/notes/');
+    // The same link with an id that names no event.
+    const unknown = (link: string) => link.replace(/changes\/\d+\./, 'changes/987654.');
+    assert.equal((await srv.request(secret, { headers: BOB, redirect: 'manual' })).status, 302);
+
+    const answer = async (link: string, headers: Record<string, string>) => {
+      const r = await srv.request(link, { headers, redirect: 'manual' });
+      const doc = JSON.parse(r.text) as { code: string; detail: string };
+      return { status: r.status, code: doc.code, detail: doc.detail };
+    };
+    for (const [who, headers, status] of [
+      ['anonymous', {}, 401],
+      ['alice, who may not read /secret/', ALICE, 403],
+    ] as const) {
+      const real = await answer(secret, headers);
+      assert.equal(real.status, status, who);
+      assert.deepEqual(await answer(unknown(secret), headers), real, `${who}: unknown id`);
+      assert.doesNotMatch(real.detail, /\/secret\/s/, 'no detail of the entry');
+    }
+    // An entry of /secret/ asked for under a feed alice may replicate: as if there were none.
+    const secretId = /changes\/([^/]+)\//.exec(secret)?.[1];
+    assert.ok(secretId, `${secret} names its container after the id`);
+    const elsewhere = await answer(changePath(secretId, '/notes/'), ALICE);
+    assert.equal(elsewhere.status, 404);
+    const none = await answer(unknown(notes), ALICE);
+    assert.equal(none.status, 404);
+    assert.equal(none.code, elsewhere.code);
+    assert.equal(none.detail.replace(/\d+\.\w+/, 'ID'), elsewhere.detail.replace(/\d+\.\w+/, 'ID'));
   });
 });

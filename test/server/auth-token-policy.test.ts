@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { HttpError } from '../../src/server/http-error.js';
 import { TokenPolicy, WriteRateLimiter } from '../../src/server/auth/index.js';
 
@@ -82,6 +83,64 @@ test('SEC-1 replicate: a container whose every path is readable, not one with a 
     tokens: [{ name: 'x', token: 't', rules: [{ prefix: '/', read: true, replicate: false }] }],
   });
   assert.equal(denied.allows(principalOf(denied, 't'), 'replicate', '/notes/'), false);
+});
+
+test('SEC-1 a token never has less than no token: its own rules only add to the anonymous rights', () => {
+  // The example of issue 15: the token's only rule denies `/pub`, a string prefix of `/public/`.
+  const policy = new TokenPolicy({
+    anonymous: [{ prefix: '/public/', read: true }],
+    tokens: [{ name: 't', token: 't', rules: [{ prefix: '/pub', read: false }] }],
+  });
+  const t = principalOf(policy, 't');
+  assert.equal(policy.allows(null, 'read', '/public/x'), true);
+  assert.equal(policy.allows(t, 'read', '/public/x'), true);
+  assert.equal(policy.allows(t, 'read', '/pub'), false);
+
+  // The class: any rules, any path, any right.
+  const segment = fc.constantFrom('a', 'b', 'ab', 'c');
+  const prefix = fc
+    .array(segment, { maxLength: 3 })
+    .chain((segs) =>
+      fc.constantFrom(
+        `/${segs.join('/')}`,
+        `/${segs.join('/')}/`,
+        `/${segs.join('/')}`.slice(0, -1) || '/',
+      ),
+    );
+  const rules = fc.uniqueArray(
+    fc.record({
+      prefix,
+      read: fc.boolean(),
+      write: fc.boolean(),
+      subscribe: fc.boolean(),
+      replicate: fc.boolean(),
+    }),
+    { selector: (r) => r.prefix, maxLength: 5 },
+  );
+  const path = fc
+    .array(segment, { minLength: 0, maxLength: 4 })
+    .chain((segs) =>
+      fc.constantFrom(`/${segs.join('/')}`, `/${segs.join('/')}/`.replace('//', '/')),
+    );
+  fc.assert(
+    fc.property(
+      rules,
+      rules,
+      fc.array(path, { minLength: 1, maxLength: 8 }),
+      (anonymous, own, paths) => {
+        const p = new TokenPolicy({ anonymous, tokens: [{ name: 't', token: 't', rules: own }] });
+        const token = principalOf(p, 't');
+        for (const x of paths)
+          for (const access of ['read', 'write', 'subscribe', 'replicate'] as const)
+            if (p.allows(null, access, x))
+              assert.ok(
+                p.allows(token, access, x),
+                `${access} ${x}: anonymous may, the token may not`,
+              );
+      },
+    ),
+    { seed: 15, numRuns: 2000 },
+  );
 });
 
 test('SEC-1 identify: no Authorization is anonymous; another scheme or an unknown token is a 401 with a Bearer challenge', () => {

@@ -26,6 +26,8 @@ async function fixture(t: Parameters<typeof startTestServer>[0]): Promise<TestSe
     maxBodyBytes: LIMIT,
     maxUrlLength: 256,
     maxHeaderBytes: 4096,
+    maxPatchOperations: 8,
+    maxPatchTouchedBytes: 4096,
   });
   const { url } = server;
   assert.equal((await put(`${url}/doc`, '{"a":1}')).status, 201);
@@ -46,6 +48,15 @@ function chunked(size: number): RequestInit {
     },
   });
   return { body, duplex: 'half' } as RequestInit;
+}
+
+/** A JSON Patch request. */
+function jsonPatch(url: string, path: string, ops: unknown[]): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json-patch+json' },
+    body: JSON.stringify(ops),
+  });
 }
 
 /** Bytes, so fetch adds no Content-Type of its own. */
@@ -184,6 +195,63 @@ const REFUSALS: Refusal[] = [
         body: '[{"op":"test","path":"/a","value":99}]',
       }),
     status: 409,
+  },
+  {
+    name: 'PATCH whose result is larger than maxResourceBytes (its default: maxBodyBytes)',
+    send: (url) =>
+      jsonPatch(url, '/doc', [
+        { op: 'add', path: '/s', value: 'x'.repeat(510) },
+        { op: 'copy', from: '/s', path: '/t' },
+      ]),
+    status: 413,
+    code: 'RESOURCE_TOO_LARGE',
+    check: (_res, problem) => assert.match(problem.detail, new RegExp(`${LIMIT} bytes`)),
+  },
+  {
+    name: 'PATCH that copies the whole document into itself again and again',
+    send: (url) =>
+      jsonPatch(url, '/doc', [
+        { op: 'add', path: '/s', value: 'x'.repeat(300) },
+        ...[1, 2, 3].map((i) => ({ op: 'copy', from: '', path: `/c${i}` })),
+      ]),
+    status: 422,
+    code: 'PATCH_TOO_COMPLEX',
+    check: (_res, problem) => assert.match(problem.detail, new RegExp(`${LIMIT} bytes`)),
+  },
+  {
+    name: 'PATCH (merge) whose result is one byte over maxResourceBytes',
+    send: (url) =>
+      fetch(`${url}/doc`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+        // {"a":1,"b":"x…"} is LIMIT + 1 bytes.
+        body: JSON.stringify({ b: 'x'.repeat(LIMIT - 13) }),
+      }),
+    status: 413,
+    code: 'RESOURCE_TOO_LARGE',
+  },
+  {
+    name: 'PATCH with more operations than maxPatchOperations',
+    send: (url) =>
+      jsonPatch(
+        url,
+        '/doc',
+        Array.from({ length: 9 }, () => ({ op: 'test', path: '/a', value: 1 })),
+      ),
+    status: 422,
+    code: 'PATCH_TOO_COMPLEX',
+    check: (_res, problem) => assert.match(problem.detail, /at most 8/),
+  },
+  {
+    name: 'PATCH that moves more than maxPatchTouchedBytes of the document',
+    send: (url) =>
+      jsonPatch(url, '/doc', [
+        { op: 'add', path: '/l', value: Array.from({ length: 100 }, (_, i) => i) },
+        ...Array.from({ length: 7 }, () => ({ op: 'add', path: '/l/0', value: 0 })),
+      ]),
+    status: 422,
+    code: 'PATCH_TOO_COMPLEX',
+    check: (_res, problem) => assert.match(problem.detail, /4096 bytes/),
   },
   {
     name: 'PATCH of a text resource',

@@ -69,6 +69,8 @@ test('RSP-1 RSP-2 RSP-3 RSP-4 RSP-6 RSP-7 N822-4 N822-5 a whole stream, byte for
         'X-Accel-Buffering: no', // nginx: do not buffer
         'Incremental: ?1', // RFC 10036: forward incrementally
         `Last-Modified: ${modified0}`, // RSP-2
+        'X-Content-Type-Options: nosniff', // stored content cannot act as this origin
+        'Content-Security-Policy: sandbox',
         `Date: ${date}`,
         'Connection: keep-alive',
         'Keep-Alive: timeout=5',

@@ -8,6 +8,7 @@ import { isPrepError } from '../../packages/client/src/core/errors.js';
 import {
   canListen,
   type Change,
+  type PutChange,
   type Resource,
   type Store,
   type StoredEvent,
@@ -241,6 +242,72 @@ export function storeContract(
     assert.notEqual(ea.etag, await etagOf(store, '/a/'), '/a/ changed again when /a/b/ was added');
     assert.deepEqual(await store.events(), events);
   });
+
+  withStore(
+    'checkCreate sees each container the write would create, top down; a throw refuses the whole write',
+    async (store) => {
+      await store.write(put('/a/x', 'here'));
+      const seen: string[] = [];
+      const lastSeq = await store.lastSeq();
+      const refused = new Error('may not create /a/b/c/');
+      const request = put('/a/b/c/d', 'deep');
+      await assert.rejects(
+        store.write({
+          path: request.path,
+          apply: (current) => ({
+            ...(request.apply(current) as PutChange),
+            checkCreate: (p: string) => {
+              seen.push(p);
+              if (p === '/a/b/c/') throw refused;
+            },
+          }),
+        }),
+        (e) => e === refused,
+      );
+      assert.deepEqual(seen, ['/a/b/', '/a/b/c/'], 'existing /a/ is not asked about');
+      assert.equal(await store.lastSeq(), lastSeq, 'nothing was appended');
+      assert.equal(await store.get('/a/b/'), undefined, 'nothing was created');
+      const fine = await store.write({
+        path: request.path,
+        apply: (current) => ({
+          ...(request.apply(current) as PutChange),
+          checkCreate: () => undefined,
+        }),
+      });
+      assert.equal(fine.events.length, 3);
+    },
+  );
+
+  withStore(
+    'lastStateEvent: the newest PUT, POST or DELETE of a path at or before a seq, never a PATCH',
+    async (store) => {
+      assert.equal(typeof store.lastStateEvent, 'function', 'our stores implement it');
+      const lastState = (path: string, seq: number) => store.lastStateEvent!(path, seq);
+      const patch = (body: string) =>
+        put('/s/a', body, {
+          method: 'PATCH',
+          patch: { body: enc('{}'), type: 'application/merge-patch+json' },
+        });
+      const s1 = (await store.write(put('/s/a', 'one'))).events.at(-1)!.seq;
+      const p1 = (await store.write(patch('one+'))).events.at(-1)!.seq;
+      await store.write(put('/s/b', 'other'));
+      const s2 = (await store.write(put('/s/a', 'two'))).events.at(-1)!.seq;
+      const p2 = (await store.write(patch('two+'))).events.at(-1)!.seq;
+      const d = (await store.write(del('/s/a'))).events.at(-1)!.seq;
+      const at = async (seq: number) => (await lastState('/s/a', seq))?.seq;
+      assert.equal(await at(s1 - 1), undefined);
+      assert.equal(await at(s1), s1);
+      assert.equal(await at(p1), s1, 'a PATCH is not a state');
+      assert.equal(await at(s2 - 1), s1, 'another path is not it');
+      assert.equal(await at(p2), s2);
+      assert.equal(await at(d), d);
+      assert.equal(await at(Number.MAX_SAFE_INTEGER), d);
+      assert.equal(dec((await lastState('/s/a', p2))?.body), 'two');
+      // Pruned events are not held.
+      await store.prune({ maxEvents: 2 });
+      assert.equal(await at(p2), undefined);
+    },
+  );
 
   withStore('a container is written with op put and an empty body only', async (store) => {
     const { events } = await store.write(put('/e/', new Uint8Array(0)));

@@ -96,7 +96,7 @@ test('WES-3 entry headers: about, self, Event-Type, Content-Type, Last-Modified,
     const e = events[i]!;
     const lines = [
       `Link: <${about}>; rel="about"`,
-      `Link: </.well-known/wes/changes/${e.seq}.${tag}>; rel="self"`,
+      `Link: </.well-known/wes/changes/${e.seq}.${tag}/notes/>; rel="self"`,
       `Event-Type: http-equiv=${method}`,
       ...(type ? [`Content-Type: ${type}`] : []),
       `Last-Modified: ${formatHttpDate(e.time)}`,
@@ -430,8 +430,10 @@ test("WES-7 an entry's self link redirects: 302 to the subscription document, 30
   const page = (await fetchFeedPage(feedOf(srv))) as FeedPage;
   const entry = page.entries[0]!;
   assert.ok(entry.self);
-  const id = new URL(entry.self).pathname.split('/').pop() as string;
+  // `/.well-known/wes/changes/<id>/<container>`: the container is checked first (SEC-1).
+  const [, id, container] = /\/changes\/([^/]+)(\/.*)$/.exec(new URL(entry.self).pathname) ?? [];
   assert.equal(entry.id, `${id}@localhost`);
+  assert.equal(container, '/notes/');
   const r1 = await raw(entry.self);
   assert.equal(r1.status, 302);
   assert.equal(r1.headers.location, `/.well-known/wes/feed/notes/#${id}`);
@@ -443,11 +445,16 @@ test("WES-7 an entry's self link redirects: 302 to the subscription document, 30
   // Following it lands on the page that holds the entry.
   const landed = (await fetchFeedPage(entry.self)) as FeedPage;
   assert.ok(landed.entries.some((e) => e.id === entry.id));
-  // Unknown ids: 404.
+  // A link made before links named the container still leads there.
+  const legacy = await raw(`${srv.url}/.well-known/wes/changes/${id}`);
+  assert.equal(legacy.status, 301);
+  assert.equal(legacy.headers.location, r2.headers.location);
+  // Unknown ids, and an entry asked for under another container: 404.
   assert.equal(
-    (await raw(`${srv.url}/.well-known/wes/changes/999.${id.split('.')[1]}`)).status,
+    (await raw(`${srv.url}/.well-known/wes/changes/999.${id!.split('.')[1]}/notes/`)).status,
     404,
   );
+  assert.equal((await raw(`${srv.url}/.well-known/wes/changes/${id}/other/`)).status, 404);
   assert.equal((await raw(`${srv.url}/.well-known/wes/changes/nonsense`)).status, 404);
 });
 

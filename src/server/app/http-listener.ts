@@ -10,6 +10,7 @@ import {
   type RequestObservers,
 } from '../engine/request-record.js';
 import { DEFAULTS } from '../settings.js';
+import { checkRequestHead } from './request-head.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Where and how a listener listens (`startServer`, `startProxy`); each has a default. */
@@ -130,18 +131,10 @@ export function createGuardedServer(
     },
     (req, res) => {
       watch?.(req, res);
-      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
-      if (
-        req.headers.host === undefined &&
-        req.httpVersionMajor === 1 &&
-        req.httpVersionMinor >= 1
-      ) {
-        sendProblem(
-          req,
-          res,
-          new HttpError(400, 'HOST_REQUIRED', 'An HTTP/1.1 request needs a Host header.'),
-          [['Connection', 'close']],
-        );
+      // RFC 9112 §3.2 (Host required on HTTP/1.1), and fields that must not repeat.
+      const refused = checkRequestHead(req);
+      if (refused) {
+        sendProblem(req, res, refused, [['Connection', 'close']]);
         return;
       }
       void handle(req, res);

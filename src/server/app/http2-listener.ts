@@ -16,6 +16,8 @@ import {
 } from '../adapters/http2.js';
 import { requestWatcher, type RequestObservers } from '../engine/request-record.js';
 import { DEFAULTS } from '../settings.js';
+import { sendProblem } from '../http-error.js';
+import { checkRequestHead } from './request-head.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 /** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
@@ -78,7 +80,15 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
       // The resource server is written against node:http; the compat API it uses (headers,
       // statusCode, setHeader, end, 'finish'/'close', req.socket) behaves the same, and the
       // engine picks the HTTP/2 transport for these responses.
-      app.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      const request = req as unknown as IncomingMessage;
+      const response = res as unknown as ServerResponse;
+      // HTTP/1.1 clients of the TLS port (ALPN http/1.1) get the checks of startServer.
+      const refused = checkRequestHead(request);
+      if (refused) {
+        sendProblem(request, response, refused, [['Connection', 'close']]);
+        return;
+      }
+      app.handle(request, response);
     },
     { ...mode, settings: { maxHeaderListSize: DEFAULTS.maxHeaderBytes, ...options.settings } },
   );

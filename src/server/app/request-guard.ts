@@ -66,13 +66,8 @@ export class RequestGuard {
   /** SEC-2: one write from the client's bucket, or 429 with Retry-After before anything is read. */
   limitWrites(req: IncomingMessage, method: string, principal: string | null): void {
     const limiter = this.#limiter;
-    if (!limiter || !this.#rate || !WRITE_METHODS.has(method)) return;
-    let rate = this.#rate;
-    const perMinute =
-      principal !== null ? this.#access?.limitsOf?.(principal)?.writesPerMinute : undefined;
-    if (perMinute !== undefined) rate = { perSecond: perMinute / 60, burst: perMinute };
-    // Addresses and principals apart: `\0` starts no principal id a policy would make up.
-    const key = principal ?? `\0${req.socket.remoteAddress ?? 'unknown'}`;
+    if (!limiter || !WRITE_METHODS.has(method)) return;
+    const { key, rate } = this.#bucketOf(req, principal);
     const waitMs = limiter.take(key, rate);
     if (waitMs === 0) return;
     const seconds = Math.min(3600, Math.max(1, Math.ceil(waitMs / 1000)));
@@ -82,5 +77,27 @@ export class RequestGuard {
       `Too many writes from this client; retry in ${seconds} s.`,
       { 'Retry-After': String(seconds) },
     );
+  }
+
+  /**
+   * SEC-2: the write rate counts events, not requests: a write that appended `events` (the
+   * containers it created, then its own) takes the ones beyond its first from the bucket
+   * too, so the client's next writes wait for them.
+   */
+  chargeEvents(req: IncomingMessage, principal: string | null, events: number): void {
+    if (!this.#limiter || events <= 1) return;
+    const { key, rate } = this.#bucketOf(req, principal);
+    this.#limiter.charge(key, rate, events - 1);
+  }
+
+  /** The client's bucket: its principal's, else its address's; the principal's own rate. */
+  #bucketOf(req: IncomingMessage, principal: string | null): { key: string; rate: WriteRate } {
+    let rate = this.#rate as WriteRate;
+    const perMinute =
+      principal !== null ? this.#access?.limitsOf?.(principal)?.writesPerMinute : undefined;
+    if (perMinute !== undefined) rate = { perSecond: perMinute / 60, burst: perMinute };
+    // Addresses and principals apart: `\0` starts no principal id a policy would make up.
+    const key = principal ?? `\0${req.socket.remoteAddress ?? 'unknown'}`;
+    return { key, rate };
   }
 }

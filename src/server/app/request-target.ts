@@ -1,4 +1,5 @@
 import { isContainerPath } from '../../store/index.js';
+import { DEFAULTS } from '../settings.js';
 import { HttpError } from '../http-error.js';
 
 /** Paths the store never holds: the server's own resources (WES feeds, the web page's assets). */
@@ -9,12 +10,21 @@ const CONTAINER_METHODS = 'GET, HEAD, PUT, POST, DELETE, OPTIONS';
 /** The root always exists and cannot be deleted: it takes neither PUT nor DELETE. */
 export const ROOT_METHODS = 'GET, HEAD, POST, OPTIONS';
 
+/** RFC 3986 §2.3: characters whose percent-encoding means the same URI as the character. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
 /**
- * The request target's path: dot segments resolved, query dropped, percent-encoding kept.
+ * The request target's path, normalized as RFC 3986 §6.2.2 says (dot segments resolved,
+ * `%2e%2e` included; percent-encoded unreserved characters decoded; other percent-encodings
+ * in upper case), query dropped. Every decision about a request (the reserved space, rights,
+ * the resource it names) is taken on this one spelling, so `/x/../.well-known/a`,
+ * `/%2Ewell-known/a` and `/.well-known/a` are one path, and so are `/%73ecret/` and
+ * `/secret/`.
  *
  * @example
  * ```ts
  * targetPath('/a/./b?x=1'); // '/a/b'
+ * targetPath('/x/%2e%2e/%7Euser/a%2fb'); // '/~user/a%2Fb'
  * ```
  */
 export function targetPath(url: string): string {
@@ -29,6 +39,12 @@ export function targetPath(url: string): string {
   } catch {
     throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
   }
+  // After dot segments: WHATWG URL already took `%2e` for `.` there, so decoding unreserved
+  // characters cannot make a new dot segment.
+  path = path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(c) ? c : `%${hex.toUpperCase()}`;
+  });
   // eslint-disable-next-line no-control-regex
   if (/\/\/|[\u0000-\u001f\u007f]/.test(path))
     throw new HttpError(
@@ -37,6 +53,36 @@ export function targetPath(url: string): string {
       `The path ${JSON.stringify(path)} has an empty segment or a control character.`,
     );
   return path;
+}
+
+/**
+ * Refuses (414 `PATH_TOO_DEEP`) a resource path of more than `maxDepth` segments: a write
+ * creates every missing container above its path, each one an event.
+ */
+export function checkPathDepth(path: string, maxDepth: number = DEFAULTS.maxPathDepth): void {
+  const depth = pathDepth(path);
+  if (depth > maxDepth)
+    throw new HttpError(
+      414,
+      'PATH_TOO_DEEP',
+      `The path has ${depth} segments; at most ${maxDepth} are allowed here (maxPathDepth, --max-path-depth).`,
+    );
+}
+
+/**
+ * The number of segments of a path (a container's trailing `/` ends its last one).
+ *
+ * @example
+ * ```ts
+ * pathDepth('/'); // 0
+ * pathDepth('/a/b/'); // 2
+ * pathDepth('/a/b/c'); // 3
+ * ```
+ */
+export function pathDepth(path: string): number {
+  let n = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) n++;
+  return isContainerPath(path) ? n - 1 : n;
 }
 
 /**

@@ -9,7 +9,9 @@ import { DEFAULTS } from '../settings.js';
 import { EventPath } from '../log/event-path.js';
 import { pruneOnInterval, type HistoryBound } from '../log/history-bound.js';
 import { StoreHistory } from '../log/store-history.js';
+import { contentSecurityHeaders, type ContentSecurity } from './content-security.js';
 import { corsHeaders } from './cors.js';
+import { StreamConnections } from './stream-connections.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleOptions } from './handlers/options.js';
 import { handlePatch } from './handlers/patch.js';
@@ -18,37 +20,69 @@ import { handlePut } from './handlers/put.js';
 import { handleRead } from './handlers/read.js';
 import type { ResourceContext } from './resource-context.js';
 import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
-import { RESERVED, allowedMethods, targetPath } from './request-target.js';
+import { RESERVED, allowedMethods, checkPathDepth, targetPath } from './request-target.js';
 import { createWesPublisher, type WesPublisherOptions } from './wes/index.js';
 
 export { DEFAULT_WRITE_RATE } from './request-guard.js';
 export { targetPath } from './request-target.js';
+
+/**
+ * A handler the router asks first (the web page, the WES publisher). `path` is the request's
+ * normalized path (`targetPath`): decide on it, never on `req.url`, which may spell the same
+ * path otherwise (`/x/../.well-known/...`).
+ */
+export interface PreHandler {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<boolean>;
+}
 
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
 export interface ResourceServerOptions extends EngineOptions {
   store: Store;
   /** Largest request body in bytes. Default 1 MiB; larger bodies get 413. */
   maxBodyBytes?: number;
+  /**
+   * Largest representation a write may leave, whatever its form (PUT, POST, JSON Patch,
+   * merge patch), in bytes. Default `maxBodyBytes`; larger gets 413 `RESOURCE_TOO_LARGE` and
+   * nothing is written.
+   */
+  maxResourceBytes?: number;
+  /** Most operations in one JSON Patch. Default 10 000; more gets 422 `PATCH_TOO_COMPLEX`. */
+  maxPatchOperations?: number;
+  /**
+   * Bytes of the document one JSON Patch may move or copy (an insert into or removal from
+   * an array moves every later element, 8 bytes each; a copy duplicates its value). Default
+   * 128 MiB; more gets 422 `PATCH_TOO_COMPLEX` and nothing is written.
+   */
+  maxPatchTouchedBytes?: number;
   /** Longest request target in characters. Default 4096; longer ones get 414. */
   maxUrlLength?: number;
+  /**
+   * Most segments in a request path. Default 32; deeper paths get 414 `PATH_TOO_DEEP`
+   * (a write creates every missing container above its path, each one an event).
+   */
+  maxPathDepth?: number;
   /**
    * `Access-Control-Allow-Origin` for browsers on other origins (SEC-4); `false` turns CORS
    * off. Default `*`.
    */
   corsOrigin?: string | false;
+  /**
+   * `X-Content-Type-Options` and `Content-Security-Policy` of stored content (GET, HEAD,
+   * streams, WES pages), so that a stored page cannot script this origin. Default
+   * `{ nosniff: true, csp: 'sandbox' }`.
+   */
+  contentSecurity?: ContentSecurity;
   /** Event log bound (count and age), enforced every `pruneIntervalMs`. */
   history?: HistoryBound;
   /**
    * Web Event Sourcing (WES-1..8): snapshots and the change feed of every container under
    * `/.well-known/wes/`. On by default; `false` turns it off.
    */
-  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin'>;
+  wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin' | 'contentHeaders'>;
   /**
    * Handlers asked first, in order (the web page, ...); one that returns true has answered.
    */
-  preHandlers?: ReadonlyArray<{
-    handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
-  }>;
+  preHandlers?: ReadonlyArray<PreHandler>;
   /**
    * How long a committed write whose writer does not take its response may hold up later
    * notifications of the same resource (they go out in commit order, N822-3); then that
@@ -101,7 +135,7 @@ export function createResourceServer(options: ResourceServerOptions) {
   if (options.follow && !canListen(store))
     throw new TypeError('follow needs a store that can listen (SqliteStore, PostgresStore)');
   const engine = new PrepEngine(options);
-  const history = new StoreHistory(store);
+  const history = new StoreHistory(store, engine.replayBudget);
   const access = options.access;
   const guard = new RequestGuard(
     engine,
@@ -132,6 +166,7 @@ export function createResourceServer(options: ResourceServerOptions) {
    * waits for them. A count, not a set of responses: nothing is held per open stream.
    */
   let working = 0;
+  const contentHeaders = contentSecurityHeaders(options.contentSecurity);
   const wes =
     options.wes === false
       ? undefined
@@ -140,8 +175,11 @@ export function createResourceServer(options: ResourceServerOptions) {
           store,
           ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
           ...(access ? { access } : {}),
+          contentHeaders,
         });
   const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBody;
+  const maxResourceBytes = options.maxResourceBytes ?? maxBodyBytes;
   const maxUrl = options.maxUrlLength ?? DEFAULTS.maxUrl;
   const cors = corsHeaders(options.corsOrigin ?? DEFAULTS.cors);
   const ctx: ResourceContext = {
@@ -151,8 +189,20 @@ export function createResourceServer(options: ResourceServerOptions) {
     events,
     access,
     wes,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBody,
+    maxBodyBytes,
+    maxResourceBytes,
+    patchLimits: {
+      maxOperations: options.maxPatchOperations ?? DEFAULTS.maxPatchOperations,
+      maxTouchedBytes: options.maxPatchTouchedBytes ?? DEFAULTS.maxPatchTouchedBytes,
+      // A patch need not copy more than the largest document it may leave.
+      maxCopyBytes: maxResourceBytes,
+    },
+    guard,
+    maxPathDepth: options.maxPathDepth ?? DEFAULTS.maxPathDepth,
     cors,
+    contentHeaders,
+    streamHeaders: [...cors, ...contentHeaders],
+    connections: new StreamConnections(),
   };
 
   const stopPruning = pruneOnInterval(store, options.history, countStoreError);
@@ -160,14 +210,22 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (url.length > maxUrl)
+      throw new HttpError(
+        414,
+        'URI_TOO_LONG',
+        `The request target is longer than ${maxUrl} characters.`,
+      );
+    // Normalized first, then every decision is taken on it (reserved space, rights).
+    const path = targetPath(url);
+    const reserved = path.startsWith(RESERVED);
     // A GET that may become a stream gets CORS in its head (`StreamTarget.headers`), not
     // through setHeader, so node never builds a header dictionary per subscriber (~1 KB
     // each). Its other answers get them in handleRead or, for errors, in `handle`.
-    const mayStream =
-      method === 'GET' && req.headers['accept-events'] !== undefined && !url.startsWith(RESERVED);
+    const mayStream = method === 'GET' && req.headers['accept-events'] !== undefined && !reserved;
     if (!mayStream) for (const [n, v] of cors) res.setHeader(n, v);
-    for (const pre of preHandlers) if (await pre.handle(req, res)) return;
-    if (url.startsWith(RESERVED)) {
+    for (const pre of preHandlers) if (await pre.handle(req, res, path)) return;
+    if (reserved) {
       const read = method === 'GET' || method === 'HEAD';
       throw new HttpError(
         read ? 404 : 405,
@@ -176,13 +234,7 @@ export function createResourceServer(options: ResourceServerOptions) {
         read ? {} : { Allow: 'GET, HEAD' },
       );
     }
-    if (url.length > maxUrl)
-      throw new HttpError(
-        414,
-        'URI_TOO_LONG',
-        `The request target is longer than ${maxUrl} characters.`,
-      );
-    const path = targetPath(url);
+    checkPathDepth(path, ctx.maxPathDepth);
     const principal = await guard.authorize(req, method, path);
     notePrincipal(req, principal);
     guard.limitWrites(req, method, principal);
@@ -191,13 +243,13 @@ export function createResourceServer(options: ResourceServerOptions) {
       case 'HEAD':
         return handleRead(ctx, req, res, path, principal);
       case 'PUT':
-        return handlePut(ctx, req, res, path);
+        return handlePut(ctx, req, res, path, principal);
       case 'PATCH':
-        return handlePatch(ctx, req, res, path);
+        return handlePatch(ctx, req, res, path, principal);
       case 'POST':
-        return handlePost(ctx, req, res, path);
+        return handlePost(ctx, req, res, path, principal);
       case 'DELETE':
-        return handleDelete(ctx, req, res, path);
+        return handleDelete(ctx, req, res, path, principal);
       case 'OPTIONS':
         return handleOptions(ctx, res, path);
       default:
@@ -219,6 +271,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     storeErrors: storeErrors as ReadonlyMap<string, number>,
     /** The node:http request listener. Errors become problem+json answers. */
     handle(req: IncomingMessage, res: ServerResponse): void {
+      if (!ctx.connections.admit(req, res)) return;
       working++;
       // Draining: each connection's last answer says so (HTTP/2 has GOAWAY for that).
       if (engine.draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');

@@ -54,7 +54,11 @@ export interface WebPageOptions {
  * ```
  */
 export interface WebPage {
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * `path`: the request's normalized path when the caller has it (the resource server's
+   * `targetPath`); without it, the path of `req.url` as sent.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path?: string): boolean;
   /** Bytes of each asset (`app.js`, `style.css`) and of the HTML shell (`index.html`). */
   readonly sizes: Readonly<Record<string, number>>;
 }
@@ -131,12 +135,12 @@ export async function createWebPage(options: WebPageOptions = {}): Promise<WebPa
       'app.js': js.length,
       'style.css': css.length,
     },
-    handle(req, res) {
+    handle(req, res, normalized) {
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') return false;
       const target = req.url ?? '/';
       const q = target.indexOf('?');
-      const path = q < 0 ? target : target.slice(0, q);
+      const path = normalized ?? (q < 0 ? target : target.slice(0, q));
       if (path === '/') {
         // A notifications request, or a client that wants the container's JSON: not ours.
         if (req.headers['accept-events'] !== undefined) return false;

@@ -70,8 +70,8 @@ interface Compiled {
 
 /**
  * The built-in access policy: bearer tokens (RFC 6750) from a configuration, each with
- * prefix rules; the longest matching prefix decides. A token's own rules come first; where
- * none matches, the anonymous rules apply (a token never has less than no token).
+ * prefix rules; the longest matching prefix decides. A token has what its own rules grant
+ * plus what the anonymous rules grant: a token never has less than no token.
  *
  * @example
  * ```ts
@@ -130,18 +130,27 @@ export class TokenPolicy implements AccessPolicy {
       own = c.principals.get(principal)?.rules;
       if (own === undefined) return false;
     }
-    const rule = decide(own, c.anonymous, path);
-    if (!rule) return false;
-    switch (access) {
-      case 'read':
-        return rule.read;
-      case 'write':
-        return rule.write;
-      case 'subscribe':
-        return rule.read && rule.subscribe;
-      case 'replicate':
-        return rule.read && rule.replicate && everythingUnderReadable(own, c.anonymous, path);
-    }
+    // A token never has less than no token (its holder could leave it out): what its own
+    // longest matching rule does not grant, the anonymous rules may.
+    const readable = (p: string): boolean =>
+      (own !== undefined && decide(own, p)?.read === true) || decide(c.anonymous, p)?.read === true;
+    const grants = (rules: readonly CompiledRule[]): boolean => {
+      const rule = decide(rules, path);
+      if (!rule) return false;
+      switch (access) {
+        case 'read':
+          return rule.read;
+        case 'write':
+          return rule.write;
+        case 'subscribe':
+          return rule.read && rule.subscribe;
+        case 'replicate':
+          return (
+            rule.read && rule.replicate && everythingUnderReadable(own, c.anonymous, path, readable)
+          );
+      }
+    };
+    return (own !== undefined && grants(own)) || grants(c.anonymous);
   }
 
   onChange(listener: () => void): () => void {
@@ -160,20 +169,15 @@ const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
 const BEARER = new RegExp(`^Bearer +(${B64TOKEN}) *$`, 'i');
 const TOKEN = new RegExp(`^${B64TOKEN}$`);
 
-/** The longest matching rule of the principal's own, else of the anonymous rules. */
-function decide(
-  own: readonly CompiledRule[] | undefined,
-  anonymous: readonly CompiledRule[],
-  path: string,
-): CompiledRule | undefined {
+/** The longest matching rule of `rules`. */
+function decide(rules: readonly CompiledRule[], path: string): CompiledRule | undefined {
   // Rules are sorted longest prefix first: the first match is the longest.
-  if (own) for (const r of own) if (path.startsWith(r.prefix)) return r;
-  for (const r of anonymous) if (path.startsWith(r.prefix)) return r;
+  for (const r of rules) if (path.startsWith(r.prefix)) return r;
   return undefined;
 }
 
 /**
- * Whether every path under `container` is readable. The decision only changes at rule
+ * Whether every path under `container` is `readable`. The decision only changes at rule
  * prefixes, so checking each prefix under it (the container itself is checked by the caller)
  * covers every path.
  */
@@ -181,10 +185,10 @@ function everythingUnderReadable(
   own: readonly CompiledRule[] | undefined,
   anonymous: readonly CompiledRule[],
   container: string,
+  readable: (path: string) => boolean,
 ): boolean {
   for (const rules of own ? [own, anonymous] : [anonymous])
-    for (const r of rules)
-      if (r.prefix.startsWith(container) && !decide(own, anonymous, r.prefix)?.read) return false;
+    for (const r of rules) if (r.prefix.startsWith(container) && !readable(r.prefix)) return false;
   return true;
 }
 

@@ -51,6 +51,26 @@ export class WriteRateLimiter {
    * one is available (nothing is taken then).
    */
   take(key: string, rate: WriteRate): number {
+    const b = this.#refilled(key, rate);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    if (rate.perSecond <= 0) return Infinity;
+    return Math.ceil(((1 - b.tokens) / rate.perSecond) * 1000);
+  }
+
+  /**
+   * Takes `n` more writes from `key`'s bucket, which may go below zero: the write that made
+   * them is done, and the client's next writes wait until the bucket has refilled.
+   */
+  charge(key: string, rate: WriteRate, n: number): void {
+    if (!(n > 0)) return;
+    this.#refilled(key, rate).tokens -= n;
+  }
+
+  /** `key`'s bucket refilled up to now, moved to the newest end of the map (the idlest first). */
+  #refilled(key: string, rate: WriteRate): { tokens: number; at: number; rate: WriteRate } {
     const now = this.#now();
     let b = this.#buckets.get(key);
     if (b) {
@@ -63,12 +83,7 @@ export class WriteRateLimiter {
       this.#evict(now);
     }
     this.#buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    if (rate.perSecond <= 0) return Infinity;
-    return Math.ceil(((1 - b.tokens) / rate.perSecond) * 1000);
+    return b;
   }
 
   /** Drops buckets that have refilled (from the idlest on), then the idlest beyond the bound. */

@@ -22,6 +22,7 @@ import {
   type Subscription,
 } from './hub.js';
 import type { StreamSink } from './sink.js';
+import { TurnBudget } from './turn-budget.js';
 import {
   createNodeTransport,
   type NodeRequest,
@@ -45,13 +46,17 @@ export interface EventHistory {
   /**
    * Events about `path` (and its direct members, for a container) with seq > `afterSeq`, in
    * order, with the representations before and after each when `withStates` (for deltas);
-   * undefined when the history no longer holds them all.
+   * undefined when the history no longer holds them all. With a `budget` (a `Last-Event-ID`
+   * replay), undefined too when reading them, and rebuilding and diffing their states, would
+   * cost more than it allows (SEC-2): the client then gets the current representation
+   * (RSP-5). Without one, every event, with states as far as the history affords them.
    */
   eventsAfter(
     path: string,
     isContainer: boolean,
     afterSeq: number,
     withStates: boolean,
+    budget?: ReplayBudget,
   ): Promise<HubEvent[] | undefined>;
   /**
    * The seq of the oldest committed event not announced yet to `path`'s subscribers (N822-3:
@@ -59,6 +64,17 @@ export interface EventHistory {
    * live notification is not taken for a repeat. Absent: none is ever held back.
    */
   oldestHeld?(path: string): number | undefined;
+}
+
+/**
+ * What one `Last-Event-ID` replay may cost (SEC-2): the events read (to rebuild the states
+ * and to replay) and the bytes of representation handled (each patch applied counts the
+ * state it is applied to, each delta the two states it is made from). Beyond either, the
+ * client gets the current representation instead (RSP-5).
+ */
+export interface ReplayBudget {
+  maxEvents: number;
+  maxBytes: number;
 }
 
 /** Subscription limits (SEC-2), each answered with an `Events` status, never a crash. */
@@ -89,6 +105,11 @@ export interface EngineOptions extends HubOptions {
   /** The notification formats offered; default `message/rfc822` with every delta type. */
   formats?: readonly NotificationOffer[];
   limits?: SubscriptionLimits;
+  /**
+   * What one `Last-Event-ID` replay with deltas may cost; beyond it the client gets the
+   * current representation (RSP-5). Default 1000 events, 16 MiB.
+   */
+  replay?: Partial<ReplayBudget>;
   /**
    * Who may subscribe to what (SEC-1). Default none: everyone may. With one, a stream needs
    * the `subscribe` right, a container's stream hears only of members its principal may
@@ -125,6 +146,12 @@ export interface StreamTarget {
   history: EventHistory;
   /** Extra response headers (CORS, ...). */
   headers?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Called once the stream is open (its head and part 1 written), with a way to end it
+   * cleanly (both close delimiters, RSP-7) whenever the application must: e.g. a request
+   * pipelined behind it on its HTTP/1.1 connection, which cannot be answered before it ends.
+   */
+  onOpen?: (end: () => void) => void;
 }
 
 /** The outcome of negotiation for one request. */
@@ -176,6 +203,8 @@ export class PrepEngine {
   readonly hub: Hub;
   readonly formats: readonly NotificationOffer[];
   readonly limits: Required<SubscriptionLimits>;
+  /** What one `Last-Event-ID` replay may cost (`EngineOptions.replay`). */
+  readonly replayBudget: ReplayBudget;
   readonly advertisement: string;
   readonly access: AccessPolicy | undefined;
   readonly admission: Admission;
@@ -195,6 +224,10 @@ export class PrepEngine {
       maxPerPrincipal: options.limits?.maxPerPrincipal ?? DEFAULTS.maxSubscriptionsPerToken,
       maxIdentical: options.limits?.maxIdentical ?? DEFAULTS.maxIdenticalSubscriptions,
       retryAfter: options.limits?.retryAfter ?? 5,
+    };
+    this.replayBudget = {
+      maxEvents: options.replay?.maxEvents ?? DEFAULTS.replayMaxEvents,
+      maxBytes: options.replay?.maxBytes ?? DEFAULTS.replayMaxBytes,
     };
     this.access = options.access;
     this.admission = options.admission ?? new LocalAdmission();
@@ -336,21 +369,22 @@ export class PrepEngine {
   ): Promise<void> {
     const { format } = negotiation;
     const { history, path, isContainer } = target;
+    const deltas = format.delta !== undefined;
     // RSP-5 / EXT-1: what Last-Event-ID asks for.
     const lastEventId = headerValue(transport.requestHeaders['last-event-id'])?.trim();
     let start;
     try {
-      start = await resumePoint(history, target, lastEventId, format.delta !== undefined);
+      start = await resumePoint(history, target, lastEventId, deltas);
     } catch (e) {
       // The history cannot be read (the database is down): the stream is not opened.
       this.admission.release(negotiation.keys);
       throw e;
     }
-    const { omitBody, resumeFrom } = start;
 
+    // Part 1 may carry the body after all (a replay over its budget): the boundary must
+    // never occur in it.
     let mixed = createBoundary();
-    const body = omitBody ? undefined : base.body;
-    while (body && containsDelimiter(body, mixed)) mixed = createBoundary();
+    while (base.body && containsDelimiter(base.body, mixed)) mixed = createBoundary();
 
     const events = serializeEventsField(
       negotiation.varyAccept
@@ -392,7 +426,7 @@ export class PrepEngine {
       isContainer,
       format,
       sink,
-      afterSeq: resumeFrom,
+      afterSeq: start.resumeFrom,
       mixed,
     });
     const access = this.access;
@@ -412,27 +446,43 @@ export class PrepEngine {
     // RSP-8: a client that goes away frees everything held for it.
     transport.onClose(() => this.hub.close(sub, 'client'));
 
-    // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
-    // RSP-6: every delimiter ends a chunk (or DATA frame), these two `--M` as well as the
-    // `--D`: three writes.
-    const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
-    for (const piece of splitAfterDelimiters(opening, mixed)) {
-      const framed = this.hub.frame(sink, piece);
-      this.hub.stats.bytes += framed.length;
-      sink.write(framed);
-    }
-
-    // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
-    // reading the representation and subscribing. Live ones that also arrived are de-duplicated.
     try {
-      const missed = await history.eventsAfter(
+      // Events committed since `resumeFrom`: the replay of EXT-1, or those that fell between
+      // reading the representation and subscribing. Read once subscribed, so that none falls
+      // in between; live ones that also arrived are de-duplicated.
+      let missed = await history.eventsAfter(
         path,
         isContainer,
-        resumeFrom,
-        format.delta !== undefined,
+        start.resumeFrom,
+        deltas,
+        start.omitBody && start.resumeFrom < target.afterSeq ? this.replayBudget : undefined,
       );
+      let omitBody = start.omitBody;
+      if (missed === undefined && omitBody && start.resumeFrom < target.afterSeq) {
+        // RSP-5: the replay costs more than its budget (or was pruned meanwhile): the
+        // current representation instead, and what came after it.
+        omitBody = false;
+        sub.afterSeq = target.afterSeq;
+        missed = await history.eventsAfter(path, isContainer, target.afterSeq, deltas);
+      }
+      // RSP-4: part 1 (always, RSP-5), then part 2 open up to the digest's first delimiter.
+      // RSP-6: every delimiter ends a chunk (or DATA frame), these two `--M` as well as the
+      // `--D`: three writes.
+      const body = omitBody ? undefined : base.body;
+      const opening = encodePrepHead({ mixed, digest: sub.channel.digest }, base.headers, body);
+      for (const piece of splitAfterDelimiters(opening, mixed)) {
+        const framed = this.hub.frame(sink, piece);
+        this.hub.stats.bytes += framed.length;
+        sink.write(framed);
+      }
+      target.onOpen?.(() => this.hub.close(sub, 'ended'));
       if (missed && missed.length > 0 && sub.state === 'pending') {
-        this.hub.queueFor(sub, missed);
+        // Rendered a few milliseconds at a time (deltas can be costly): other requests run.
+        const turn = new TurnBudget();
+        for (let i = 0; i < missed.length && sub.state === 'pending'; i++) {
+          if (turn.due) await turn.next();
+          this.hub.queueFor(sub, [missed[i]!]);
+        }
         const held = history.oldestHeld?.(path);
         if (held !== undefined) sub.replayedTo = Math.min(sub.replayedTo, held - 1);
       }
@@ -455,8 +505,8 @@ export class PrepEngine {
 
 /**
  * RSP-5 / EXT-1: where a stream starts. `Last-Event-ID: *` or the latest id: no body;
- * another id with a delta format, while the log still holds every later event: no body, and a
- * replay from there; otherwise the body, from `afterSeq`.
+ * another id with a delta format: no body and a replay from there, if it fits its budget
+ * (decided once subscribed: see `streamTo`); otherwise the body, from `afterSeq`.
  */
 async function resumePoint(
   history: EventHistory,
@@ -473,8 +523,7 @@ async function resumePoint(
   if (!deltas) return fromBase;
   const seq = history.seqOf(lastEventId);
   if (seq === undefined || seq > afterSeq) return fromBase;
-  const held = await history.eventsAfter(path, isContainer, seq, false);
-  return held === undefined ? fromBase : { omitBody: true, resumeFrom: seq };
+  return { omitBody: true, resumeFrom: seq };
 }
 
 /**

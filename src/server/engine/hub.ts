@@ -7,6 +7,12 @@ import { DEFAULTS } from '../settings.js';
 import { frameChunk, type StreamSink } from './sink.js';
 
 /**
+ * The time the deltas of one event-loop turn may take together (and one delta's search):
+ * past it, that turn's later notifications go without a delta (the clients re-fetch).
+ */
+const DELTA_TURN_MS = 20;
+
+/**
  * One committed change, as the hub fans it out. Built from a store event (plus, for local
  * writes, the representations before and after, so deltas need no extra reads).
  */
@@ -62,8 +68,13 @@ export interface HubOptions {
   slowGraceMs?: number;
   /** Writes per turn of the event loop before a broadcast yields. Default 2000. */
   writesPerTurn?: number;
-  /** Bounds of delta computation (see `createDelta`). */
-  deltaLimits?: { maxInputBytes?: number; maxCostMs?: number };
+  /**
+   * Bounds of delta computation (SEC-2): `maxInputBytes` and `maxCostMs` as in `createDelta`
+   * (default `--max-delta-bytes`: 256 KiB, and 20 ms), and `maxTurnMs` (20 ms), the
+   * time the deltas of one event-loop turn may take together; beyond it, notifications
+   * go without a delta (N822-8 makes them optional).
+   */
+  deltaLimits?: { maxInputBytes?: number; maxCostMs?: number; maxTurnMs?: number };
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -143,7 +154,15 @@ type PendingPart = [
 ];
 
 /** Why a subscription ended. */
-export type CloseReason = 'expired' | 'deleted' | 'slow' | 'client' | 'shutdown' | 'revoked';
+export type CloseReason =
+  | 'expired'
+  | 'deleted'
+  | 'slow'
+  | 'client'
+  | 'shutdown'
+  | 'revoked'
+  /** The application ended it (`StreamTarget.onOpen`'s `end`). */
+  | 'ended';
 
 /**
  * The subscribers of one resource in one negotiated format. Every notification is rendered
@@ -201,9 +220,16 @@ export class Hub {
   /** Subscriptions closed since the last compaction: still in `#expiry` until then. */
   #expiryClosed = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Replayed parts by channel (`queueFor`), least recently used first. */
+  readonly #replayed = new Map<Channel, Map<number, Uint8Array>>();
+  #replayedBytes = 0;
   readonly #options: Required<Omit<HubOptions, 'deltaLimits'>> & {
-    deltaLimits: HubOptions['deltaLimits'] | undefined;
+    deltaLimits: { maxInputBytes: number; maxCostMs: number };
+    maxDeltaTurnMs: number;
   };
+  /** Time the deltas of this turn took (SEC-2), reset at the next turn. */
+  #deltaTurnMs = 0;
+  #deltaTurnReset = false;
   readonly stats: HubStats = {
     subscriptions: 0,
     channels: 0,
@@ -227,7 +253,11 @@ export class Hub {
       slowGraceMs: options.slowGraceMs ?? 10_000,
       writesPerTurn: options.writesPerTurn ?? 2000,
       now: options.now ?? Date.now,
-      deltaLimits: options.deltaLimits,
+      deltaLimits: {
+        maxInputBytes: options.deltaLimits?.maxInputBytes ?? DEFAULTS.maxDeltaBytes,
+        maxCostMs: options.deltaLimits?.maxCostMs ?? DELTA_TURN_MS,
+      },
+      maxDeltaTurnMs: options.deltaLimits?.maxTurnMs ?? DELTA_TURN_MS,
     };
   }
 
@@ -316,11 +346,41 @@ export class Hub {
       const role = e.path === sub.channel.path ? ROLE_SELF : ROLE_MEMBER;
       sub.pending.push([
         e.seq,
-        this.#render(sub.channel, e, role),
+        this.#replayPart(sub.channel, e, role),
         closesStream(e, role),
         role === ROLE_MEMBER ? e.path : null,
       ]);
     }
+  }
+
+  /**
+   * A replayed event rendered for a channel, once for all its subscribers that replay it
+   * (SEC-2: a delta is costly); kept per channel, least recently used channel dropped first,
+   * at most 16 × `maxQueueBytes` in all.
+   */
+  #replayPart(ch: Channel, e: HubEvent, role: number): Uint8Array {
+    // With or without states, the same event renders differently (a delta or none).
+    const key = e.seq * 2 + (e.before && e.after ? 1 : 0);
+    let parts = this.#replayed.get(ch);
+    const hit = parts?.get(key);
+    if (parts) this.#replayed.delete(ch);
+    else parts = new Map();
+    this.#replayed.set(ch, parts);
+    if (hit) return hit;
+    const raw = this.#render(ch, e, role);
+    parts.set(key, raw);
+    this.#replayedBytes += raw.length;
+    for (const [old, oldParts] of this.#replayed) {
+      if (this.#replayedBytes <= 16 * this.#options.maxQueueBytes || old === ch) break;
+      this.#forgetReplays(old, oldParts);
+    }
+    return raw;
+  }
+
+  #forgetReplays(ch: Channel, parts: Map<number, Uint8Array> | undefined): void {
+    if (!parts) return;
+    this.#replayed.delete(ch);
+    for (const raw of parts.values()) this.#replayedBytes -= raw.length;
   }
 
   /** Frames raw bytes for a sink (pre-framed chunks for our own HTTP/1.1 framing). */
@@ -458,6 +518,7 @@ export class Hub {
       byFormat?.delete(ch.key);
       if (byFormat && byFormat.size === 0) this.#channels.delete(ch.path);
       this.stats.channels--;
+      this.#forgetReplays(ch, this.#replayed.get(ch));
     }
     // A closed stream must not stay reachable (its socket, its response) from the expiry
     // queue until it would have expired: an hour of them is a leak.
@@ -682,7 +743,21 @@ export class Hub {
     // N822-8: a PATCH in the very type asked for is its own delta.
     if (e.patch && essence(e.patch.contentType) === type) return e.patch;
     if (!e.before || !e.after) return undefined;
-    return createDelta(type, e.before, e.after, this.#options.deltaLimits ?? {});
+    // SEC-2: one write's deltas for every channel are made in one turn; bound them together.
+    if (this.#deltaTurnMs >= this.#options.maxDeltaTurnMs) return undefined;
+    if (!this.#deltaTurnReset) {
+      this.#deltaTurnReset = true;
+      setImmediate(() => {
+        this.#deltaTurnMs = 0;
+        this.#deltaTurnReset = false;
+      });
+    }
+    const started = performance.now();
+    try {
+      return createDelta(type, e.before, e.after, this.#options.deltaLimits);
+    } finally {
+      this.#deltaTurnMs += performance.now() - started;
+    }
   }
 
   #startTimer(): void {

@@ -134,9 +134,9 @@ export class EventPath {
       },
       latestEventId: (path, isContainer) => history.latestEventId(path, isContainer),
       seqOf: (id) => history.seqOf(id),
-      eventsAfter: async (path, isContainer, afterSeq, withStates) => {
+      eventsAfter: async (path, isContainer, afterSeq, withStates, budget) => {
         await this.ready();
-        const events = await history.eventsAfter(path, isContainer, afterSeq, withStates);
+        const events = await history.eventsAfter(path, isContainer, afterSeq, withStates, budget);
         return events && withoutHeld(events, (seq) => this.#unannounced(seq, path));
       },
       oldestHeld: (path) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChangeLog } from './change-log.js';
+import type { ReplayBudget } from '../engine/engine.js';
 import type { HubEvent } from '../engine/hub.js';
 import { checkChange, toRepresentation, type ResourceChange } from './change.js';
 
@@ -98,6 +99,7 @@ export class MemoryHistory implements ChangeLog<ResourceChange> {
     _isContainer: boolean,
     afterSeq: number,
     _withStates?: boolean,
+    budget?: ReplayBudget,
   ): Promise<HubEvent[] | undefined> {
     const ring = this.#rings.get(path);
     const floor = ring?.floor ?? this.#floor;
@@ -105,7 +107,15 @@ export class MemoryHistory implements ChangeLog<ResourceChange> {
     if (!ring) return Promise.resolve([]);
     let i = ring.events.length;
     while (i > 0 && ring.events[i - 1]!.seq > afterSeq) i--;
-    return Promise.resolve(ring.events.slice(i));
+    const events = ring.events.slice(i);
+    // SEC-2: the states are held already; what costs is making the deltas from them.
+    if (budget) {
+      let bytes = 0;
+      for (const e of events) bytes += (e.before?.body.length ?? 0) + (e.after?.body.length ?? 0);
+      if (events.length > budget.maxEvents || bytes > budget.maxBytes)
+        return Promise.resolve(undefined);
+    }
+    return Promise.resolve(events);
   }
 
   /** The event of one change (`record`), as `notify` announces it. */

@@ -1,8 +1,11 @@
-import { applyDelta, type Representation } from '@prep-live/client/core';
+import type { Representation } from '@prep-live/client/core';
 import { canListen, type Store, type StoredEvent, type WriteResult } from '../../store/index.js';
+import { DEFAULTS } from '../settings.js';
+import type { ReplayBudget } from '../engine/engine.js';
 import type { HubEvent } from '../engine/hub.js';
 import type { ChangeLog } from './change-log.js';
 import type { FollowedLog } from './follower.js';
+import { ReplayStates } from './replay-states.js';
 
 /**
  * The engine's view of our durable event log (DESIGN.md: PREP streams are the live,
@@ -14,10 +17,23 @@ import type { FollowedLog } from './follower.js';
  */
 export class StoreHistory implements ChangeLog<WriteResult> {
   readonly #store: Store;
+  readonly #states: ReplayStates;
   #suffix: string | undefined;
 
-  constructor(store: Store) {
+  /**
+   * `replay`: what rebuilding states for the gap of a new stream may cost (beyond it those
+   * events go without deltas); a `Last-Event-ID` replay passes its own budget. Default the
+   * engine's (`{ maxEvents: DEFAULTS.replayMaxEvents, maxBytes: DEFAULTS.replayMaxBytes }`).
+   */
+  constructor(
+    store: Store,
+    replay: ReplayBudget = {
+      maxEvents: DEFAULTS.replayMaxEvents,
+      maxBytes: DEFAULTS.replayMaxBytes,
+    },
+  ) {
     this.#store = store;
+    this.#states = new ReplayStates(store, replay, (e) => this.toHubEvent(e));
   }
 
   /** The store whose log this is. */
@@ -95,32 +111,21 @@ export class StoreHistory implements ChangeLog<WriteResult> {
     isContainer: boolean,
     afterSeq: number,
     withStates: boolean,
+    budget?: ReplayBudget,
   ): Promise<HubEvent[] | undefined> {
     // The log must still hold every event after `afterSeq`, or a replay would skip some.
     if ((await this.#store.oldestSeq()) > afterSeq + 1) return undefined;
+    // Deltas need each event's before and after states (N822-8): rebuilt forward from the
+    // resource's newest full state, within the budget, once for all who ask.
+    if (withStates && !isContainer) return this.#states.after(path, afterSeq, budget);
     const query = isContainer ? { afterSeq, path, parent: path } : { afterSeq, path };
-    const events = await this.#store.events(query);
-    if (!withStates || isContainer || events.length === 0)
-      return events.map((e) => this.toHubEvent(e));
-    // Deltas need each event's before and after states: rebuild them forward from the
-    // resource's events still held (a PUT or POST carries the full state, a PATCH its patch).
-    const all = await this.#store.events({ path });
-    const out: HubEvent[] = [];
-    let state: Representation | undefined;
-    let known = false;
-    for (const e of all) {
-      const before = state;
-      const wasKnown = known;
-      ({ state, known } = next(state, known, e));
-      if (e.seq <= afterSeq) continue;
-      const hub = this.toHubEvent(e);
-      if (wasKnown && before && state) {
-        hub.before = before;
-        hub.after = state;
-      }
-      out.push(hub);
-    }
-    return out;
+    if (!budget) return (await this.#store.events(query)).map((e) => this.toHubEvent(e));
+    // A replay without states still has its bounds: the events, and the bytes read.
+    const events = await this.#store.events({ ...query, limit: budget.maxEvents + 1 });
+    if (events.length > budget.maxEvents) return undefined;
+    let bytes = 0;
+    for (const e of events) bytes += e.body?.length ?? 0;
+    return bytes > budget.maxBytes ? undefined : events.map((e) => this.toHubEvent(e));
   }
 
   /** A store event as the hub fans it out. */
@@ -144,35 +149,5 @@ export class StoreHistory implements ChangeLog<WriteResult> {
     if (states?.before) hub.before = states.before;
     if (states?.after) hub.after = states.after;
     return hub;
-  }
-}
-
-/** One step of rebuilding a resource's states from its events. */
-function next(
-  state: Representation | undefined,
-  known: boolean,
-  e: StoredEvent,
-): { state: Representation | undefined; known: boolean } {
-  switch (e.method) {
-    case 'PUT':
-    case 'POST':
-      return e.body && e.contentType
-        ? { state: { contentType: e.contentType, body: e.body }, known: true }
-        : { state: undefined, known: false };
-    case 'DELETE':
-      return { state: undefined, known: true };
-    case 'PATCH':
-      if (!known || !state || !e.body || !e.contentType) return { state: undefined, known: false };
-      try {
-        return {
-          state: {
-            contentType: state.contentType,
-            body: applyDelta(e.contentType, state.body, e.body),
-          },
-          known: true,
-        };
-      } catch {
-        return { state: undefined, known: false };
-      }
   }
 }

@@ -11,12 +11,13 @@ export async function handleDelete(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
+  principal: string | null,
 ): Promise<void> {
   if (path === '/')
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container cannot be deleted.', {
       Allow: ROOT_METHODS,
     });
-  await commitWrite(ctx, res, {
+  await commitWrite(ctx, res, principal, {
     path,
     apply: (current) => {
       if (!current) throw new HttpError(404, 'NOT_FOUND', `No resource at ${path}.`);

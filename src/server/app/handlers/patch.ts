@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyDelta } from '@prep-live/client/core';
+import { applyDelta, isPrepError } from '@prep-live/client/core';
 import { isContainerPath } from '../../../store/index.js';
 import { HttpError, readBody } from '../../http-error.js';
 import { ACCEPT_PATCH, PATCH_TYPES, isJson, mediaEssence } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
 import { allowedMethods } from '../request-target.js';
-import { commitWrite, respondWritten } from './write.js';
+import { checkResourceSize, commitWrite, respondWritten } from './write.js';
 
 /** PATCH of a JSON resource with a JSON Patch or a merge patch (204). */
 export async function handlePatch(
@@ -14,6 +14,7 @@ export async function handlePatch(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
+  principal: string | null,
 ): Promise<void> {
   if (isContainerPath(path))
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'A container cannot be patched.', {
@@ -28,8 +29,9 @@ export async function handlePatch(
       { 'Accept-Patch': ACCEPT_PATCH },
     );
   const body = await readBody(req, ctx.maxBodyBytes);
+  let parsed: unknown;
   try {
-    JSON.parse(Buffer.from(body).toString('utf8'));
+    parsed = JSON.parse(Buffer.from(body).toString('utf8'));
   } catch (e) {
     throw new HttpError(
       400,
@@ -37,9 +39,18 @@ export async function handlePatch(
       `The patch is not valid JSON: ${(e as Error).message}`,
     );
   }
+  // SEC-2: too many operations is known now, before the document is read.
+  const maxOperations = ctx.patchLimits.maxOperations ?? Infinity;
+  if (Array.isArray(parsed) && parsed.length > maxOperations)
+    throw new HttpError(
+      422,
+      'PATCH_TOO_COMPLEX',
+      `The patch has ${parsed.length} operations; at most ${maxOperations} are allowed (maxPatchOperations, --max-patch-operations).`,
+    );
   const result = await commitWrite(
     ctx,
     res,
+    principal,
     {
       path,
       apply: (current) => {
@@ -52,11 +63,14 @@ export async function handlePatch(
             `Only JSON resources can be patched; ${path} is ${current.contentType}.`,
             { 'Accept-Patch': ACCEPT_PATCH },
           );
+        // SEC-2: the patch's work is bounded, and so is what it leaves.
+        const next = applyPatch(ctx, type, current.body, body);
+        checkResourceSize(ctx, next.length, path);
         return {
           op: 'put',
           path,
           contentType: current.contentType,
-          body: applyDelta(type, current.body, body),
+          body: next,
           event: { method: 'PATCH', status: 204, body, bodyType: type },
         };
       },
@@ -64,4 +78,24 @@ export async function handlePatch(
     { contentType: type, body },
   );
   respondWritten(res, result, 204, path);
+}
+
+/** `applyDelta` within the server's bounds; a refusal names the bound it met (SEC-2). */
+function applyPatch(
+  ctx: ResourceContext,
+  type: string,
+  document: Uint8Array,
+  patch: Uint8Array,
+): Uint8Array {
+  try {
+    return applyDelta(type, document, patch, ctx.patchLimits);
+  } catch (e) {
+    if (isPrepError(e, 'PATCH_TOO_COMPLEX'))
+      throw new HttpError(
+        422,
+        'PATCH_TOO_COMPLEX',
+        `${e.message} (the bounds: --max-patch-touched-bytes ${ctx.patchLimits.maxTouchedBytes}; copies at most --max-resource, ${ctx.patchLimits.maxCopyBytes} bytes).`,
+      );
+    throw e;
+  }
 }

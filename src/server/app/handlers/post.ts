@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreError, isContainerPath, type Change } from '../../../store/index.js';
+import { authorize } from '../../auth/access.js';
 import { HttpError, readBody } from '../../http-error.js';
 import { checkJson, requireContentType } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
-import { allowedMethods } from '../request-target.js';
-import { commitWrite, respondWritten } from './write.js';
+import { allowedMethods, checkPathDepth } from '../request-target.js';
+import { checkResourceSize, commitWrite, respondWritten } from './write.js';
 
 /** POST to a container: creates a member (201 + Location), named after `Slug` when it can be. */
 export async function handlePost(
@@ -14,6 +15,7 @@ export async function handlePost(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
+  principal: string | null,
 ): Promise<void> {
   if (!isContainerPath(path))
     throw new HttpError(
@@ -22,16 +24,26 @@ export async function handlePost(
       'POST creates members of containers (paths ending in /).',
       { Allow: allowedMethods(path) },
     );
+  // The member is one segment below the container.
+  checkPathDepth(`${path}x`, ctx.maxPathDepth);
   const body = await readBody(req, ctx.maxBodyBytes);
   const contentType = requireContentType(req);
+  checkResourceSize(ctx, body.length, `a new member of ${path}`);
   checkJson(contentType, body);
   const slug = slugOf(req.headers.slug);
+  const access = ctx.access;
   for (let attempt = 0; ; attempt++) {
     const name =
       attempt === 0 && slug ? slug : `${slug ? `${slug}-` : ''}${randomBytes(5).toString('hex')}`;
     const member = `${path}${name}`;
+    // SEC-1: the right to write the container is not the right to write every name in it
+    // (a rule may deny `/inbox/admin`). A name the writer may not have is another taken one.
+    if (access && !access.allows(principal, 'write', member)) {
+      if (attempt < 5) continue;
+      authorize(access, principal, 'write', member);
+    }
     try {
-      const result = await commitWrite(ctx, res, {
+      const result = await commitWrite(ctx, res, principal, {
         path,
         apply: (current): Change => {
           if (!current) throw new HttpError(404, 'NOT_FOUND', `No container at ${path}.`);

@@ -5,7 +5,7 @@ import { CONTAINER_TYPE, checkJson, isEmptyJsonObject, requireContentType } from
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
 import { ROOT_METHODS } from '../request-target.js';
-import { commitWrite, respondWritten } from './write.js';
+import { checkResourceSize, commitWrite, createCheck, respondWritten } from './write.js';
 
 /** PUT: creates or replaces a resource (201 / 204); a container path creates an empty one. */
 export async function handlePut(
@@ -13,6 +13,7 @@ export async function handlePut(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
+  principal: string | null,
 ): Promise<void> {
   if (path === '/')
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'The root container always exists.', {
@@ -27,8 +28,12 @@ export async function handlePut(
       'CONTAINER_BODY',
       'PUT to a container path creates an empty container: send no body.',
     );
-  if (!container) checkJson(contentType, body);
-  const result = await commitWrite(ctx, res, {
+  if (!container) {
+    checkResourceSize(ctx, body.length, path);
+    checkJson(contentType, body);
+  }
+  const checkCreate = createCheck(ctx, principal);
+  const result = await commitWrite(ctx, res, principal, {
     path,
     apply: (current) => {
       checkPreconditions(req, current);
@@ -39,6 +44,7 @@ export async function handlePut(
         path,
         contentType,
         body: container ? new Uint8Array(0) : body,
+        ...(checkCreate ? { checkCreate } : {}),
         event: { method: 'PUT', status: current ? 204 : 201 },
       };
     },

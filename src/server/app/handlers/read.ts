@@ -74,7 +74,8 @@ export async function handleRead(
       principal,
       afterSeq,
       history: ctx.events.view,
-      headers: ctx.cors,
+      headers: ctx.streamHeaders,
+      onOpen: (end) => ctx.connections.opened(req, res, end),
     });
     return;
   }
@@ -82,6 +83,7 @@ export async function handleRead(
   if (wantsEvents) for (const [n, v] of ctx.cors) res.setHeader(n, v);
   res.statusCode = status;
   for (const [n, v] of headers) res.setHeader(n, v);
+  for (const [n, v] of ctx.contentHeaders) res.setHeader(n, v);
   // DSC-1: advertise notifications on HEAD and GET; Vary, since Accept-Events changes the answer.
   res.setHeader('Accept-Events', engine.advertisement);
   // With a policy, the answer depends on who asks (SEC-1): no shared cache may reuse it.

@@ -32,7 +32,7 @@ export interface EntryNaming {
  * byte-identical however often it is built:
  *
  *     Link: <target>; rel="about"
- *     Link: </.well-known/wes/changes/<id>>; rel="self"
+ *     Link: </.well-known/wes/changes/<id>/<container>>; rel="self"
  *     Event-Type: http-equiv=<PUT|PATCH|POST|DELETE>
  *     Content-Type: <type>            (not for DELETE: there is no body)
  *     Last-Modified: <event time>
@@ -45,8 +45,10 @@ export interface EntryNaming {
  *
  * @example
  * ```ts
+ * import { changePath } from './urls.js';
+ *
  * declare const event: StoredEvent, naming: EntryNaming; // a feed's event, and its names
- * const part = entryPart(event, naming, (id) => `/.well-known/wes/changes/${id}`);
+ * const part = entryPart(event, naming, (id) => changePath(id, '/notes/'));
  * ```
  */
 export function entryPart(

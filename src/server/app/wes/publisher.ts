@@ -3,7 +3,9 @@ import { formatHttpDate } from '@prep-live/client/core';
 import type { Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
+import { DEFAULTS } from '../../settings.js';
 import { StoreHistory } from '../../log/store-history.js';
+import { targetPath } from '../request-target.js';
 import { FeedIndex } from './feed-index.js';
 import {
   encodeDeterministic,
@@ -43,6 +45,15 @@ export interface WesPublisherOptions {
   /** Complete snapshots kept in memory per container. Default 2. */
   snapshotKeep?: number;
   /**
+   * Bytes all snapshots may hold in memory, kept or being made, across containers (SEC-2).
+   * Default 128 MiB. The least recently used are dropped to make room; a snapshot that does
+   * not fit gets 503 `SNAPSHOT_BUSY` (others being made hold the memory; `Retry-After`) or
+   * 507 `SNAPSHOT_TOO_LARGE` (the container alone is larger).
+   */
+  snapshotMemoryBytes?: number;
+  /** A snapshot part closes once its entities' bytes reach this many. Default 4 MiB. */
+  snapshotPartBytes?: number;
+  /**
    * Regenerate, this often, the snapshot of every container that has one and changed since.
    * Default: never (snapshots are made on demand).
    */
@@ -69,6 +80,11 @@ export interface WesPublisherOptions {
   now?: () => number;
   /** `Access-Control-Allow-Origin`; `false` turns CORS off. Default `*`. */
   corsOrigin?: string | false;
+  /**
+   * Fields sent with every page and snapshot part, which carry stored bodies (the resource
+   * server passes its `contentSecurityHeaders`). Default none.
+   */
+  contentHeaders?: ReadonlyArray<readonly [string, string]>;
   /**
    * Who may replicate what (SEC-1): a container's snapshot and feed reveal all its members,
    * so they need the `replicate` right on it. With a policy every answer is
@@ -103,10 +119,14 @@ export interface WesPublisher {
   /**
    * Answers a request under `/.well-known/wes/` and resolves true; resolves false, without
    * touching `res`, for any other path. Never rejects: errors become problem+json answers.
+   * `path` is the request's normalized path when the caller has it (`targetPath`), else it
+   * is taken from `req.url` the same way.
    */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  handle(req: IncomingMessage, res: ServerResponse, path?: string): Promise<boolean>;
   /** Makes a new snapshot of a container now (what POST to its snapshot URL does). */
   snapshot(containerPath: string): Promise<Snapshot | undefined>;
+  /** Bytes of snapshots held in memory now (at most `snapshotMemoryBytes`). */
+  snapshotBytes(): number;
   /** Stops the snapshot schedule. */
   close(): void;
 }
@@ -152,6 +172,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   const access = options.access;
   const anyPath = options.collections === 'paths';
   const isEntry = anyPath ? () => true : isMemberEntry;
+  const contentHeaders = options.contentHeaders ?? [];
   const history = new StoreHistory(store);
   const naming: EntryNaming = {
     id: (seq) => history.eventId(seq),
@@ -163,6 +184,11 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     partSize: positive('snapshotPartSize', options.snapshotPartSize ?? 500),
     url,
     keep: positive('snapshotKeep', options.snapshotKeep ?? 2),
+    maxBytes: positive(
+      'snapshotMemoryBytes',
+      options.snapshotMemoryBytes ?? DEFAULTS.wesSnapshotMemory,
+    ),
+    partBytes: positive('snapshotPartBytes', options.snapshotPartBytes ?? 4 * 1024 * 1024),
     yieldEvery: positive('snapshotYieldEvery', options.snapshotYieldEvery ?? 64),
     now: options.now ?? Date.now,
     ...(options.snapshotThrottle ? { throttle: options.snapshotThrottle } : {}),
@@ -253,7 +279,11 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     const guard = (container: string): void => {
       if (access) authorize(access, principal, 'replicate', container);
     };
+    const replicable = (container: string): boolean =>
+      !access || access.allows(principal, 'replicate', container);
+    // Rights first, on the container the URL names, before anything is read.
     if (r.kind === 'feed' || r.kind === 'archive' || r.kind === 'snapshot') guard(r.container);
+    if (r.kind === 'change' && r.container !== undefined) guard(r.container);
     if (method === 'POST' && r.kind === 'snapshot' && !anyPath)
       return postSnapshot(res, r.container);
     if (
@@ -273,20 +303,22 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       case 'archive':
         return archive(req, res, r.container, r.epoch, r.k, head);
       case 'change':
-        return change(res, r.id, guard);
+        return change(res, r.id, r.container, principal);
       case 'snapshot':
         return latestSnapshot(req, res, r.container, head);
       case 'snapshot-index': {
         const s = snapshots.byId(r.id);
-        if (!s) throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
-        guard(s.container);
+        // SEC-1: one answer for a snapshot that is not kept and one the principal may not
+        // replicate (a 401 or 403 would name its container).
+        if (!s || !replicable(s.container))
+          throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
         return send(res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
         const part = s?.parts[r.n];
-        if (!s || !part) throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
-        guard(s.container);
+        if (!s || !part || !replicable(s.container))
+          throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
         return send(
@@ -338,7 +370,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
-      entries.map((e) => entryPart(e, naming, changePath)),
+      entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
     return send(res, 200, headers, bytes, head);
@@ -386,30 +418,44 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (matches(req, etag)) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${epoch}\n${k}`,
-      entries.map((e) => entryPart(e, naming, changePath)),
+      entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
     );
     headers.unshift(['Content-Type', `multipart/mixed; boundary="${boundary}"`]);
     return send(res, 200, headers, bytes, head);
   }
 
-  /** WES-7: an entry's self link redirects to the page that holds it. */
+  /**
+   * WES-7: an entry's self link redirects to the page that holds it. Its container's right is
+   * checked (in `route`) before the log is read; an id that is not an entry of that container
+   * gets the same 404 as one that names nothing. A link without its container (made before
+   * links named it) has its right checked after the read, so with a policy every entry the
+   * principal may not follow, whatever the reason, gets that same 404 (SEC-1).
+   */
   async function change(
     res: ServerResponse,
     id: string,
-    guard: (container: string) => void,
+    named: string | undefined,
+    principal: string | null,
   ): Promise<void> {
+    const none = (): HttpError =>
+      notFound(named ? `No entry ${id} in the feed of ${named}.` : `No entry ${id} here.`);
+    const hideReasons = named === undefined && access !== undefined;
     const seq = history.seqOf(id);
-    if (seq === undefined) throw notFound(`No entry ${id} here.`);
+    if (seq === undefined) throw none();
     const event = await store.eventBySeq(seq);
     if (!event) {
-      if (seq <= (await store.lastSeq()))
+      if (!hideReasons && seq <= (await store.lastSeq()))
         throw new HttpError(410, 'WES_GONE', `Entry ${id} was pruned from the log.`);
-      throw notFound(`No entry ${id} here.`);
+      throw none();
     }
-    if (event.parent === null || !isEntry(event))
-      throw notFound(`Event ${id} is about a container, not an entity: it is in no feed.`);
     const container = event.parent;
-    guard(container);
+    if (container === null || !isEntry(event)) throw none();
+    if (
+      named !== undefined
+        ? container !== named
+        : access?.allows(principal, 'replicate', container) === false
+    )
+      throw none();
     const index = await indexFor(container);
     const k = index.pageOf(seq);
     if (k === undefined)
@@ -492,6 +538,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     for (const [n, v] of headers) flat.push(n, n === 'Cache-Control' ? cacheControl(v) : v);
     if (access) flat.push('Vary', 'Authorization');
     if (body !== undefined) flat.push('Content-Length', String(body.length));
+    for (const [n, v] of contentHeaders) flat.push(n, v);
     flat.push(...corsFlat());
     res.writeHead(status, flat);
     res.end(head || body === undefined ? undefined : body);
@@ -533,16 +580,20 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
   }
 
   return {
-    async handle(req, res) {
+    async handle(req, res, normalized) {
       const target = req.url ?? '/';
-      if (!target.startsWith(WES_PREFIX)) return false;
-      try {
-        let path: string;
+      let path = normalized;
+      if (path === undefined) {
         try {
-          path = new URL(target, 'http://localhost').pathname;
-        } catch {
-          throw new HttpError(400, 'BAD_TARGET', 'The request target is not a valid path.');
+          path = targetPath(target);
+        } catch (err) {
+          if (!target.startsWith(WES_PREFIX)) return false;
+          sendError(req, res, err);
+          return true;
         }
+      }
+      if (!path.startsWith(WES_PREFIX)) return false;
+      try {
         const method = req.method ?? 'GET';
         const r = parseWesPath(path, anyPath);
         if (!r) throw notFound(`Nothing at ${path}.`);
@@ -565,6 +616,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       return true;
     },
     snapshot: (containerPath) => generate(containerPath),
+    snapshotBytes: () => snapshots.heldBytes,
     close() {
       if (timer) clearInterval(timer);
     },
@@ -580,6 +632,7 @@ const TITLES: Record<number, string> = {
   410: 'Gone',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /** The methods a WES resource allows: POST only on a snapshot URL (a new snapshot). */

@@ -5,7 +5,8 @@
  *
  *     /.well-known/wes/feed/<c>                  subscription document of container /<c> (WES-5)
  *     /.well-known/wes/archive/<epoch>/<k>/<c>   archive document k (WES-5)
- *     /.well-known/wes/changes/<id>              an entry's self link (WES-7)
+ *     /.well-known/wes/changes/<id>/<c>          an entry's self link (WES-7)
+ *     /.well-known/wes/changes/<id>              the same, as links made before 0.2 (no <c>)
  *     /.well-known/wes/snapshot/<c>              the latest snapshot index (WES-1); POST makes one
  *     /.well-known/wes/snapshots/<id>            one snapshot's index, immutable (WES-1)
  *     /.well-known/wes/snapshots/<id>/<n>        part n of that snapshot, immutable (WES-2)
@@ -75,15 +76,16 @@ export function archivePath(containerPath: string, epoch: number, k: number): st
 }
 
 /**
- * An entry's `self` link (WES-3, WES-7).
+ * An entry's `self` link (WES-3, WES-7). It names the entry's container, so that the right
+ * to follow it is decided before the log is read (SEC-1).
  *
  * @example
  * ```ts
- * changePath('42.3f9a0c1d2e'); // '/.well-known/wes/changes/42.3f9a0c1d2e'
+ * changePath('42.3f9a0c1d2e', '/notes/'); // '/.well-known/wes/changes/42.3f9a0c1d2e/notes/'
  * ```
  */
-export function changePath(id: string): string {
-  return `${WES_PREFIX}changes/${id}`;
+export function changePath(id: string, containerPath: string): string {
+  return `${WES_PREFIX}changes/${id}/${tail(containerPath)}`;
 }
 
 /**
@@ -150,7 +152,8 @@ export function wesLinks(containerPath: string, baseUrl = ''): string {
 export type WesRoute =
   | { kind: 'feed'; container: string }
   | { kind: 'archive'; container: string; epoch: number; k: number }
-  | { kind: 'change'; id: string }
+  /** `container` is absent in links made before it was part of them. */
+  | { kind: 'change'; id: string; container?: string }
   | { kind: 'snapshot'; container: string }
   | { kind: 'snapshot-index'; id: string }
   | { kind: 'snapshot-part'; id: string; n: number };
@@ -190,8 +193,13 @@ export function parseWesPath(path: string, anyPath = false): WesRoute | undefine
       if (!anyPath && !c.endsWith('/')) return undefined;
       return { kind: 'archive', container: c, epoch: Number(epoch), k: Number(k) };
     }
-    case 'changes':
-      return after !== '' && !after.includes('/') ? { kind: 'change', id: after } : undefined;
+    case 'changes': {
+      const cut = after.indexOf('/');
+      if (cut < 0) return after !== '' ? { kind: 'change', id: after } : undefined;
+      const id = after.slice(0, cut);
+      const c = after.slice(cut);
+      return id !== '' && c.endsWith('/') ? { kind: 'change', id, container: c } : undefined;
+    }
     case 'snapshots': {
       const parts = after.split('/');
       const id = parts[0];

@@ -8,7 +8,12 @@
  * the representation, a body is over the size cap, or the format cannot say it.
  */
 import { PrepError } from '../errors.js';
-import { applyJsonPatch, diffJson, replaceRootPatch } from './json-patch.js';
+import {
+  applyJsonPatch,
+  diffJson,
+  replaceRootPatch,
+  type ApplyJsonPatchOptions,
+} from './json-patch.js';
 import { applyMergePatch, createMergePatch } from './merge-patch.js';
 import { applyTextDiff, createTextDiff, createTextReplacement } from './text-diff.js';
 
@@ -196,6 +201,23 @@ function textDelta(before: string, after: string, deadline: number): string {
 }
 
 /**
+ * Bounds of the work of {@link applyDelta} (a server applying a client's PATCH sets them):
+ * those of a JSON Patch (`PATCH_TOO_COMPLEX` beyond them, `PATCH_UNPROCESSABLE` beyond the
+ * copy bound). A merge patch's work is linear in the document and the patch.
+ *
+ * @example
+ * ```ts
+ * import type { ApplyDeltaLimits } from './delta.js';
+ *
+ * const limits: ApplyDeltaLimits = { maxOperations: 10_000, maxTouchedBytes: 1 << 27 };
+ * ```
+ */
+export type ApplyDeltaLimits = Pick<
+  ApplyJsonPatchOptions,
+  'maxOperations' | 'maxTouchedBytes' | 'maxCopyBytes'
+>;
+
+/**
  * Applies a delta of media type `type` to the bytes of the representation it was made from
  * and returns the new representation's bytes; what a client does to keep its live copy.
  * JSON results are serialized compactly (`JSON.stringify`), so they equal the server's
@@ -220,7 +242,12 @@ function textDelta(before: string, after: string, deadline: number): string {
  * new TextDecoder().decode(next); // '{"n":2}'
  * ```
  */
-export function applyDelta(type: string, before: Uint8Array, delta: Uint8Array): Uint8Array {
+export function applyDelta(
+  type: string,
+  before: Uint8Array,
+  delta: Uint8Array,
+  limits: ApplyDeltaLimits = {},
+): Uint8Array {
   const kind = KINDS.get(essence(type));
   if (kind === undefined) {
     throw new PrepError(
@@ -242,7 +269,7 @@ export function applyDelta(type: string, before: Uint8Array, delta: Uint8Array):
   try {
     result =
       kind === 'json-patch'
-        ? applyJsonPatch(doc, patch, { mutate: true })
+        ? applyJsonPatch(doc, patch, { ...limits, mutate: true })
         : applyMergePatch(doc, patch);
     return encoder.encode(JSON.stringify(result));
   } catch (e) {

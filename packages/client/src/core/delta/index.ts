@@ -3,6 +3,7 @@ export {
   applyDelta,
   createDelta,
   isDeltaType,
+  type ApplyDeltaLimits,
   type DeltaLimits,
   type Representation,
 } from './delta.js';

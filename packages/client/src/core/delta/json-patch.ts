@@ -67,6 +67,19 @@ export interface ApplyJsonPatchOptions {
    */
   maxCopyBytes?: number;
   /**
+   * Operations the patch may have, default unlimited; more: `PATCH_TOO_COMPLEX` (422) before
+   * any is applied.
+   */
+  maxOperations?: number;
+  /**
+   * Bytes of the document the whole patch may move or copy, default unlimited: an `add` or
+   * `remove` inside an array moves every later element (counted as 8 bytes each, a
+   * reference), a `move` does both, a `copy` duplicates its value (its JSON length). Beyond
+   * it: `PATCH_TOO_COMPLEX` (422). A few thousand inserts at the front of a long array cost
+   * seconds without it.
+   */
+  maxTouchedBytes?: number;
+  /**
    * Patch `doc` in place and share the patch's values instead of copying both first.
    * Only for a document and patch the caller owns and no longer needs (e.g. both just
    * parsed); the result may still be a new value (a patch of the root). Default `false`.
@@ -271,7 +284,9 @@ export function replaceRootPatch(jsonText: string): string {
  * - `PATCH_CONFLICT` (409): a `test` operation failed;
  * - `PATCH_UNPROCESSABLE` (422): a well-formed patch that does not apply to this document
  *   (missing path, array index out of range, a move into its own child, a `__proto__` or
- *   `constructor/prototype` path, the copy bound exceeded).
+ *   `constructor/prototype` path);
+ * - `PATCH_TOO_COMPLEX` (422): more work than allowed (`maxOperations`, `maxTouchedBytes`,
+ *   `maxCopyBytes`).
  *
  * @example
  * ```ts
@@ -293,7 +308,20 @@ export function applyJsonPatch(
       status: 400,
     });
   }
-  const state = { copied: 0, maxCopyBytes: options.maxCopyBytes ?? DEFAULT_MAX_COPY_BYTES };
+  const maxOperations = options.maxOperations ?? Infinity;
+  if (patch.length > maxOperations) {
+    throw new PrepError(
+      'PATCH_TOO_COMPLEX',
+      `JSON Patch: ${patch.length} operations; at most ${maxOperations} are allowed`,
+      { status: 422 },
+    );
+  }
+  const state: ApplyState = {
+    copied: 0,
+    maxCopyBytes: options.maxCopyBytes ?? DEFAULT_MAX_COPY_BYTES,
+    touched: 0,
+    maxTouchedBytes: options.maxTouchedBytes ?? Infinity,
+  };
   try {
     let document = options.mutate === true ? doc : clone(doc);
     const ops: unknown[] = options.mutate === true ? patch : (clone(patch) as unknown[]);
@@ -314,6 +342,41 @@ export function applyJsonPatch(
 interface ApplyState {
   copied: number;
   maxCopyBytes: number;
+  /** Bytes moved or copied so far (`maxTouchedBytes`). */
+  touched: number;
+  maxTouchedBytes: number;
+}
+
+/** What one array element costs to move: a reference. */
+const ELEMENT_BYTES = 8;
+
+/** Counts `bytes` moved or copied by operation `i`; past the bound, `PATCH_TOO_COMPLEX`. */
+function touch(state: ApplyState, bytes: number, i: number, raw: Record<string, unknown>): void {
+  state.touched += bytes;
+  if (state.touched > state.maxTouchedBytes) {
+    throw new PrepError(
+      'PATCH_TOO_COMPLEX',
+      message(
+        i,
+        raw,
+        `the patch moves or copies more than ${state.maxTouchedBytes} bytes of the document`,
+      ),
+      { status: 422 },
+    );
+  }
+}
+
+/**
+ * The elements an insert (`extra` 0) or a removal (`extra` 1) at `tokens` moves: those after
+ * its index, when its parent is an array; 0 otherwise.
+ */
+function shifted(doc: unknown, tokens: string[], extra: 0 | 1): number {
+  if (tokens.length === 0) return 0;
+  const parent = resolve(doc, tokens, tokens.length - 1);
+  if (!parent.found || !Array.isArray(parent.value)) return 0;
+  const last = tokens[tokens.length - 1]!;
+  if (!ARRAY_INDEX.test(last)) return 0;
+  return Math.max(0, parent.value.length - Number(last) - extra);
 }
 
 function applyOne(doc: unknown, raw: unknown, i: number, state: ApplyState): unknown {
@@ -360,10 +423,11 @@ function applyOne(doc: unknown, raw: unknown, i: number, state: ApplyState): unk
       }
       const target = resolve(doc, tokens, tokens.length);
       if (!target.found) throw unprocessable(i, raw, target.why);
+      if (op === 'remove') touch(state, shifted(doc, tokens, 1) * ELEMENT_BYTES, i, raw);
       return mutate(doc, op === 'remove' ? { op, path } : { op, path, value: raw.value });
     }
     case 'add':
-      return add(doc, tokens, path, raw.value, i, raw);
+      return add(doc, tokens, path, raw.value, i, raw, state);
     case 'move': {
       const from = raw.from as string;
       const source = resolve(doc, fromTokens!, fromTokens!.length);
@@ -375,9 +439,10 @@ function applyOne(doc: unknown, raw: unknown, i: number, state: ApplyState): unk
       }
       // Remove first, then check the add against the document as it now is: removing an
       // array element shifts the indexes after it (fast-json-patch skips this check).
+      touch(state, shifted(doc, fromTokens!, 1) * ELEMENT_BYTES, i, raw);
       const removed = jsonpatch.applyOperation(doc, { op: 'remove', path: from }, false, true, true)
         .removed as unknown;
-      return add(doc, tokens, path, removed, i, raw);
+      return add(doc, tokens, path, removed, i, raw, state);
     }
     case 'copy': {
       const source = resolve(doc, fromTokens!, fromTokens!.length);
@@ -385,9 +450,14 @@ function applyOne(doc: unknown, raw: unknown, i: number, state: ApplyState): unk
       const text = JSON.stringify(source.value);
       state.copied += text.length;
       if (state.copied > state.maxCopyBytes) {
-        throw unprocessable(i, raw, `copies exceed ${state.maxCopyBytes} bytes in total`);
+        throw new PrepError(
+          'PATCH_TOO_COMPLEX',
+          message(i, raw, `copies exceed ${state.maxCopyBytes} bytes in total`),
+          { status: 422 },
+        );
       }
-      return add(doc, tokens, path, JSON.parse(text), i, raw);
+      touch(state, text.length, i, raw);
+      return add(doc, tokens, path, JSON.parse(text), i, raw, state);
     }
   }
   throw malformed(i, raw, 'unknown op'); // unreachable: OPS was checked above
@@ -400,6 +470,7 @@ function add(
   value: unknown,
   i: number,
   raw: Record<string, unknown>,
+  state: ApplyState,
 ): unknown {
   if (tokens.length === 0) return value; // RFC 6902 §4.1: add at the root replaces it
   const parent = resolve(doc, tokens, tokens.length - 1);
@@ -413,6 +484,7 @@ function add(
   } else if (!isJsonObject(parent.value)) {
     throw unprocessable(i, raw, 'the parent is not an object or array');
   }
+  touch(state, shifted(doc, tokens, 0) * ELEMENT_BYTES, i, raw);
   return mutate(doc, { op: 'add', path, value });
 }
 
