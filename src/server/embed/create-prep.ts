@@ -227,8 +227,15 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     // are the principal's. The app answered the base itself; a credential the policy does not
     // know only ever gets anonymous rights here.
     const principal = principalOf(options.access, req.headers);
+    // DSC-1, N822-8: the deltas offered and advertised are those the base's media type allows.
+    const contentType = fields.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
     const n: Negotiation = watched
-      ? await engine.negotiate(method, req.headers, status, { path, client, principal })
+      ? await engine.negotiate(method, req.headers, status, {
+          path,
+          client,
+          principal,
+          contentType,
+        })
       : { kind: 'ignore' };
     if (n.kind === 'stream') {
       const part1: Array<[string, string]> = [];
@@ -253,7 +260,8 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     for (const [name, value] of [...init.headers, ...fields]) addHeader(res, name, value);
     if (watched && (method === 'GET' || method === 'HEAD')) {
       // DSC-1: advertise on HEAD and GET; Vary, since Accept-Events changes the answer.
-      if (ADVERTISED.has(status)) res.setHeader('Accept-Events', engine.advertisement);
+      if (ADVERTISED.has(status))
+        res.setHeader('Accept-Events', engine.advertisementFor(contentTypeOf(res) ?? contentType));
       addVary(res, 'Accept-Events');
     }
     if (n.kind === 'refuse') {
@@ -299,7 +307,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         beforeHead(res, () => {
           // DSC-1, as `serve` does, on whatever the handler answers.
           if (ADVERTISED.has(res.statusCode) && !res.hasHeader('accept-events'))
-            res.setHeader('Accept-Events', engine.advertisement);
+            res.setHeader('Accept-Events', engine.advertisementFor(contentTypeOf(res)));
           addVary(res, 'Accept-Events');
         });
         return;
@@ -448,6 +456,12 @@ function addVary(res: NodeResponse, member: string): void {
   if (list.some((m) => m === '*' || m.toLowerCase() === member.toLowerCase())) return;
   list.push(member);
   res.setHeader('Vary', list.join(', '));
+}
+
+/** The Content-Type set on a response so far, if any. */
+function contentTypeOf(res: NodeResponse): string | undefined {
+  const value = res.getHeader('content-type');
+  return value === undefined ? undefined : String(value);
 }
 
 function principalOf(

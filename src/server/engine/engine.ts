@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createBoundary } from '../../core/multipart/boundary.js';
 import { containsDelimiter, encodePrepHead } from '../../core/multipart/encoder.js';
-import { DELTA_TYPES } from '../../core/delta/index.js';
+import { DELTA_TYPES, deltaTypesFor, isDeltaType } from '../../core/delta/index.js';
 import {
   negotiateNotifications,
   parseAcceptEvents,
@@ -149,12 +149,24 @@ export class PrepEngine {
   readonly hub: Hub;
   readonly formats: readonly NotificationOffer[];
   readonly limits: Required<SubscriptionLimits>;
+  /**
+   * The advertisement (DSC-1) of a resource whose media type is not known: every configured
+   * format with every delta type. A resource of a known type gets `advertisementFor`'s.
+   */
   readonly advertisement: string;
   readonly access: AccessPolicy | undefined;
   readonly admission: Admission;
   /** With an access policy: every open stream's principal, re-checked when rights change. */
   readonly #principals = new Map<Subscription, string | null>();
   readonly #unwatch: (() => void) | undefined;
+  /**
+   * The offers and advertisement per set of delta types a media type allows: a handful of
+   * entries whatever the media types clients store (the key is the delta list, not the type).
+   */
+  readonly #byDeltas = new Map<
+    string,
+    { offers: readonly NotificationOffer[]; advertisement: string }
+  >();
 
   constructor(options: EngineOptions = {}) {
     this.hub = new Hub(options);
@@ -170,8 +182,66 @@ export class PrepEngine {
     this.access = options.access;
     this.admission = options.admission ?? new LocalAdmission();
     this.#unwatch = this.access?.onChange?.(() => this.recheck());
-    // DSC-1: advertise what we can send; computed once.
-    this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
+    this.advertisement = serializePrepAdvertisement(this.formats);
+  }
+
+  /**
+   * The notification formats a resource of media type `contentType` can be served in (REQ-4,
+   * N822-8): the configured ones, each with only the delta types that media type allows
+   * (`deltaTypesFor`: JSON takes JSON Patch, merge patch and the unified diff, other UTF-8
+   * text the unified diff, binary none). `undefined` (the type is not known): as configured.
+   *
+   * @example
+   * ```ts
+   * engine.offersFor('text/plain'); // [{ type: 'message/rfc822', deltas: ['text/plain'] }]
+   * ```
+   */
+  offersFor(contentType: string | undefined): readonly NotificationOffer[] {
+    return this.#forType(contentType).offers;
+  }
+
+  /**
+   * The `Accept-Events` a resource of media type `contentType` sends on HEAD and GET (DSC-1)
+   * and in its streams' heads (RSP-3): the formats of `offersFor`, with their delta types
+   * (HDR-2). Computed once per set of delta types.
+   *
+   * @example
+   * ```ts
+   * engine.advertisementFor('application/json');
+   * // '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))'
+   * engine.advertisementFor('image/png'); // '"prep";accept="message/rfc822"'
+   * ```
+   */
+  advertisementFor(contentType: string | undefined): string {
+    return this.#forType(contentType).advertisement;
+  }
+
+  #forType(contentType: string | undefined): {
+    offers: readonly NotificationOffer[];
+    advertisement: string;
+  } {
+    // The key: which of our delta types the media type allows (JSON, text, neither).
+    const key = contentType === undefined ? '*' : deltaTypesFor(contentType).join(' ');
+    let entry = this.#byDeltas.get(key);
+    if (entry === undefined) {
+      const offers = this.formats.map((f): NotificationOffer => {
+        // A delta type we do not make (an app's own PATCH type, sent as is) is kept: only
+        // ours are known not to fit.
+        const deltas =
+          contentType === undefined
+            ? f.deltas
+            : f.deltas?.filter(
+                (d) => !isDeltaType(d) || deltaTypesFor(contentType, [d]).length > 0,
+              );
+        return deltas === undefined || deltas.length === 0
+          ? { type: f.type }
+          : { type: f.type, deltas };
+      });
+      // DSC-1, HDR-2: what we can send for this resource, its delta types listed.
+      entry = { offers, advertisement: serializePrepAdvertisement(offers) };
+      this.#byDeltas.set(key, entry);
+    }
+    return entry;
   }
 
   /**
@@ -207,7 +277,13 @@ export class PrepEngine {
     method: string,
     headers: IncomingHttpHeaders,
     baseStatus: number,
-    target: { path: string; client: string; principal?: string | null },
+    target: {
+      path: string;
+      client: string;
+      principal?: string | null;
+      /** The base's media type: which delta types are offered (`offersFor`). */
+      contentType?: string | undefined;
+    },
   ): Promise<Negotiation> {
     // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
     if (method !== 'GET') return { kind: 'ignore' };
@@ -221,7 +297,12 @@ export class PrepEngine {
     if (this.access && !this.access.allows(principal, 'subscribe', target.path))
       return { kind: 'refuse', status: 403 };
     // REQ-3: event fields we do not know are ignored; only `accept` matters here.
-    const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
+    // N822-8: only the deltas this resource's media type allows are offered; one asked for
+    // that it cannot have leaves the format without a delta, not refused (see pickDelta).
+    const choice = negotiateNotifications(
+      readNotificationAccept(prep.fields),
+      this.offersFor(target.contentType),
+    );
     if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
     const format: NotificationFormat = { type: choice.type };
     if (choice.delta !== undefined) format.delta = choice.delta;
@@ -303,7 +384,7 @@ export class PrepEngine {
         ? { protocol: 'prep', status: 200, expires: this.hub.expires, vary: ['accept'] }
         : { protocol: 'prep', status: 200, expires: this.hub.expires },
     );
-    const lastModified = base.headers.find(([n]) => n.toLowerCase() === 'last-modified')?.[1];
+    const lastModified = fieldOf(base.headers, 'last-modified');
     // RSP-1 MUST headers; RSP-2 SHOULD headers; RSP-3 the advertisement.
     const head: Array<[string, string]> = [
       ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
@@ -314,7 +395,7 @@ export class PrepEngine {
         (lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events') +
           (this.access ? ', Authorization' : ''),
       ],
-      ['Accept-Events', this.advertisement],
+      ['Accept-Events', this.advertisementFor(fieldOf(base.headers, 'content-type'))],
       ['Cache-Control', 'no-store'],
       // Reverse proxies (nginx) must not buffer a stream.
       ['X-Accel-Buffering', 'no'],
@@ -425,6 +506,11 @@ function identicalKey(
   format: NotificationFormat,
 ): string {
   return `${client}\0${principal}\0${path}\0${format.type}\0${format.delta ?? ''}`;
+}
+
+/** A field of a header list (names case-insensitive), the first if several. */
+function fieldOf(headers: BaseResponse['headers'], lower: string): string | undefined {
+  return headers.find(([n]) => n.toLowerCase() === lower)?.[1];
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

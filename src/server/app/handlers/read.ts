@@ -64,6 +64,7 @@ export async function handleRead(
     path,
     client,
     principal,
+    contentType,
   });
   if (negotiation.kind === 'stream') {
     const base: BaseResponse = { status, headers, body };
@@ -82,8 +83,9 @@ export async function handleRead(
   if (wantsEvents) for (const [n, v] of ctx.cors) res.setHeader(n, v);
   res.statusCode = status;
   for (const [n, v] of headers) res.setHeader(n, v);
-  // DSC-1: advertise notifications on HEAD and GET; Vary, since Accept-Events changes the answer.
-  res.setHeader('Accept-Events', engine.advertisement);
+  // DSC-1, HDR-2: advertise notifications, with the delta types this media type allows, on
+  // HEAD and GET; Vary, since Accept-Events changes the answer.
+  res.setHeader('Accept-Events', engine.advertisementFor(contentType));
   // With a policy, the answer depends on who asks (SEC-1): no shared cache may reuse it.
   res.setHeader('Vary', ctx.access ? 'Accept-Events, Authorization' : 'Accept-Events');
   res.setHeader('Cache-Control', ctx.access ? 'private, no-cache' : 'no-cache');
