@@ -1,5 +1,9 @@
 export { startServer, type RunningServer, type ServerOptions } from './app/http-listener.js';
-export { createResourceServer, type ResourceServerOptions } from './app/resource-server.js';
+export {
+  createResourceServer,
+  type PreHandler,
+  type ResourceServerOptions,
+} from './app/resource-server.js';
 export {
   PrepEngine,
   type BaseResponse,

@@ -21,4 +21,6 @@ export interface ResourceContext {
   maxBodyBytes: number;
   /** The CORS fields of every answer (empty when CORS is off). */
   cors: ReadonlyArray<[string, string]>;
+  /** The `Vary` of every GET and HEAD answer of `path`, whichever variant it is. */
+  vary(path: string): string;
 }

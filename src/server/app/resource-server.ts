@@ -20,6 +20,13 @@ import { createWesPublisher, type WesPublisherOptions } from './wes/index.js';
 export { DEFAULT_WRITE_RATE } from './request-guard.js';
 export { targetPath } from './request-target.js';
 
+/** A handler asked before the resource server (see `ResourceServerOptions.preHandlers`). */
+export interface PreHandler {
+  handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  /** The request fields it picks its answer or ours for `path` by (`['Accept']`), if any. */
+  negotiates?(path: string): readonly string[];
+}
+
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
 export interface ResourceServerOptions extends EngineOptions {
   store: Store;
@@ -41,10 +48,11 @@ export interface ResourceServerOptions extends EngineOptions {
   wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin'>;
   /**
    * Handlers asked first, in order (the web page, ...); one that returns true has answered.
+   * One that answers some GETs of a resource path and leaves the others to the resource
+   * server (the web page's HTML for `/`) names the request fields it decides by
+   * (`negotiates`): every answer for that path, its own and ours, then lists them in `Vary`.
    */
-  preHandlers?: ReadonlyArray<{
-    handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
-  }>;
+  preHandlers?: ReadonlyArray<PreHandler>;
   /**
    * How long a committed write whose writer does not take its response may hold up later
    * notifications of the same resource (they go out in commit order, N822-3); then that
@@ -116,7 +124,24 @@ export function createResourceServer(options: ResourceServerOptions) {
           ...(options.corsOrigin !== undefined ? { corsOrigin: options.corsOrigin } : {}),
           ...(access ? { access } : {}),
         });
-  const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
+  const preHandlers: readonly PreHandler[] = [
+    ...(wes ? [wes] : []),
+    ...(options.preHandlers ?? []),
+  ];
+  /**
+   * The `Vary` of a path's GET and HEAD answers: the same for every variant of it (RFC 9111
+   * §4.1: a cache picks a stored variant by the Vary that variant sent), so the fields a
+   * pre-handler negotiates the path by, Accept-Events, and Authorization under a policy
+   * (SEC-1: the answer depends on who asks).
+   */
+  const varyOf = (path: string): string =>
+    [
+      ...new Set([
+        ...preHandlers.flatMap((p) => p.negotiates?.(path) ?? []),
+        'Accept-Events',
+        ...(access ? ['Authorization'] : []),
+      ]),
+    ].join(', ');
   const maxUrl = options.maxUrlLength ?? 4096;
   const cors = corsHeaders(options.corsOrigin ?? '*');
   const ctx: ResourceContext = {
@@ -128,6 +153,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     wes,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     cors,
+    vary: varyOf,
   };
 
   // The history bound: prune on a timer, off the request path.
@@ -150,6 +176,13 @@ export function createResourceServer(options: ResourceServerOptions) {
     const mayStream =
       method === 'GET' && req.headers['accept-events'] !== undefined && !url.startsWith(RESERVED);
     if (!mayStream) for (const [n, v] of cors) res.setHeader(n, v);
+    // A path a pre-handler negotiates: its answer carries the same Vary as ours.
+    if ((method === 'GET' || method === 'HEAD') && !mayStream) {
+      const q = url.indexOf('?');
+      const raw = q < 0 ? url : url.slice(0, q);
+      if (preHandlers.some((p) => (p.negotiates?.(raw).length ?? 0) > 0))
+        res.setHeader('Vary', varyOf(raw));
+    }
     for (const pre of preHandlers) if (await pre.handle(req, res)) return;
     if (url.startsWith(RESERVED)) {
       const read = method === 'GET' || method === 'HEAD';

@@ -124,6 +124,12 @@ export interface StreamTarget {
   history: EventHistory;
   /** Extra response headers (CORS, ...). */
   headers?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The `Vary` the resource's other answers send (`Accept, Accept-Events` for a resource
+   * also negotiated by `Accept`): the stream's lists these too, plus Last-Event-ID when
+   * honoured (RSP-5). Default `Accept-Events`, and `Authorization` with an access policy.
+   */
+  vary?: string;
 }
 
 /** The outcome of negotiation for one request. */
@@ -389,12 +395,8 @@ export class PrepEngine {
     const head: Array<[string, string]> = [
       ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
       ['Events', events],
-      // With a policy, what a stream holds depends on who asks (SEC-1).
-      [
-        'Vary',
-        (lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events') +
-          (this.access ? ', Authorization' : ''),
-      ],
+      // RSP-2, RSP-5; with a policy, what a stream holds depends on who asks (SEC-1).
+      ['Vary', streamVary(target.vary, lastEventId !== undefined, this.access !== undefined)],
       ['Accept-Events', this.advertisementFor(fieldOf(base.headers, 'content-type'))],
       ['Cache-Control', 'no-store'],
       // Reverse proxies (nginx) must not buffer a stream.
@@ -506,6 +508,15 @@ function identicalKey(
   format: NotificationFormat,
 ): string {
   return `${client}\0${principal}\0${path}\0${format.type}\0${format.delta ?? ''}`;
+}
+
+/** The stream's Vary: the resource's, with Last-Event-ID when honoured (RSP-5). */
+function streamVary(vary: string | undefined, lastEventId: boolean, access: boolean): string {
+  const fields = (vary ?? 'Accept-Events').split(',').map((f) => f.trim());
+  if (!fields.includes('Accept-Events')) fields.push('Accept-Events');
+  if (lastEventId) fields.splice(fields.indexOf('Accept-Events') + 1, 0, 'Last-Event-ID');
+  if (access && !fields.includes('Authorization')) fields.push('Authorization');
+  return fields.join(', ');
 }
 
 /** A field of a header list (names case-insensitive), the first if several. */

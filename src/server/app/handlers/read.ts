@@ -36,7 +36,7 @@ export async function handleRead(
     if (wantsEvents && e instanceof StoreError && e.code === 'STORE_UNAVAILABLE')
       throw new HttpError(503, e.code, e.message, {
         Events: engine.eventsHeader(503),
-        Vary: 'Accept-Events',
+        Vary: ctx.vary(path),
         'Retry-After': '5',
       });
     throw e;
@@ -48,7 +48,7 @@ export async function handleRead(
       404,
       'NOT_FOUND',
       `No resource at ${path}.`,
-      n.kind === 'ignore' ? {} : { Events: engine.eventsHeader(412), Vary: 'Accept-Events' },
+      n.kind === 'ignore' ? {} : { Events: engine.eventsHeader(412), Vary: ctx.vary(path) },
     );
   }
   const { resource, body } = found;
@@ -76,6 +76,7 @@ export async function handleRead(
       afterSeq,
       history: ctx.events.view,
       headers: ctx.cors,
+      vary: ctx.vary(path),
     });
     return;
   }
@@ -86,8 +87,9 @@ export async function handleRead(
   // DSC-1, HDR-2: advertise notifications, with the delta types this media type allows, on
   // HEAD and GET; Vary, since Accept-Events changes the answer.
   res.setHeader('Accept-Events', engine.advertisementFor(contentType));
-  // With a policy, the answer depends on who asks (SEC-1): no shared cache may reuse it.
-  res.setHeader('Vary', ctx.access ? 'Accept-Events, Authorization' : 'Accept-Events');
+  // With a policy, the answer depends on who asks (SEC-1): Vary lists Authorization, and no
+  // shared cache may reuse it.
+  res.setHeader('Vary', ctx.vary(path));
   res.setHeader('Cache-Control', ctx.access ? 'private, no-cache' : 'no-cache');
   res.setHeader('Allow', allowedMethods(path));
   // WES discovery: a container advertises its change feed and snapshot.

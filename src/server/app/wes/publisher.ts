@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatHttpDate } from '../../../core/http-date.js';
 import { isContainerPath, type Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
+import { notModified } from '../preconditions.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
 import { StoreHistory } from '../../log/store-history.js';
 import { FeedIndex } from './feed-index.js';
@@ -253,7 +254,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         const s = snapshots.byId(r.id);
         if (!s) throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
         guard(s.container);
-        return send(res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
+        const status = notModified(req, { etag: `"${s.id}"` }) ? 304 : 200;
+        return send(res, status, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
@@ -262,13 +264,14 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         guard(s.container);
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
+        const etag = `"${s.id}/${r.n}"`;
         return send(
           res,
-          200,
+          notModified(req, { etag }) ? 304 : 200,
           [
             ['Content-Type', `multipart/mixed; boundary="${part.boundary}"`],
             ['Cache-Control', ARCHIVE_CACHE],
-            ['ETag', `"${s.id}/${r.n}"`],
+            ['ETag', etag],
           ],
           part.bytes,
           head,
@@ -308,7 +311,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     ];
     if (last) headers.push(['Last-Modified', formatHttpDate(last.time)]);
     headers.push(['Link', links.join(', ')]);
-    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag, lastModified: last?.time }))
+      return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
       entries.map((e) => entryPart(e, naming, changePath)),
@@ -350,13 +354,14 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       `<${url(archivePath(container, epoch, k + 1))}>; rel="next-archive"`,
       `<${url(feedPath(container))}>; rel="current"`,
     );
+    const lastModified = (entries.at(-1) as { time: number }).time;
     const headers: Headers = [
       ['Cache-Control', ARCHIVE_CACHE],
       ['ETag', etag],
-      ['Last-Modified', formatHttpDate((entries.at(-1) as { time: number }).time)],
+      ['Last-Modified', formatHttpDate(lastModified)],
       ['Link', links.join(', ')],
     ];
-    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag, lastModified })) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${epoch}\n${k}`,
       entries.map((e) => entryPart(e, naming, changePath)),
@@ -425,7 +430,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (s && !(await usable(s))) s = await generate(container);
     if (!s) throw notFound(`No container at ${container}.`);
     const headers = indexHeaders(s, 'no-cache');
-    if (matches(req, `"${s.id}"`)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag: `"${s.id}"` })) return send(res, 304, headers, undefined, head);
     return send(res, 200, headers, s.index, head);
   }
 
@@ -558,16 +563,6 @@ const TITLES: Record<number, string> = {
 /** The methods a WES resource allows: POST only on a snapshot URL (a new snapshot). */
 function allowOf(r: WesRoute): string {
   return r.kind === 'snapshot' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
-}
-
-/** If-None-Match (weak comparison, RFC 9110 §13.1.2) against one entity tag. */
-function matches(req: IncomingMessage, etag: string): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm === undefined) return false;
-  const strip = (t: string) => t.replace(/^W\//, '');
-  return (inm.match(/\*|(?:W\/)?"[^"]*"/g) ?? []).some(
-    (t) => t === '*' || strip(t) === strip(etag),
-  );
 }
 
 function positive(name: string, n: number): number {
