@@ -91,7 +91,7 @@ export async function startPageServer(
   await store.open();
   const page = await webPage();
   const app = createResourceServer({ ...options, store, preHandlers: [page] });
-  const server = http.createServer(app.handle);
+  const server = http.createServer((req, res) => app.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     await app.close();
