@@ -50,7 +50,8 @@ Options:
   --cors ORIGIN       Access-Control-Allow-Origin (default *; "off" disables CORS)
   --http2             HTTP/2 over TLS (HTTP/1.1 clients are served on the same port);
                       needs --cert FILE and --key FILE (PEM)
-  --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy
+  --h2c               HTTP/2 without TLS (prior knowledge), e.g. behind a proxy;
+                      HTTP/1.1 clients (curl, health checks) on the same port
   --workers N|auto    serve from N processes on this machine ("auto": one per core;
                       env PREP_WORKERS; default 1). They share the port and the log
                       (SQLite or PostgreSQL): a write through any reaches every

@@ -3,15 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../../store/index.js';
 import { HttpError, sendProblem } from '../http-error.js';
-import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
+import {
+  createResourceServer,
+  type ResourceServer,
+  type ResourceServerOptions,
+} from './resource-server.js';
 
-/** Options of {@link startServer}. */
-export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
-  store: Store;
-  /** Port; 0 picks a free one. Default 8080. */
-  port?: number;
-  /** Address to listen on. Default 127.0.0.1. */
-  host?: string;
+/** The bounds and log of an HTTP/1.1 server (`startServer`; `startHttp2Server`'s h2c port). */
+export interface Http1Options {
   /** Largest request head in bytes (node:http answers 431 beyond it). Default 16 KiB. */
   maxHeaderBytes?: number;
   /** Time allowed to receive a request's headers (slow-loris guard). Default 10 000 ms. */
@@ -20,6 +19,15 @@ export interface ServerOptions extends Omit<ResourceServerOptions, 'store'> {
   requestTimeoutMs?: number;
   /** One line per request; default none. */
   log?: (line: string) => void;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions extends Omit<ResourceServerOptions, 'store'>, Http1Options {
+  store: Store;
+  /** Port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
 }
 
 /** A running server. */
@@ -45,6 +53,51 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = createResourceServer(options);
+  const server = createHttp1Server(app, options);
+  // A long-lived stream is not a slow request: the request timeout only covers receiving the
+  // request (Node applies it until the request is complete), so streams are unaffected.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    app,
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await app.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Streams were ended above; anything still open after a moment is cut.
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+    },
+  };
+}
+
+/**
+ * The node:http server of the resource server `app`, not listening yet: its bounds (head
+ * size, slow-loris timeouts), Host required, `Expect` handled, parser errors answered with a
+ * problem+json body, and a log line per request. `startServer` listens with it;
+ * `startHttp2Server` hands it the HTTP/1.1 connections of its h2c port.
+ *
+ * @example
+ * ```ts
+ * const server = createHttp1Server(createResourceServer({ store }), { headersTimeoutMs: 5000 });
+ * server.listen(8080);
+ * ```
+ */
+export function createHttp1Server(
+  app: Pick<ResourceServer, 'handle' | 'maxBodyBytes'>,
+  options: Http1Options = {},
+): http.Server {
   const log = options.log;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -114,32 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(err, socket),
   );
-  // A long-lived stream is not a slow request: the request timeout only covers receiving the
-  // request (Node applies it until the request is complete), so streams are unaffected.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    server,
-    app,
-    port: address.port,
-    url: `http://${host}:${address.port}`,
-    async close() {
-      await app.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Streams were ended above; anything still open after a moment is cut.
-        setTimeout(() => server.closeAllConnections(), 1000).unref();
-      });
-    },
-  };
+  return server;
 }
 
 /** A quarter of the shortest enabled timeout (0 disables one), within 50 ms to 30 s. */

@@ -13,11 +13,17 @@ import {
   listenHttp2,
   type Http2Mode,
 } from '../adapters/http2.js';
+import { createHttp1Server, type Http1Options } from './http-listener.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
-/** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
+/**
+ * Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. The HTTP/1.1
+ * bounds (`maxHeaderBytes`, `headersTimeoutMs`, `requestTimeoutMs`) are those of the h2c
+ * port's HTTP/1.1 connections.
+ */
 export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &
-  Http2Mode & {
+  Http2Mode &
+  Omit<Http1Options, 'log'> & {
     store: Store;
     /** Port; 0 picks a free one. Default 8443 with TLS, 8080 for h2c. */
     port?: number;
@@ -41,9 +47,10 @@ export interface RunningHttp2Server {
 }
 
 /**
- * Starts the PREP resource server on node:http2: TLS (`key`, `cert`; HTTP/1.1 clients are
- * served on the same port) or h2c (`h2c: true`). Browsers open every notifications stream
- * on one connection (SEC-4), and every delimiter ends a DATA frame (RSP-6).
+ * Starts the PREP resource server on node:http2: TLS (`key`, `cert`) or h2c (`h2c: true`,
+ * HTTP/2 by prior knowledge); HTTP/1.1 clients are served on the same port either way
+ * (`allowHTTP1: false` turns that off). Browsers open every notifications stream on one
+ * connection (SEC-4), and every delimiter ends a DATA frame (RSP-6).
  *
  * @example
  * ```ts
@@ -62,7 +69,15 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
   const log = options.log;
   const mode: Http2Mode =
     'h2c' in options
-      ? { h2c: true }
+      ? {
+          h2c: true,
+          // HTTP/1.1 on the same port (plain curl, health checks), served as startServer
+          // serves it: the same bounds, Host check, problem+json for what node:http refuses.
+          allowHTTP1:
+            typeof options.allowHTTP1 === 'object' || options.allowHTTP1 === false
+              ? options.allowHTTP1
+              : createHttp1Server(app, options),
+        }
       : {
           key: options.key,
           cert: options.cert,
