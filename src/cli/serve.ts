@@ -27,6 +27,9 @@ Options:
   --max-delta-bytes BYTES  the delta size cap: a representation (before or after a
                       change) larger than this gets no delta; the client re-fetches
                       (default 1048576)
+  --listing-page N    members per page of a paged container listing (GET /c/?limit=)
+                      when the request names no limit (default 100)
+  --max-listing-page N  the largest limit a listing page honours (default 1000)
   --max-url N         longest request target in characters (default 4096)
   --max-header-bytes BYTES  largest request head (default 16384)
   --headers-timeout MS  time allowed to send a request head (default 10000)
@@ -102,6 +105,8 @@ export async function serve(argv: string[]): Promise<void> {
         'max-body': { type: 'string' },
         'max-delta-bytes': { type: 'string' },
         'max-url': { type: 'string' },
+        'listing-page': { type: 'string' },
+        'max-listing-page': { type: 'string' },
         'max-header-bytes': { type: 'string' },
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
@@ -149,6 +154,10 @@ export async function serve(argv: string[]): Promise<void> {
       maxInputBytes: numberOption('max-delta-bytes', v['max-delta-bytes'], 1024 * 1024),
     },
     maxUrlLength: numberOption('max-url', v['max-url'], 4096),
+    listing: {
+      pageSize: Math.max(1, numberOption('listing-page', v['listing-page'], 100)),
+      maxPageSize: Math.max(1, numberOption('max-listing-page', v['max-listing-page'], 1000)),
+    },
     maxHeaderBytes: numberOption('max-header-bytes', v['max-header-bytes'], 16 * 1024),
     headersTimeoutMs: numberOption('headers-timeout', v['headers-timeout'], 10_000),
     requestTimeoutMs: numberOption('request-timeout', v['request-timeout'], 30_000),
@@ -192,6 +201,10 @@ export async function serve(argv: string[]): Promise<void> {
     },
     corsOrigin: cors === 'off' ? (false as const) : cors,
   };
+  if (options.listing.pageSize > options.listing.maxPageSize) {
+    process.stderr.write('prep serve: --listing-page must not exceed --max-listing-page\n');
+    process.exit(2);
+  }
   if (options.requestTimeoutMs > 0 && options.headersTimeoutMs > options.requestTimeoutMs) {
     process.stderr.write('prep serve: --headers-timeout must not exceed --request-timeout\n');
     process.exit(2);

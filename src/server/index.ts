@@ -4,6 +4,7 @@ export {
   type PreHandler,
   type ResourceServerOptions,
 } from './app/resource-server.js';
+export { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './app/listing.js';
 export {
   PrepEngine,
   type BaseResponse,

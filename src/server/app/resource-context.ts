@@ -2,6 +2,7 @@ import type { Store } from '../../store/index.js';
 import type { AccessPolicy } from '../auth/access.js';
 import type { PrepEngine } from '../engine/engine.js';
 import type { EventPath } from '../log/event-path.js';
+import type { ListingBounds } from './listing.js';
 import type { StoreHistory } from '../log/store-history.js';
 import type { WesPublisher } from './wes/index.js';
 
@@ -21,6 +22,8 @@ export interface ResourceContext {
   maxBodyBytes: number;
   /** The CORS fields of every answer (empty when CORS is off). */
   cors: ReadonlyArray<[string, string]>;
+  /** Page sizes of paged container listings. */
+  listing: ListingBounds;
   /** The `Vary` of every GET and HEAD answer of `path`, whichever variant it is. */
   vary(path: string): string;
 }

@@ -12,6 +12,7 @@ import { handlePatch } from './handlers/patch.js';
 import { handlePost } from './handlers/post.js';
 import { handlePut } from './handlers/put.js';
 import { handleRead } from './handlers/read.js';
+import { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './listing.js';
 import type { ResourceContext } from './resource-context.js';
 import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
 import { RESERVED, allowedMethods, targetPath } from './request-target.js';
@@ -32,6 +33,11 @@ export interface ResourceServerOptions extends EngineOptions {
   store: Store;
   /** Largest request body in bytes. Default 1 MiB; larger bodies get 413. */
   maxBodyBytes?: number;
+  /**
+   * Paged container listings (`GET /c/?limit=&after=`): the page size when none is asked
+   * for (default 100) and the largest honoured (default 1000; a larger `limit` gets this).
+   */
+  listing?: Partial<ListingBounds>;
   /** Longest request target in characters. Default 4096; longer ones get 414. */
   maxUrlLength?: number;
   /**
@@ -153,6 +159,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     wes,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     cors,
+    listing: listingBounds(options.listing),
     vary: varyOf,
   };
 
@@ -253,6 +260,17 @@ export function createResourceServer(options: ResourceServerOptions) {
       await events.close();
     },
   };
+}
+
+/** The listing bounds, defaults filled in; a bad value is a TypeError. */
+function listingBounds(given: Partial<ListingBounds> = {}): ListingBounds {
+  const bounds = { ...DEFAULT_LISTING_BOUNDS, ...given };
+  for (const [name, n] of Object.entries(bounds))
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new TypeError(`listing.${name} must be a positive integer, got ${n}`);
+  if (bounds.pageSize > bounds.maxPageSize)
+    throw new TypeError('listing.pageSize must not exceed listing.maxPageSize');
+  return bounds;
 }
 
 /** A running resource server (`createResourceServer`'s result). */

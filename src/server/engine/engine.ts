@@ -125,6 +125,13 @@ export interface StreamTarget {
   /** Extra response headers (CORS, ...). */
   headers?: ReadonlyArray<readonly [string, string]>;
   /**
+   * Part 1 is a part of the representation, not all of it (a page of a container listing):
+   * its notifications tell what changed (Method, Event-ID, Content-Location) but carry no
+   * ETag (N822-5: the tags are of the whole representation) and no delta (negotiated with
+   * `partial` too). Default false.
+   */
+  partial?: boolean;
+  /**
    * The `Vary` the resource's other answers send (`Accept, Accept-Events` for a resource
    * also negotiated by `Accept`): the stream's lists these too, plus Last-Event-ID when
    * honoured (RSP-5). Default `Accept-Events`, and `Authorization` with an access policy.
@@ -143,6 +150,9 @@ export type Negotiation =
    * (`keys`): pass it to `stream`, which counts it out when the stream ends.
    */
   | { kind: 'stream'; format: NotificationFormat; varyAccept: boolean; keys: StreamKeys };
+
+/** A media type no delta type of ours fits: the offers of a `partial` base. */
+const NO_DELTAS = 'application/octet-stream';
 
 /** The base statuses that may carry notifications (ERR-2). */
 const STREAMABLE = new Set([200, 204, 206, 226]);
@@ -196,20 +206,21 @@ export class PrepEngine {
    * N822-8): the configured ones, each with only the delta types that media type allows
    * (`deltaTypesFor`: JSON takes JSON Patch, merge patch and the unified diff, other UTF-8
    * text the unified diff, binary none). `undefined` (the type is not known): as configured.
+   * `partial` (the base is a part of the representation, a listing page): no delta type.
    *
    * @example
    * ```ts
    * engine.offersFor('text/plain'); // [{ type: 'message/rfc822', deltas: ['text/plain'] }]
    * ```
    */
-  offersFor(contentType: string | undefined): readonly NotificationOffer[] {
-    return this.#forType(contentType).offers;
+  offersFor(contentType: string | undefined, partial = false): readonly NotificationOffer[] {
+    return this.#forType(partial ? NO_DELTAS : contentType).offers;
   }
 
   /**
    * The `Accept-Events` a resource of media type `contentType` sends on HEAD and GET (DSC-1)
    * and in its streams' heads (RSP-3): the formats of `offersFor`, with their delta types
-   * (HDR-2). Computed once per set of delta types.
+   * (HDR-2); with `partial`, none. Computed once per set of delta types.
    *
    * @example
    * ```ts
@@ -218,8 +229,8 @@ export class PrepEngine {
    * engine.advertisementFor('image/png'); // '"prep";accept="message/rfc822"'
    * ```
    */
-  advertisementFor(contentType: string | undefined): string {
-    return this.#forType(contentType).advertisement;
+  advertisementFor(contentType: string | undefined, partial = false): string {
+    return this.#forType(partial ? NO_DELTAS : contentType).advertisement;
   }
 
   #forType(contentType: string | undefined): {
@@ -289,6 +300,8 @@ export class PrepEngine {
       principal?: string | null;
       /** The base's media type: which delta types are offered (`offersFor`). */
       contentType?: string | undefined;
+      /** The base is a part of the representation (a listing page): no delta is offered. */
+      partial?: boolean;
     },
   ): Promise<Negotiation> {
     // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
@@ -307,7 +320,7 @@ export class PrepEngine {
     // that it cannot have leaves the format without a delta, not refused (see pickDelta).
     const choice = negotiateNotifications(
       readNotificationAccept(prep.fields),
-      this.offersFor(target.contentType),
+      this.offersFor(target.contentType, target.partial === true),
     );
     if (!choice) return { kind: 'refuse', status: 406 }; // ERR-3
     const format: NotificationFormat = { type: choice.type };
@@ -397,7 +410,10 @@ export class PrepEngine {
       ['Events', events],
       // RSP-2, RSP-5; with a policy, what a stream holds depends on who asks (SEC-1).
       ['Vary', streamVary(target.vary, lastEventId !== undefined, this.access !== undefined)],
-      ['Accept-Events', this.advertisementFor(fieldOf(base.headers, 'content-type'))],
+      [
+        'Accept-Events',
+        this.advertisementFor(fieldOf(base.headers, 'content-type'), target.partial === true),
+      ],
       ['Cache-Control', 'no-store'],
       // Reverse proxies (nginx) must not buffer a stream.
       ['X-Accel-Buffering', 'no'],
@@ -420,6 +436,7 @@ export class PrepEngine {
       sink,
       afterSeq: resumeFrom,
       mixed,
+      partial: target.partial === true,
     });
     const access = this.access;
     const principal = target.principal ?? null;
