@@ -66,7 +66,10 @@ test('listing: the plain form stays the default: paths only, the container’s E
     const meta = (await srv.store.get('/c/'))!;
     assert.equal(plain.headers.get('etag'), meta.etag);
     // Unknown query parameters do not ask for pages; a document ignores the query.
-    assert.deepEqual(JSON.parse((await srv.request('/c/?x=1')).text).members, paths);
+    assert.deepEqual(JSON.parse((await srv.request('/c/?x=1')).text), {
+      path: '/c/',
+      members: paths,
+    });
     assert.deepEqual(JSON.parse((await srv.request('/c/m000?limit=abc')).text), { i: 0 });
   });
 });
