@@ -39,6 +39,7 @@ export {
   fetchMemberPage,
   listMembers,
   memberPageUrl,
+  parseMemberPage,
   type ContainerMember,
   type MemberPage,
   type MemberPageOptions,

@@ -145,15 +145,9 @@ export async function fetchMemberPage(
     throw new PrepError('LISTING_HTTP', `${url} answered ${res.status}`, { status: res.status });
   }
   const at = res.url || url;
-  const doc = readPage(await res.json().catch(() => undefined), at);
-  const next = findLink(parseLinkHeader(res.headers.get('link'), at), 'next') ?? doc.next;
-  return {
-    url: at,
-    container: doc.path,
-    members: doc.members,
-    next,
-    etag: res.headers.get('etag') ?? undefined,
-  };
+  const page = parseMemberPage(await res.json().catch(() => undefined), at);
+  const next = findLink(parseLinkHeader(res.headers.get('link'), at), 'next') ?? page.next;
+  return { ...page, next, etag: res.headers.get('etag') ?? undefined };
 }
 
 /**
@@ -185,11 +179,24 @@ export async function* listMembers(
   }
 }
 
-/** A paged listing's body, checked. */
-function readPage(
-  value: unknown,
-  url: string,
-): { path: string; members: ContainerMember[]; next: string | undefined } {
+/**
+ * A paged listing's body (`value`, parsed JSON, read from `url`), checked: what
+ * {@link fetchMemberPage} returns, with `etag` undefined and `next` from the body. For a page
+ * read some other way, such as a PREP stream of it (part 1 is the page). Throws a
+ * `PrepError` `LISTING_INVALID` when it is not a paged listing.
+ *
+ * @example
+ * ```ts
+ * import { parseMemberPage } from './members.js';
+ *
+ * const page = parseMemberPage(
+ *   { path: '/notes/', members: [], next: '/notes/?limit=1&after=%2Fnotes%2Fa' },
+ *   'https://example.org/notes/?limit=1',
+ * );
+ * page.next; // 'https://example.org/notes/?limit=1&after=%2Fnotes%2Fa'
+ * ```
+ */
+export function parseMemberPage(value: unknown, url: string): MemberPage {
   const doc = value as { path?: unknown; members?: unknown; next?: unknown } | undefined;
   const invalid = (why: string) =>
     new PrepError('LISTING_INVALID', `${url} is not a paged container listing: ${why}`);
@@ -215,5 +222,5 @@ function readPage(
     };
   });
   const next = typeof doc.next === 'string' ? new URL(doc.next, url).href : undefined;
-  return { path: doc.path, members, next };
+  return { url, container: doc.path, members, next, etag: undefined };
 }
