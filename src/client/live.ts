@@ -214,7 +214,8 @@ export class LiveReconnectEvent extends Event {
  *
  * @example
  * ```ts
- * doc.addEventListener('notification', (e) => {
+ * const doc = live('http://127.0.0.1:8080/notes/a');
+ * doc.addEventListener('notification', (e: Event) => {
  *   const n = (e as LiveStreamEvent).item;
  *   if (n.kind === 'notification') console.log(n.method, n.eventId, n.delta?.type);
  * });

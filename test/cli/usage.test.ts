@@ -142,13 +142,13 @@ test('an unknown delta or media type is refused with the list of known ones', as
       args: ['watch', url, '--delta', 'application/json'],
       code: 2,
       stderr:
-        'prep watch: --delta: unknown type "application/json"; known: application/json-patch+json, application/merge-patch+json, text/plain, text/x-diff',
+        'prep watch: --delta: unknown type "application/json"; known: application/json-patch+json, application/merge-patch+json, text/plain, text/x-diff, auto',
     },
     {
       args: ['watch', url, '--live', '--delta', 'text/plain'],
       code: 2,
       stderr:
-        'prep watch: --live --delta: unknown type "text/plain"; known: application/json-patch+json, application/merge-patch+json',
+        'prep watch: --live --delta: unknown type "text/plain"; known: application/json-patch+json, application/merge-patch+json, auto',
     },
     {
       args: ['watch', url, '--accept', 'rfc822'],
