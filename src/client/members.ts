@@ -5,6 +5,7 @@
  */
 import { PrepError } from '../core/errors.js';
 import { parseHttpDate } from '../core/http-date.js';
+import { conditionalGet } from './conditional-get.js';
 import type { FetchFunction } from './subscribe.js';
 import { findLink, parseLinkHeader } from './wes/link.js';
 
@@ -129,17 +130,8 @@ export async function fetchMemberPage(
   url: string,
   options: Omit<MemberPageOptions, 'limit' | 'after' | 'contains'> = {},
 ): Promise<MemberPage | 'not-modified'> {
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const headers = new Headers(options.headers);
-  headers.set('Accept', 'application/json');
-  if (options.ifNoneMatch !== undefined) headers.set('If-None-Match', options.ifNoneMatch);
-  const init: RequestInit = { headers };
-  if (options.signal) init.signal = options.signal;
-  const res = await doFetch(url, init);
-  if (res.status === 304) {
-    await res.body?.cancel();
-    return 'not-modified';
-  }
+  const res = await conditionalGet(url, 'application/json', options);
+  if (res === 'not-modified') return res;
   if (res.status !== 200) {
     await res.body?.cancel();
     throw new PrepError('LISTING_HTTP', `${url} answered ${res.status}`, { status: res.status });
