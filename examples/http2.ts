@@ -8,7 +8,7 @@
  *   node --import tsx examples/http2.ts --cert cert.pem --key key.pem   (PORT=8443)
  *   curl -k -N -H 'Accept-Events: "prep"' https://127.0.0.1:8443/docs/a
  *
- * h2c (no TLS, prior knowledge only: curl --http2-prior-knowledge, proxies):
+ * h2c (no TLS, by prior knowledge: curl --http2-prior-knowledge, proxies; plain HTTP/1.1 too):
  *   node --import tsx examples/http2.ts --h2c                            (PORT=8080)
  */
 import { readFileSync } from 'node:fs';

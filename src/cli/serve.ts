@@ -78,6 +78,7 @@ function serverOptions(s: Settings) {
       nosniff: s.contentNosniff === 'on',
     },
     maxUrlLength: s.maxUrl,
+    listing: { pageSize: Math.max(1, s.listingPage), maxPageSize: Math.max(1, s.maxListingPage) },
     maxHeaderBytes: s.maxHeaderBytes,
     headersTimeoutMs: s.headersTimeout,
     requestTimeoutMs: s.requestTimeout,
@@ -102,6 +103,7 @@ export async function serve(argv: string[]): Promise<void> {
   const resolved = readSettings(argv);
   if (!resolved) return;
   const { settings: s, sources } = resolved;
+  if (s.listingPage > s.maxListingPage) usage('--listing-page must not exceed --max-listing-page');
   // --data wins over the environment's PostgreSQL URL, --database over everything.
   const databaseUrl =
     s.database !== undefined && RANK[sources.database] >= RANK[sources.data]

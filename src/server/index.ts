@@ -1,5 +1,10 @@
 export { startServer, type RunningServer, type ServerOptions } from './app/http-listener.js';
-export { createResourceServer, type ResourceServerOptions } from './app/resource-server.js';
+export {
+  createResourceServer,
+  type PreHandler,
+  type ResourceServerOptions,
+} from './app/resource-server.js';
+export { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './app/listing.js';
 export {
   PrepEngine,
   type BaseResponse,

@@ -87,7 +87,7 @@ export const SETTINGS = {
     env: 'PREP_H2C',
     type: booleanType,
     default: false,
-    doc: 'HTTP/2 without TLS (prior knowledge), e.g. behind a proxy',
+    doc: 'HTTP/2 without TLS (prior knowledge), e.g. behind a proxy; HTTP/1.1 clients (curl, health checks) on the same port',
     group: 'Listening',
   },
   cert: {
@@ -206,6 +206,22 @@ export const SETTINGS = {
     type: numberType({ arg: 'BYTES', unit: 'bytes' }),
     default: 128 * MiB,
     doc: 'bytes of the document one JSON Patch may move or copy: an array insert or removal moves every later element, 8 bytes each (422 beyond)',
+    group: 'Requests',
+  },
+  listingPage: {
+    flag: 'listing-page',
+    env: 'PREP_LISTING_PAGE',
+    type: numberType(),
+    default: 100,
+    doc: 'members per page of a paged container listing (GET /c/?limit=) when the request names no limit',
+    group: 'Requests',
+  },
+  maxListingPage: {
+    flag: 'max-listing-page',
+    env: 'PREP_MAX_LISTING_PAGE',
+    type: numberType(),
+    default: 1000,
+    doc: 'the largest limit a listing page honours (a larger one gets this many)',
     group: 'Requests',
   },
   maxPathDepth: {

@@ -6,6 +6,7 @@ export type {
   DeleteChange,
   EventMethod,
   EventQuery,
+  MemberQuery,
   PruneOptions,
   PutChange,
   RecordChange,

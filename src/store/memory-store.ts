@@ -3,8 +3,10 @@ import { containerEtag } from './etag.js';
 import { StoreError } from './errors.js';
 import { CONTAINER_TYPE, planWrite, type PlanReader } from './plan-write.js';
 import { ROOT, assertValidPath, comparePaths, isContainerPath, parentOf } from './paths.js';
+import { readMemberQuery } from './member-query.js';
 import type {
   EventQuery,
+  MemberQuery,
   PruneOptions,
   Resource,
   ResourceMeta,
@@ -153,11 +155,15 @@ export class MemoryStore implements Store {
     });
   }
 
-  members(containerPath: string): Promise<ResourceMeta[] | undefined> {
+  members(containerPath: string, query?: MemberQuery): Promise<ResourceMeta[] | undefined> {
     return this.#run(() => {
       const set = this.#children.get(containerPath);
       if (!set) return undefined;
-      return [...set].sort(comparePaths).map((p) => {
+      const { after, limit } = readMemberQuery(query);
+      let paths = [...set].sort(comparePaths);
+      if (after !== '') paths = paths.filter((p) => comparePaths(p, after) > 0);
+      if (limit !== undefined) paths = paths.slice(0, limit);
+      return paths.map((p) => {
         const { body: _body, ...meta } = this.#rows.get(p) as Resource;
         return meta;
       });

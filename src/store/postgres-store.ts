@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { isContainerPath, assertValidPath } from './paths.js';
+import { readMemberQuery } from './member-query.js';
 import { PostgresListener, reconnectBackoff } from './postgres-listener.js';
 import { migratePostgres } from './postgres-schema.js';
 import type { PlannedRow } from './plan-write.js';
@@ -11,6 +12,7 @@ import type {
   CommitListener,
   ListenableStore,
   EventQuery,
+  MemberQuery,
   PruneOptions,
   Resource,
   ResourceMeta,
@@ -354,14 +356,21 @@ export class PostgresStore implements ListenableStore {
     });
   }
 
-  members(containerPath: string): Promise<ResourceMeta[] | undefined> {
+  members(containerPath: string, query?: MemberQuery): Promise<ResourceMeta[] | undefined> {
     return this.#run(async (sql) => {
       if (!isContainerPath(containerPath)) return undefined;
+      const { after, limit } = readMemberQuery(query);
       // One statement, one snapshot: no row if there is no container, one row of nulls if it
-      // has no members. COLLATE "C" on the column orders by code point.
+      // has no members (or none on this page). COLLATE "C" on the column orders and compares
+      // by code point. The container's own row comes first, so LIMIT never drops it.
       const rows = await sql<(Omit<ResourceRow, 'body'> | { path: null })[]>`
         SELECT m.path, m.content_type, m.etag, m.last_modified
-        FROM resources c LEFT JOIN resources m ON m.parent = c.path
+        FROM resources c
+        LEFT JOIN LATERAL (
+          SELECT path, content_type, etag, last_modified FROM resources
+          WHERE parent = c.path AND path > ${after}
+          ORDER BY path LIMIT ${limit ?? null}
+        ) m ON true
         WHERE c.path = ${containerPath}
         ORDER BY m.path`;
       if (rows.length === 0) return undefined;

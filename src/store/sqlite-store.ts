@@ -13,9 +13,11 @@ import {
 } from './plan-write.js';
 import { ROOT, assertValidPath } from './paths.js';
 import { toEvent, toMeta, toResource, type EventRow, type ResourceRow } from './rows.js';
+import { readMemberQuery } from './member-query.js';
 import type {
   CommitListener,
   EventQuery,
+  MemberQuery,
   ListenableStore,
   PruneOptions,
   Resource,
@@ -127,8 +129,11 @@ function prepareAll(db: Database) {
     hasMembers: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM resources WHERE parent = ? LIMIT 1',
     ),
-    members: db.prepare<[string], Omit<ResourceRow, 'body'>>(
-      'SELECT path, content_type, etag, last_modified FROM resources WHERE parent = ? ORDER BY path',
+    // BINARY collation: UTF-8 byte order, which is code point order (comparePaths).
+    // LIMIT -1 is no limit.
+    members: db.prepare<[string, string, number], Omit<ResourceRow, 'body'>>(
+      `SELECT path, content_type, etag, last_modified FROM resources
+       WHERE parent = ? AND path > ? ORDER BY path LIMIT ?`,
     ),
     upsert: db.prepare<[string, string | null, string, Uint8Array, string, number]>(
       `INSERT INTO resources (path, parent, content_type, body, etag, last_modified)
@@ -464,12 +469,13 @@ export class SqliteStore implements ListenableStore {
     });
   }
 
-  members(containerPath: string): Promise<ResourceMeta[] | undefined> {
+  members(containerPath: string, query?: MemberQuery): Promise<ResourceMeta[] | undefined> {
     return this.#run(() => {
       const st = this.#statements();
       const container = containerPath.endsWith('/') ? st.get.get(containerPath) : undefined;
       if (!container) return undefined;
-      return st.members.all(containerPath).map(toMeta);
+      const { after, limit } = readMemberQuery(query);
+      return st.members.all(containerPath, after, limit ?? -1).map(toMeta);
     });
   }
 

@@ -272,6 +272,24 @@ export interface EventQuery {
 }
 
 /**
+ * Which members `members()` lists: a page of them, by path. Paging by the last path seen
+ * (keyset) keeps each page's cost bounded by `limit` however large the container, and a
+ * page never skips or repeats a member because another was added or removed before it.
+ *
+ * @example
+ * ```ts
+ * const first = await store.members('/notes/', { limit: 100 });
+ * const next = await store.members('/notes/', { after: first?.at(-1)?.path, limit: 100 });
+ * ```
+ */
+export interface MemberQuery {
+  /** Only members whose path sorts after this one (code point order); absent: from the first. */
+  after?: string | undefined;
+  /** At most this many (rounded down; negative is 0). Unbounded when absent. */
+  limit?: number | undefined;
+}
+
+/**
  * The history bound `prune` enforces. Both bounds may be given; an event beyond either goes.
  *
  * @example
@@ -332,10 +350,10 @@ export interface Store {
   /** The resource at `path`, or undefined. */
   get(path: string): Promise<Resource | undefined>;
   /**
-   * The direct members of a container, sorted by path in code point order; undefined if there
-   * is no such container.
+   * The direct members of a container, sorted by path in code point order, or the page of
+   * them `query` asks for; undefined if there is no such container.
    */
-  members(containerPath: string): Promise<ResourceMeta[] | undefined>;
+  members(containerPath: string, query?: MemberQuery): Promise<ResourceMeta[] | undefined>;
 
   /** Held events matching `query`, in seq order. */
   events(query?: EventQuery): Promise<StoredEvent[]>;

@@ -28,7 +28,7 @@ import {
   trailOf,
 } from './paths.js';
 import type { ResourceView, ViewContext } from './view.js';
-import { watchResource } from './watch-resource.js';
+import { watchResource, type ResourceWatch } from './watch-resource.js';
 
 const state = byId('state');
 const crumbs = byId('crumbs');
@@ -108,23 +108,45 @@ async function probe(path: string): Promise<MediaKind | 'missing' | { error: str
 
 const FORMAT_OF: Record<MediaKind, LiveFormat> = { json: 'json', text: 'text', binary: 'bytes' };
 
-/** Watches the open resource over its PREP stream, in the view its kind asks for. */
+/**
+ * Watches the open resource over its PREP stream, in the view its kind asks for. A
+ * container is watched a page of its listing at a time: the view opens each page's stream
+ * (part 1 is the page; a change of a member reads it again), never the whole listing.
+ */
 function watch(context: ViewContext, kind: MediaKind, retry: number, current: () => boolean): void {
+  if (!isContainer(context.path)) {
+    open = watchUrl(context.path, context, kind, retry, current, undefined);
+    return;
+  }
+  let page = 0;
+  const listing: ContainerView = new ContainerView(context, (url) => {
+    if (!current()) return; // another resource is open now
+    const mine = ++page;
+    open?.close();
+    open = watchUrl(url, context, kind, retry, () => current() && mine === page, listing);
+  });
+  listing.open();
+}
+
+/** One stream, at `url`, feeding `given` (or the view made on the first change). */
+function watchUrl(
+  url: string,
+  context: ViewContext,
+  kind: MediaKind,
+  retry: number,
+  current: () => boolean,
+  given: ResourceView | undefined,
+): ResourceWatch {
   const { path } = context;
-  let shown: ResourceView | undefined;
-  open = watchResource(
-    path,
+  let shown = given;
+  return watchResource(
+    url,
     {
       change(change) {
         if (!current()) return;
-        if (shown === undefined) {
-          shown = isContainer(path)
-            ? new ContainerView(context)
-            : kind === 'binary'
-              ? new BinaryView(context)
-              : new DocumentView(context, kind);
-          replaceChildren(view, [shown.element]);
-        }
+        shown ??= kind === 'binary' ? new BinaryView(context) : new DocumentView(context, kind);
+        // Attached once: a page of a container's listing keeps its filter's focus.
+        if (shown.element.parentNode !== view) replaceChildren(view, [shown.element]);
         shown.update(change);
         const facts: string[] = [];
         if (change.etag !== undefined) facts.push(`ETag ${change.etag}`);

@@ -1,12 +1,15 @@
 /**
- * The view of a container: its members (live: a POST elsewhere adds one here, N822-6), a
- * page at a time with a filter by name, a form that creates a member (POST with `Slug`) or
- * a sub-container (PUT `…/name/`), and delete for an empty container.
+ * The view of a container: a page of its members at a time, as the server pages its
+ * listing (`?limit=&after=`, each member with its type and last change), live (a POST
+ * elsewhere adds one here, N822-6: the page is read again), filtered by name on the server
+ * (`?contains=`), a form that creates a member (POST with `Slug`) or a sub-container (PUT
+ * `…/name/`), and delete for an empty container.
  */
-import type { LiveChange } from '@prep-live/client';
+import { isPrepError } from '@prep-live/client/core';
+import { parseMemberPage, type ContainerMember, type LiveChange } from '@prep-live/client';
 import { flash, h, replaceChildren } from './dom.js';
-import { parseJsonInput } from './format.js';
-import { memberPage } from './member-page.js';
+import { formatWhen, parseJsonInput } from './format.js';
+import { MemberPager } from './member-pager.js';
 import { displayPath, hashOf, isContainer, nameOf } from './paths.js';
 import {
   busy,
@@ -18,21 +21,21 @@ import {
 } from './view.js';
 import { createContainer, postMember } from './writes.js';
 
-/** A container's JSON representation on our server. */
-interface Listing {
-  path?: string;
-  members?: unknown;
-}
+/** How long the filter waits for the typing to stop before it asks the server. */
+const FILTER_DELAY_MS = 250;
 
 /**
- * The container view.
+ * The container view. It does not open streams itself: `openPage(url)` (the page's) opens
+ * the live stream of the listing page at `url` and feeds its changes to `update`.
  *
  * @example
  * ```ts
  * import { ContainerView } from './container-view.js';
  *
- * const view = new ContainerView({ path: '/notes/', say: console.log, reopen: () => {} });
- * view.update({ value: { path: '/notes/', members: ['/notes/a'] }, etag: '"x"', eventId: undefined, deleted: false, cause: 'representation' });
+ * const view = new ContainerView({ path: '/notes/', say: console.log, reopen: () => {} }, (url) =>
+ *   watchResource(url, { change: (c) => view.update(c), notification() {}, state() {}, end() {} }),
+ * );
+ * view.open(); // watches https://…/notes/?limit=100; each change is a page, as parseMemberPage reads it
  * ```
  */
 export class ContainerView implements ResourceView {
@@ -43,17 +46,17 @@ export class ContainerView implements ResourceView {
   readonly #filter: HTMLInputElement;
   readonly #pager: HTMLElement;
   readonly #forms: HTMLFormElement[] = [];
-  #etag: string | undefined;
-  /** Every member, sorted: containers first, then by name. */
-  #all: string[] = [];
-  #known = new Set<string>();
-  /** Members that arrived since the last render: flashed when shown. */
-  #fresh = new Set<string>();
-  #page = 0;
+  readonly #pages: MemberPager;
+  readonly #openPage: (url: string) => void;
+  /** The page shown (its URL) and its members' paths: what is new on it is flashed. */
+  #shown: { url: string; paths: Set<string> } | undefined;
+  #filterTimer: ReturnType<typeof setTimeout> | undefined;
   #deleted = false;
 
-  constructor(context: ViewContext) {
+  constructor(context: ViewContext, openPage: (url: string) => void) {
     this.#context = context;
+    this.#openPage = openPage;
+    this.#pages = new MemberPager(new URL(context.path, location.href).href);
     this.#members = h('ul', { id: 'members', class: 'members' });
     this.#count = h('small', {});
     this.#filter = h('input', {
@@ -63,8 +66,11 @@ export class ContainerView implements ResourceView {
       placeholder: 'Filter by name',
       'aria-label': 'Filter members by name',
       oninput: () => {
-        this.#page = 0;
-        this.#render();
+        clearTimeout(this.#filterTimer);
+        this.#filterTimer = setTimeout(() => {
+          if (this.#filter.value.trim() === this.#pages.filter) return;
+          this.#go(this.#pages.setFilter(this.#filter.value));
+        }, FILTER_DELAY_MS);
       },
     });
     this.#pager = h('nav', { id: 'pager', class: 'pager', 'aria-label': 'Member pages' });
@@ -115,11 +121,13 @@ export class ContainerView implements ResourceView {
       create,
     ];
     if (context.path !== '/') {
+      // No If-Match: a page's tag is not the container's, and the server refuses to delete
+      // a container that has members (409) whatever changed meanwhile.
       const remove = deleteForm(
         context,
         'Delete this container',
         'only when it is empty',
-        () => this.#etag,
+        () => undefined,
       );
       this.#forms.push(remove);
       parts.push(remove);
@@ -127,82 +135,98 @@ export class ContainerView implements ResourceView {
     this.element = h('div', { class: 'container' }, ...parts);
   }
 
+  /** Opens the first page (call once the page can take changes). */
+  open(): void {
+    this.#openPage(this.#pages.url);
+  }
+
   update(change: LiveChange<unknown>): void {
     if (change.deleted) {
       this.#deleted = true;
+      clearTimeout(this.#filterTimer);
       replaceChildren(this.#members, [h('li', { class: 'empty' }, '(deleted)')]);
       replaceChildren(this.#pager, []);
       this.#filter.disabled = true;
       retire(this.#forms);
       return;
     }
-    this.#etag = change.etag;
-    const listing = (change.value ?? {}) as Listing;
-    const members = Array.isArray(listing.members)
-      ? listing.members.filter((m): m is string => typeof m === 'string')
-      : [];
-    // Containers first, then by name.
-    members.sort((a, b) => Number(isContainer(b)) - Number(isContainer(a)) || a.localeCompare(b));
-    const first = change.cause === 'representation' && this.#known.size === 0;
-    if (!first) for (const m of members) if (!this.#known.has(m)) this.#fresh.add(m);
-    this.#known = new Set(members);
-    for (const m of this.#fresh) if (!this.#known.has(m)) this.#fresh.delete(m);
-    this.#all = members;
-    this.#count.textContent = `(${members.length})`;
-    this.#render();
+    const url = this.#pages.url;
+    let members: ContainerMember[];
+    let next: string | undefined;
+    try {
+      ({ members, next } = parseMemberPage(change.value, url));
+    } catch (e) {
+      if (!isPrepError(e)) throw e;
+      this.#context.say(e.message, 'error');
+      return;
+    }
+    this.#pages.shown(members.length, next);
+    const before = this.#shown?.url === url ? this.#shown.paths : undefined;
+    this.#shown = { url, paths: new Set(members.map((m) => m.path)) };
+    this.#render(members, (path) => before !== undefined && !before.has(path));
   }
 
-  /** Shows the current page of the members that match the filter, and the pager. */
-  #render(): void {
+  /** Opens the page at `url` (next, previous, or the first under a new filter). */
+  #go(url: string | undefined): void {
+    if (url === undefined || this.#deleted) return;
+    replaceChildren(this.#pager, []);
+    this.#openPage(url);
+  }
+
+  /** Shows a page of members (flashing those `isNew` says arrived) and the pager. */
+  #render(members: ContainerMember[], isNew: (path: string) => boolean): void {
     if (this.#deleted) return;
-    const shown = memberPage(this.#all, this.#filter.value, this.#page);
-    this.#page = shown.page;
-    const items = shown.items.map((path) => {
+    const items = members.map((m) => {
+      const facts = [m.contentType.split(';')[0], formatWhen(new Date(m.lastModified))];
       const item = h(
         'li',
         {},
         h(
           'a',
-          { href: hashOf(path), class: isContainer(path) ? 'member folder' : 'member file' },
-          displayPath(nameOf(path)),
+          { href: hashOf(m.path), class: isContainer(m.path) ? 'member folder' : 'member file' },
+          displayPath(nameOf(m.path)),
         ),
+        h('small', { class: 'member-meta' }, facts.join(' · ')),
       );
-      if (this.#fresh.delete(path)) flash(item, 'changed');
+      if (isNew(m.path)) flash(item, 'changed');
       return item;
     });
-    const none = this.#all.length === 0 ? 'No members yet.' : 'No member matches the filter.';
+    const filtered = this.#pages.filter !== '';
+    const none = !filtered
+      ? 'No members yet.'
+      : this.#pages.hasNext
+        ? 'No match on this page: Next searches on.'
+        : 'No member matches the filter.';
     replaceChildren(this.#members, items.length > 0 ? items : [h('li', { class: 'empty' }, none)]);
-    if (shown.pages === 1) {
+    const { from, to } = this.#pages.position(members.length);
+    this.#count.textContent = this.#pages.hasNext || this.#pages.hasPrevious ? '' : `(${to})`;
+    if (!this.#pages.hasNext && !this.#pages.hasPrevious) {
       replaceChildren(this.#pager, []);
       return;
     }
-    const go = (page: number) => () => {
-      this.#page = page;
-      this.#render();
-    };
     replaceChildren(this.#pager, [
       h(
         'button',
         {
           type: 'button',
           class: 'secondary',
-          disabled: shown.page === 0,
-          onclick: go(shown.page - 1),
+          disabled: !this.#pages.hasPrevious,
+          onclick: () => this.#go(this.#pages.previous()),
         },
         'Previous',
       ),
       h(
         'span',
         { class: 'position', 'aria-live': 'polite' },
-        `${shown.from}–${shown.to} of ${shown.matching}`,
+        from === 0 ? 'none here' : this.#pages.hasNext ? `${from}–${to}` : `${from}–${to} of ${to}`,
       ),
       h(
         'button',
         {
           type: 'button',
           class: 'secondary',
-          disabled: shown.page === shown.pages - 1,
-          onclick: go(shown.page + 1),
+          disabled: !this.#pages.hasNext,
+          onclick: () => this.#go(this.#pages.next()),
         },
         'Next',
       ),

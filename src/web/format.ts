@@ -30,6 +30,25 @@ export function formatTime(date: Date): string {
 }
 
 /**
+ * When something last changed: its time of day if that was today (in the reader's time
+ * zone), else its date and time, `2026-12-07 14:03`.
+ *
+ * @example
+ * ```ts
+ * import { formatWhen } from './format.js';
+ *
+ * formatWhen(new Date(2026, 11, 7, 14, 3, 27), new Date(2026, 11, 7, 18, 0)); // '14:03:27'
+ * formatWhen(new Date(2026, 11, 6, 14, 3, 27), new Date(2026, 11, 7, 18, 0)); // '2026-12-06 14:03'
+ * ```
+ */
+export function formatWhen(date: Date, now = new Date()): string {
+  if (date.toDateString() === now.toDateString()) return formatTime(date);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  return `${day} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+/**
  * A delta's body for the notification list: compact JSON when it is JSON, else its text.
  *
  * @example

@@ -18,6 +18,10 @@ import { bigDoc, boundaryOf, eventually, readPrepBody, type PrepBody } from '../
 import { createClient, type ClientKind, type OpenResponse, type TestClient } from './clients.js';
 import { HOLD_HEADER, WriterHold } from './hold.js';
 
+/** DSC-1, HDR-2: a JSON resource's advertisement names the delta types JSON allows. */
+const JSON_ADVERT =
+  '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))';
+
 /** A running adapter under test. */
 export interface Started {
   /** `http://127.0.0.1:<port>` or `https://...` */
@@ -148,7 +152,7 @@ export function prepBehaviour(
         for (const method of ['GET', 'HEAD']) {
           const r = await client.request(method, '/docs/a');
           assert.equal(r.status, 200, method);
-          assert.equal(r.headers['accept-events'], '"prep";accept="message/rfc822"', method);
+          assert.equal(r.headers['accept-events'], JSON_ADVERT, method);
           assert.match(r.headers.vary ?? '', /\bAccept-Events\b/i, method);
           assert.equal(
             r.headers.events,
@@ -176,7 +180,7 @@ export function prepBehaviour(
         assert.equal(s.headers.events, 'protocol="prep", status=200, expires=3600');
         assert.match(s.headers.date ?? '', IMF_FIXDATE); // RSP-1 MUST Date
         assert.match(s.headers.vary ?? '', /\bAccept-Events\b/);
-        assert.equal(s.headers['accept-events'], '"prep";accept="message/rfc822"'); // RSP-3
+        assert.equal(s.headers['accept-events'], JSON_ADVERT); // RSP-3
         assert.equal(s.headers['last-modified'], plain.headers['last-modified']); // RSP-2
         assert.equal(s.headers['cache-control'], 'no-store');
         assert.equal(s.headers.etag, undefined, 'the ETag is in part 1, not on the stream');

@@ -267,7 +267,11 @@ test('DSC-1 DSC-2 ERR-1 serve(): a base function read after the history position
         await c.response(3),
       ];
       assert.equal(plain.body.toString(), 'hello');
-      assert.equal(plain.get('accept-events'), '"prep";accept="message/rfc822"');
+      // DSC-1, HDR-2: from the base's Content-Type, text/plain: the unified diff.
+      assert.equal(
+        plain.get('accept-events'),
+        '"prep";accept=("message/rfc822";delta="text/plain")',
+      );
       assert.equal(plain.get('vary'), 'Accept-Events');
       assert.equal(plain.get('x-app'), 'yes');
       assert.equal(head.get('content-length'), '5');
@@ -433,6 +437,60 @@ test('SEC-2 ERR-3 a base larger than maxBaseBytes goes out as the app sent it, w
       assert.equal(r.get('events'), 'protocol="prep", status=503');
       assert.equal(r.body.toString(), chunk.repeat(5));
       assert.equal(prep.engine.hub.stats.subscriptions, 0);
+    },
+  );
+  await prep.close();
+});
+
+test('DSC-1 HDR-2 RSP-3 N822-8 createPrep advertises and offers the delta types of the base’s Content-Type, through serve() and intercept()', async () => {
+  const prep = createPrep();
+  const types: Record<string, string | undefined> = {
+    '/doc': 'application/json',
+    '/text': 'text/markdown',
+    '/png': 'image/png',
+    '/untyped': undefined,
+  };
+  const ALL =
+    '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))';
+  const expected: Record<string, string> = {
+    '/doc': ALL,
+    '/text': '"prep";accept=("message/rfc822";delta="text/plain")',
+    '/png': '"prep";accept="message/rfc822"',
+    // No Content-Type: the type is not known, so every delta type (createDelta decides).
+    '/untyped': ALL,
+  };
+  await withHttp(
+    prepListener(prep, (req: IncomingMessage, res: ServerResponse) => {
+      const type = types[req.url ?? ''];
+      if (type !== undefined) res.setHeader('Content-Type', type);
+      res.end('x');
+    }),
+    async (port, clients) => {
+      for (const path of Object.keys(types)) {
+        for (const method of ['HEAD', 'GET']) {
+          const c = await connect(port, clients);
+          c.send({ method, path });
+          const r = await c.response(0);
+          assert.equal(r.get('accept-events'), expected[path], `${method} ${path}`);
+        }
+        // RSP-3: the stream's head says the same; a delta the type cannot have is not taken.
+        const { response } = await rawStream(port, clients, path, {
+          'Accept-Events': '"prep";accept=("message/rfc822";delta="text/plain")',
+        });
+        assert.equal(response.get('accept-events'), expected[path], `stream of ${path}`);
+      }
+    },
+  );
+  // serve() with an explicit base: its Content-Type.
+  await withHttp(
+    (req, res) =>
+      prep.serve(req, res, {
+        base: { headers: { 'Content-Type': 'application/octet-stream' }, body: 'x' },
+      }),
+    async (port, clients) => {
+      const c = await connect(port, clients);
+      c.send({ method: 'HEAD', path: '/bin' });
+      assert.equal((await c.response(0)).get('accept-events'), '"prep";accept="message/rfc822"');
     },
   );
   await prep.close();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { within } from '../server/helpers.js';
-import { runtimeBinary } from './runtimes.js';
+import { SOURCE_CONDITION, runtimeBinary } from './runtimes.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SUITE = 'test/runtimes/fetch-behaviour.ts';
@@ -51,13 +51,13 @@ async function runIn(
 function suiteRun(runtime: 'bun' | 'deno', suite: string) {
   return runtime === 'bun'
     ? {
-        args: ['test', `./${suite}`],
+        args: ['test', SOURCE_CONDITION, `./${suite}`],
         passed: (o: string) => Number(/^\s*(\d+) pass\s*$/m.exec(o)?.[1]),
         failed: (o: string) => Number(/^\s*(\d+) fail\s*$/m.exec(o)?.[1]),
       }
     : {
         // --no-check: Deno would type-check against its own globals; `npm run typecheck` does.
-        args: ['test', '--allow-all', '--no-check', '--sloppy-imports', suite],
+        args: ['test', '--allow-all', '--no-check', '--sloppy-imports', SOURCE_CONDITION, suite],
         // Deno counts a describe() as one test and its tests as steps.
         passed: (o: string) => {
           const m = /(\d+) passed(?: \((\d+) steps?\))?/.exec(o);

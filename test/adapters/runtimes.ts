@@ -11,6 +11,12 @@ import { within } from '../server/helpers.js';
 
 export type Runtime = 'node' | 'bun' | 'deno';
 
+/**
+ * The workspace packages (`@prep-live/client`) from their sources, as node's test runner
+ * resolves them (see package.json `exports`): not a `dist/` an earlier build left behind.
+ */
+export const SOURCE_CONDITION = '--conditions=prep-live-source';
+
 const root = join(import.meta.dirname, '..', '..');
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
 
@@ -36,8 +42,8 @@ export function runtimeCommand(
   // repository's `.js` import specifiers to its `.ts` files.
   const args =
     runtime === 'bun'
-      ? [program]
-      : ['run', '--allow-net', '--allow-env', '--sloppy-imports', program];
+      ? [SOURCE_CONDITION, program]
+      : ['run', '--allow-net', '--allow-env', '--sloppy-imports', SOURCE_CONDITION, program];
   return { file, args, skip };
 }
 

@@ -39,6 +39,7 @@ test('N822-2 N822-8 RSP-1 RSP-6 RSP-7 Cloudflare Workers (workerd via Miniflare)
     format: 'esm',
     platform: 'node', // node: built-ins stay imports; workerd's nodejs_compat provides them
     target: 'es2022',
+    conditions: ['prep-live-source'], // the workspace packages from their sources
     write: false,
     logLevel: 'silent',
   });

@@ -6,6 +6,7 @@ import { live, subscribe, type SubscriptionItem } from '../../packages/client/sr
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { startAdvertisingServer } from './advertising-server.js';
 import { collect } from './helpers.js';
+import { recordingFetch, request, withServer } from './server.js';
 
 const JSON_PATCH = 'application/json-patch+json';
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -145,4 +146,49 @@ test('DSC-1 HDR-2 prep-fetch still reads a stream whose head advertises delta ty
   assert.equal(message.headers.get('content-type'), MERGE_PATCH);
   assert.equal(await message.text(), '{"n":2}');
   assert.equal((await it.next()).done, true, 'then the end');
+});
+
+test('DSC-1 HDR-2 N822-8 delta auto against prep serve: JSON picks JSON Patch, text the unified diff, binary none; each delta applies', async () => {
+  await withServer({}, async ({ url }) => {
+    const cases = [
+      {
+        path: '/j',
+        type: 'application/json',
+        before: '{"n":1}',
+        after: '{"n":2}',
+        delta: JSON_PATCH,
+      },
+      { path: '/t', type: 'text/plain', before: 'a\n', after: 'a\nb\n', delta: 'text/plain' },
+      { path: '/b', type: 'image/png', before: '\x01\x02', after: '\x03', delta: undefined },
+    ];
+    for (const c of cases) {
+      assert.equal(
+        (await request('PUT', url + c.path, c.before, { 'content-type': c.type })).status,
+        201,
+      );
+      const { fetch, requests } = recordingFetch();
+      const sub = subscribe(url + c.path, { delta: 'auto', fetch, reconnect: false });
+      const it = sub[Symbol.asyncIterator]();
+      const first = await it.next();
+      assert.equal(first.value?.kind, 'representation', c.path);
+      assert.equal(sub.delta, c.delta, `${c.path}: the delta picked`);
+      assert.deepEqual(
+        requests.map((r) => r.method),
+        ['HEAD', 'GET'],
+      );
+      assert.equal(
+        (await request('PUT', url + c.path, c.after, { 'content-type': c.type })).status,
+        204,
+      );
+      const n = (await it.next()).value as SubscriptionItem;
+      assert.ok(n.kind === 'notification', c.path);
+      if (c.delta === undefined) assert.equal(n.delta, undefined, `${c.path}: no delta`);
+      else {
+        assert.ok(n.delta, `${c.path}: a delta`);
+        const next = applyDelta(n.delta.type, new TextEncoder().encode(c.before), n.delta.body);
+        assert.equal(new TextDecoder().decode(next), c.after);
+      }
+      sub.close();
+    }
+  });
 });

@@ -131,3 +131,25 @@ test('N822-7 live() follows express-prep by re-fetching (no deltas, no ETags in 
     assert.equal(doc.value, undefined);
   });
 });
+
+test('DSC-1 DSC-3 delta auto against express-prep: it advertises no delta types, so none is asked for, and the stream reads as before', async () => {
+  await withExpressPrep(async (url) => {
+    const { fetch, requests } = recordingFetch();
+    const sub = subscribe(url, { delta: 'auto', fetch, reconnect: false });
+    const it = sub[Symbol.asyncIterator]();
+    const rep = await it.next();
+    assert.equal(rep.value?.kind, 'representation');
+    assert.equal(sub.delta, undefined);
+    assert.deepEqual(
+      requests.map((r) => r.method),
+      ['HEAD', 'GET'],
+    );
+    assert.match(requests[1]!.headers.get('accept-events')!, /^"prep";accept="message\/rfc822"$/);
+    assert.equal((await request('PUT', url, '{"n":1}', TEXT)).status, 204);
+    const n = plain((await it.next()).value!);
+    assert.equal(n.kind, 'notification');
+    assert.equal(n.method, 'PUT');
+    assert.equal(n.delta, undefined);
+    sub.close();
+  });
+});

@@ -5,6 +5,7 @@ import {
   DELTA_TYPES,
   applyDelta,
   createDelta,
+  deltaTypesFor,
   isDeltaType,
   type Representation,
 } from '../../packages/client/src/core/delta/index.js';
@@ -68,6 +69,46 @@ test('N822-8 DELTA_TYPES and their aliases', () => {
   assert.ok(isDeltaType('text/x-diff'));
   assert.ok(isDeltaType('Application/Merge-Patch+JSON; charset=utf-8'));
   assert.ok(!isDeltaType('application/json'));
+});
+
+test('DSC-1 N822-8 deltaTypesFor names exactly the delta types createDelta makes for a media type', () => {
+  const types = [
+    'application/json',
+    'application/ld+json; charset=utf-8',
+    'text/json',
+    'application/json; charset=iso-8859-1',
+    'text/plain',
+    'Text/Markdown; charset=UTF-8',
+    'text/csv; charset=us-ascii',
+    'application/xml',
+    'image/svg+xml',
+    'application/javascript',
+    'text/plain; charset=iso-8859-1',
+    'image/png',
+    'application/octet-stream',
+    'application/pdf',
+  ];
+  // Bodies that are JSON and UTF-8 text both: only the media type decides.
+  const [a, b] = [enc.encode('{"a":1}\n'), enc.encode('{"a":2}\n')];
+  for (const contentType of types) {
+    const made = [...DELTA_TYPES, 'text/x-diff'].filter(
+      (t) => createDelta(t, { contentType, body: a }, { contentType, body: b }) !== undefined,
+    );
+    assert.deepEqual(
+      deltaTypesFor(contentType, [...DELTA_TYPES, 'text/x-diff']),
+      made,
+      contentType,
+    );
+    assert.deepEqual(
+      deltaTypesFor(contentType),
+      made.filter((t) => t !== 'text/x-diff'),
+      contentType,
+    );
+  }
+  assert.deepEqual(deltaTypesFor('application/json'), [...DELTA_TYPES]);
+  assert.deepEqual(deltaTypesFor('text/plain'), ['text/plain']);
+  assert.deepEqual(deltaTypesFor('image/png'), []);
+  assert.deepEqual(deltaTypesFor('application/json', ['application/xml-patch+xml']), []);
 });
 
 test('N822-8 each delta type: a small change gives a small delta that applies', () => {

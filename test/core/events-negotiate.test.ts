@@ -162,6 +162,64 @@ test('N822-1 delta selects a delta type the offer supports; otherwise the type w
   );
 });
 
+test('N822-8 REQ-4 a delta the offer lacks leaves the choice to the next range for that type (by q, then order), never to another type', () => {
+  const text: NotificationOffer[] = [
+    { type: 'message/rfc822', deltas: ['text/plain'] },
+    { type: 'text/turtle' },
+  ];
+  // JSON Patch first, the unified diff second (even at a lower q): the diff.
+  assert.deepEqual(
+    negotiateNotifications(
+      acceptOf(
+        '"prep";accept=("message/rfc822";delta="application/json-patch+json" "message/rfc822";delta="text/plain";q=0.5)',
+      ),
+      text,
+    ),
+    { type: 'message/rfc822', delta: 'text/plain', varyAccept: true },
+  );
+  // Both offered: q decides, then the client's order.
+  const json: NotificationOffer[] = [
+    { type: 'message/rfc822', deltas: ['application/json-patch+json', 'text/plain'] },
+  ];
+  assert.equal(
+    negotiateNotifications(
+      acceptOf(
+        '"prep";accept=("message/rfc822";delta="text/plain";q=0.4 "message/rfc822";delta="application/json-patch+json";q=0.9)',
+      ),
+      json,
+    )?.delta,
+    'application/json-patch+json',
+  );
+  assert.equal(
+    negotiateNotifications(
+      acceptOf(
+        '"prep";accept=("message/rfc822";delta="text/plain" "message/rfc822";delta="application/json-patch+json")',
+      ),
+      json,
+    )?.delta,
+    'text/plain',
+  );
+  // A q=0 range never picks its delta.
+  assert.deepEqual(
+    negotiateNotifications(
+      acceptOf('"prep";accept=("message/rfc822" "message/rfc822";delta="text/plain";q=0)'),
+      text,
+    ),
+    { type: 'message/rfc822', varyAccept: true },
+  );
+  // The format is chosen first, as Accept matches: an rfc822 preferred over text/turtle stays
+  // rfc822, without a delta, rather than turtle.
+  assert.deepEqual(
+    negotiateNotifications(
+      acceptOf(
+        '"prep";accept=("message/rfc822";delta="application/json-patch+json" "text/turtle";q=0.5)',
+      ),
+      text,
+    ),
+    { type: 'message/rfc822', varyAccept: true },
+  );
+});
+
 test('REQ-3 unknown parameters in accept and unknown event fields are ignored', () => {
   assert.deepEqual(
     negotiateNotifications(

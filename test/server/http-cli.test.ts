@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import http2 from 'node:http2';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { subscribe } from '../../packages/client/src/client/index.js';
@@ -113,6 +114,29 @@ test('N822-8 prep serve --max-delta-bytes: a small document gets a delta, one pa
   assert.ok(big?.kind === 'notification' && big.method === 'PUT');
   assert.equal(big.delta, undefined, 'past the cap: no delta');
   stop.abort();
+  cli.child.kill('SIGTERM');
+  assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
+});
+
+test('SEC-4 prep serve --h2c answers plain HTTP/1.1 (fetch, curl) and HTTP/2 by prior knowledge on one port', async (t) => {
+  const { cli, url } = await serve(t, ['--h2c']);
+  const written = await put(`${url}/h`, '{"via":"http/1.1"}');
+  assert.equal(written.status, 201);
+  await cli.waitFor(/ PUT \/h 201 /);
+  const session = http2.connect(url);
+  defer(t, () => session.close());
+  const got = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const stream = session.request({ ':path': '/h' });
+    let body = '';
+    let status = 0;
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => resolve({ status, body }));
+    stream.on('error', reject);
+  });
+  assert.deepEqual(got, { status: 200, body: '{"via":"http/1.1"}' });
+  await cli.waitFor(/ GET \/h 200 .* HTTP\/2\.0 /);
   cli.child.kill('SIGTERM');
   assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
 });

@@ -38,5 +38,10 @@ test('SEC-3 the Accept-Events a server sends does not depend on the Accept-Event
       await res.body?.cancel().catch(() => undefined);
     }
   }
-  assert.deepEqual([...seen], ['"prep";accept="message/rfc822"']);
+  assert.deepEqual(
+    [...seen],
+    [
+      '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))',
+    ],
+  );
 });

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defer, put, startTestServer } from './http-helpers.js';
+import { applyDelta } from '../../packages/client/src/core/delta/index.js';
+import { parseMediaType } from '../../packages/client/src/core/media-type.js';
+import { defer, put, startTestServer, utf8 } from './http-helpers.js';
 
 /** The parts of prep-fetch 0.1 we use (it ships no types). */
 interface PrepNotification extends Response {
@@ -131,4 +133,49 @@ test('RSP-4 N822-6 prep-fetch reads a container stream: a POST announces the new
   assert.equal(n.headers.get('content-location'), posted.headers.get('location'));
   assert.ok(n.headers.get('event-id'));
   controller.abort();
+});
+
+test('DSC-1 HDR-2 RSP-3 N822-8 prep-fetch reads our streams whose heads advertise delta types, and their deltas: JSON and text', async (t) => {
+  const { url } = await startTestServer(t);
+  const cases = [
+    {
+      path: '/d/json',
+      type: 'application/json',
+      before: '{"title":"first"}',
+      after: '{"title":"second"}',
+      delta: 'application/merge-patch+json',
+      advert:
+        '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))',
+    },
+    {
+      path: '/d/text',
+      type: 'text/plain; charset=utf-8',
+      before: 'one\n',
+      after: 'one\ntwo\n',
+      delta: 'text/plain',
+      advert: '"prep";accept=("message/rfc822";delta="text/plain")',
+    },
+  ];
+  for (const c of cases) {
+    assert.equal((await put(`${url}${c.path}`, c.before, c.type)).status, 201);
+    const controller = new AbortController();
+    defer(t, () => controller.abort());
+    const response = await fetch(`${url}${c.path}`, {
+      headers: { 'Accept-Events': `"prep";accept=("message/rfc822";delta="${c.delta}")` },
+      signal: controller.signal,
+    });
+    assert.equal(response.headers.get('accept-events'), c.advert, c.path);
+    const prep = prepFetch(response);
+    assert.equal(Number(prep.events.get('status')?.[0]), 200);
+    assert.equal(await (await prep.getRepresentation()).text(), c.before);
+    const it = (await prep.getNotifications()).notifications();
+    assert.equal((await put(`${url}${c.path}`, c.after, c.type)).status, 204);
+    const n = await nextMessage(it);
+    assert.ok(n, `a notification on ${c.path}`);
+    assert.equal(n.headers.get('method'), 'PUT');
+    assert.equal(parseMediaType(n.headers.get('content-type') ?? '').essence, c.delta);
+    const next = applyDelta(c.delta, new TextEncoder().encode(c.before), utf8(n.body));
+    assert.equal(new TextDecoder().decode(next), c.after);
+    controller.abort();
+  }
 });

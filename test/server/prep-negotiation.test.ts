@@ -4,10 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAcceptEvents } from '../../packages/client/src/core/events/index.js';
+import { applyDelta, DELTA_TYPES } from '../../packages/client/src/core/delta/index.js';
+import {
+  parseAcceptEvents,
+  readPrepAdvertisement,
+} from '../../packages/client/src/core/events/index.js';
 import { prepOf, rawSubscribe, withServer, type RawResponse, type TestServer } from './helpers.js';
 
-const ADVERT = '"prep";accept="message/rfc822"';
+/** DSC-1, HDR-2: what a JSON resource advertises: the delta types JSON allows. */
+const ADVERT =
+  '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))';
+const JSON_PATCH = 'application/json-patch+json';
 const DOC = { title: 'hello', n: 1 };
 
 /** A GET expected to be answered without a stream; fails (rather than hangs) on a stream. */
@@ -26,7 +33,7 @@ function listsPrep(value: string | undefined): boolean {
   return (parseAcceptEvents(value) ?? []).some((e) => e.protocol.toLowerCase() === 'prep');
 }
 
-test('DSC-1 MTH-1 HEAD and GET advertise Accept-Events: "prep";accept="message/rfc822"', async () => {
+test('DSC-1 MTH-1 HDR-2 HEAD and GET advertise Accept-Events: "prep" with message/rfc822 and the delta types JSON allows', async () => {
   await withServer({}, async (srv) => {
     await srv.put('/doc', DOC);
     await srv.put('/c/', '');
@@ -53,6 +60,81 @@ test('DSC-1 MTH-1 HEAD and GET advertise Accept-Events: "prep";accept="message/r
     assert.equal(head.status, 200);
     assert.equal(head.get('events'), undefined);
     assert.equal(head.get('accept-events'), ADVERT);
+  });
+});
+
+test('DSC-1 HDR-2 each media type advertises the delta types it allows: JSON three, UTF-8 text the unified diff, binary and other charsets none', async () => {
+  const TEXT = '"prep";accept=("message/rfc822";delta="text/plain")';
+  const NONE = '"prep";accept="message/rfc822"';
+  const cases: Array<[path: string, type: string, body: string | Buffer, advert: string]> = [
+    ['/ld', 'application/ld+json', '{"@id":"x"}', ADVERT],
+    ['/txt', 'text/plain', 'hello\n', TEXT],
+    ['/md', 'text/markdown; charset=utf-8', '# hi\n', TEXT],
+    ['/xml', 'application/xml', '<a/>', TEXT],
+    ['/latin1', 'text/plain; charset=iso-8859-1', 'caf\xe9', NONE],
+    ['/png', 'image/png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]), NONE],
+    ['/bin', 'application/octet-stream', Buffer.from([0, 255, 0]), NONE],
+  ];
+  await withServer({}, async (srv) => {
+    for (const [path, type, body] of cases)
+      assert.equal((await srv.put(path, body, { type })).status, 201, path);
+    for (const [path, , , advert] of cases) {
+      for (const method of ['HEAD', 'GET']) {
+        const r = await srv.rawRequest({ method, path });
+        assert.equal(r.get('accept-events'), advert, `${method} ${path}`);
+      }
+      // Our client reads it back: the delta types, in the server's order.
+      const read = readPrepAdvertisement(advert);
+      assert.deepEqual(read, [
+        {
+          type: 'message/rfc822',
+          deltas: advert === ADVERT ? [...DELTA_TYPES] : advert === NONE ? [] : ['text/plain'],
+        },
+      ]);
+    }
+    // RSP-3: a stream's head advertises the same as the plain GET.
+    for (const [path, , , advert] of cases) {
+      const sub = await srv.subscribe(path);
+      assert.equal(sub.response.headers.get('accept-events'), advert, `stream of ${path}`);
+      sub.close();
+    }
+  });
+});
+
+test('N822-8 REQ-4 ERR-3 a delta the resource cannot have is not offered: the stream goes without a delta (not 406), or with the next delta the client listed', async () => {
+  await withServer({}, async (srv) => {
+    await srv.put('/t', 'one\n', { type: 'text/plain' });
+    await srv.put('/png', Buffer.from([1, 2, 3]), { type: 'image/png' });
+    const ask = (accept: string) => ({ headers: { 'Accept-Events': `"prep";accept=${accept}` } });
+    // JSON Patch of a text document: message/rfc822 is still acceptable, without a delta.
+    const noDelta = await srv.subscribe('/t', ask(`("message/rfc822";delta="${JSON_PATCH}")`));
+    assert.equal(noDelta.events.status, 200, 'not 406: the format is acceptable');
+    // The client listed JSON Patch first, the unified diff second: it gets the diff.
+    const second = await srv.subscribe(
+      '/t',
+      ask(`("message/rfc822";delta="${JSON_PATCH}" "message/rfc822";delta="text/plain";q=0.5)`),
+    );
+    // A binary resource has no delta of any type.
+    const binary = await srv.subscribe('/png', ask('("message/rfc822";delta="text/plain")'));
+    assert.equal(binary.events.status, 200);
+    assert.equal((await srv.put('/t', 'one\ntwo\n', { type: 'text/plain' })).status, 204);
+    assert.equal((await srv.put('/png', Buffer.from([4, 5]), { type: 'image/png' })).status, 204);
+    const [plain] = await noDelta.notifications(1);
+    assert.equal(plain!.method, 'PUT');
+    assert.equal(plain!.delta, undefined, 'N822-7: no delta was negotiated, so no body');
+    const [diff] = await second.notifications(1);
+    assert.equal(diff!.delta?.contentType, 'text/plain; charset=utf-8');
+    const next = applyDelta('text/plain', new TextEncoder().encode('one\n'), diff!.delta.body);
+    assert.equal(new TextDecoder().decode(next), 'one\ntwo\n');
+    const [bin] = await binary.notifications(1);
+    assert.equal(bin!.delta, undefined);
+    // No accept at all that fits is still 406 (ERR-3).
+    const refused = await srv.rawRequest({
+      method: 'GET',
+      path: '/t',
+      headers: { 'Accept-Events': '"prep";accept="text/turtle"' },
+    });
+    assert.equal(refused.get('events'), 'protocol="prep", status=406');
   });
 });
 

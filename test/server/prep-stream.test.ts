@@ -64,7 +64,7 @@ test('RSP-1 RSP-2 RSP-3 RSP-4 RSP-6 RSP-7 N822-4 N822-5 a whole stream, byte for
         `Content-Type: multipart/mixed; boundary="${mixed}"`, // RSP-1
         'Events: protocol="prep", status=200, expires=3600', // RSP-1: integer seconds
         'Vary: Accept-Events', // RSP-2
-        'Accept-Events: "prep";accept="message/rfc822"', // RSP-3
+        'Accept-Events: "prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))', // RSP-3, HDR-2
         'Cache-Control: no-store',
         'X-Accel-Buffering: no', // nginx: do not buffer
         'Incremental: ?1', // RFC 10036: forward incrementally

@@ -387,6 +387,52 @@ export function storeContract(
     );
   });
 
+  withStore(
+    'members pages by path: after (exclusive) and limit page through the same list, in order, each member once',
+    async (store) => {
+      // Code points above U+FFFF too: pages follow code point order, as the whole list does.
+      const names = ['a', 'b', 'b0', 'c/', 'Z', 'é', '\uFF5E', '\u{1F600}', 'zz'];
+      for (const n of names) await store.write(put(`/p/${n}${n.endsWith('/') ? 'x' : ''}`, n));
+      const all = ((await store.members('/p/')) ?? []).map((m) => m.path);
+      assert.equal(all.length, names.length);
+      for (const limit of [1, 2, 3, 4, 100]) {
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.members('/p/', { after, limit });
+          assert.ok(page, 'the container is there');
+          assert.ok(page.length <= limit, `limit ${limit}`);
+          seen.push(...page.map((m) => m.path));
+          if (page.length < limit) break;
+          after = page.at(-1)!.path;
+        }
+        assert.deepEqual(seen, all, `limit ${limit}`);
+      }
+      // A page holds the members' metadata, as the whole list does.
+      assert.deepEqual(await store.members('/p/', { after: '/p/a', limit: 1 }), [
+        (await store.members('/p/'))!.find((m) => m.path === '/p/b'),
+      ]);
+      // `after` need not be a member: the page starts after where it would sort.
+      assert.deepEqual(
+        (await store.members('/p/', { after: '/p/b00', limit: 2 }))?.map((m) => m.path),
+        ['/p/c/', '/p/zz'],
+      );
+      assert.deepEqual(await store.members('/p/', { after: '/p/\u{1F600}' }), []);
+      assert.deepEqual(await store.members('/p/', { after: '/q' }), []);
+      assert.deepEqual((await store.members('/p/', { after: '/' }))?.length, names.length);
+      // limit 0 (or below) is an empty page of a container that exists; not finite: no bound.
+      assert.deepEqual(await store.members('/p/', { limit: 0 }), []);
+      assert.deepEqual(await store.members('/p/', { limit: -3 }), []);
+      assert.equal((await store.members('/p/', { limit: Infinity }))?.length, names.length);
+      assert.equal((await store.members('/p/', { limit: 2.9 }))?.length, 2);
+      // An empty container, and none at all, as without a query.
+      await store.write(put('/e/', ''));
+      assert.deepEqual(await store.members('/e/', { after: '/e/a', limit: 5 }), []);
+      assert.equal(await store.members('/nope/', { limit: 5 }), undefined);
+      assert.equal(await store.members('/p/a', { limit: 5 }), undefined);
+    },
+  );
+
   withStore("a container's ETag changes with its membership only", async (store) => {
     await store.write(put('/c/a', 'one'));
     const t0 = await etagOf(store, '/c/');

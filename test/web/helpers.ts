@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, type TestContext } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { createResourceServer } from '../../src/server/index.js';
+import { createResourceServer, type ResourceServerOptions } from '../../src/server/index.js';
 import { createWebPage, type WebPage } from '../../src/server/app/web-page.js';
 import { MemoryStore } from '../../src/store/index.js';
 
@@ -79,15 +79,19 @@ export interface PageServer {
   send(method: string, path: string, body?: unknown, type?: string): Promise<number>;
 }
 
-/** The page and the resource server behind one node:http listener; stopped when the test ends. */
-export async function startPageServer(t: TestContext): Promise<PageServer> {
+/**
+ * The page and the resource server behind one node:http listener, wired as `prep serve`
+ * wires them (the page as a pre-handler); stopped when the test ends.
+ */
+export async function startPageServer(
+  t: TestContext,
+  options: Omit<ResourceServerOptions, 'store' | 'preHandlers'> = {},
+): Promise<PageServer> {
   const store = new MemoryStore();
   await store.open();
   const page = await webPage();
-  const app = createResourceServer({ store });
-  const server = http.createServer((req, res) => {
-    if (!page.handle(req, res)) app.handle(req, res);
-  });
+  const app = createResourceServer({ ...options, store, preHandlers: [page] });
+  const server = http.createServer((req, res) => app.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     await app.close();

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type {
-  LiveChange,
-  LiveEndReason,
-  NotificationItem,
+import {
+  fetchMemberPage,
+  parseMemberPage,
+  type LiveChange,
+  type LiveEndReason,
+  type NotificationItem,
 } from '../../packages/client/src/client/index.js';
 import { watchCreation } from '../../src/web/creation-watch.js';
 import {
@@ -16,10 +18,11 @@ import {
   formatJson,
   formatSize,
   formatTime,
+  formatWhen,
   parseJsonInput,
 } from '../../src/web/format.js';
 import { kindOf } from '../../src/web/media-kind.js';
-import { memberPage } from '../../src/web/member-page.js';
+import { MemberPager } from '../../src/web/member-pager.js';
 import {
   displayPath,
   hashOf,
@@ -155,6 +158,10 @@ test('the page paths: hash routing, parents, names, breadcrumbs', () => {
 test('the page formats: JSON, times, deltas, input', () => {
   assert.equal(formatJson({ a: [1] }), '{\n  "a": [\n    1\n  ]\n}');
   assert.equal(formatTime(new Date(2025, 0, 2, 3, 4, 5)), '03:04:05');
+  const now = new Date(2025, 0, 2, 23, 0);
+  assert.equal(formatWhen(new Date(2025, 0, 2, 3, 4, 5), now), '03:04:05', 'today: the time');
+  assert.equal(formatWhen(new Date(2025, 0, 1, 3, 4, 5), now), '2025-01-01 03:04', 'else the day');
+  assert.equal(formatWhen(new Date(2024, 0, 2, 3, 4, 5), now), '2024-01-02 03:04');
   assert.equal(formatDelta(new TextEncoder().encode('{ "a" : 1 }')), '{"a":1}');
   assert.equal(formatDelta(new TextEncoder().encode('@@ -1 +1 @@')), '@@ -1 +1 @@');
   assert.deepEqual(parseJsonInput('[1]'), { ok: true, value: [1] });
@@ -226,30 +233,91 @@ test('the page sorts media types into JSON, text and binary', () => {
   for (const [type, kind] of cases) assert.equal(kindOf(type), kind, String(type));
 });
 
-test('member pages: a page at a time, filtered by displayed name, clamped', () => {
-  const members = Array.from({ length: 250 }, (_, i) => `/c/m${String(i).padStart(3, '0')}`);
+test('MemberPager walks the server’s listing pages: next, previous, positions, a filter that starts again', async (t) => {
+  const srv = await startPageServer(t);
+  assert.equal(await srv.send('PUT', '/c/'), 201);
+  for (let i = 0; i < 25; i += 5)
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((k) => srv.send('PUT', `/c/m${String(i + k).padStart(2, '0')}`, { k })),
+    );
+  await srv.send('PUT', '/c/caf%C3%A9', { k: 'é' });
+  const pager = new MemberPager(`${srv.url}/c/`, 10);
+  assert.equal(pager.url, `${srv.url}/c/?limit=10`);
+  assert.equal(pager.hasPrevious, false);
+  /** Reads the pager's page as the page does, and records it. */
+  const show = async (): Promise<string[]> => {
+    const page = await fetchMemberPage(pager.url);
+    assert.notEqual(page, 'not-modified');
+    if (page === 'not-modified') return [];
+    pager.shown(page.members.length, page.next);
+    return page.members.map((m) => m.path);
+  };
+  const seen: string[] = [];
+  const positions: string[] = [];
+  for (;;) {
+    const paths = await show();
+    seen.push(...paths);
+    const { from, to } = pager.position(paths.length);
+    positions.push(`${from}-${to}${pager.hasNext ? '' : ' last'}`);
+    if (pager.next() === undefined) break;
+  }
+  assert.deepEqual(positions, ['1-10', '11-20', '21-26 last']);
+  assert.equal(seen.length, 26);
+  assert.equal(new Set(seen).size, 26, 'each member once');
+  assert.deepEqual(seen, [...seen].sort(), 'in path order');
+  assert.equal(pager.next(), undefined, 'no page after the last');
+  // Back a page: the URL is the one read before, the position counts the pages before it.
+  assert.equal(pager.previous(), `${srv.url}/c/?limit=10&after=${encodeURIComponent(seen[9]!)}`);
+  assert.deepEqual(await show(), seen.slice(10, 20));
+  assert.deepEqual(pager.position(10), { from: 11, to: 20 });
+  pager.previous();
+  assert.equal(pager.previous(), undefined, 'nothing before the first');
+  // A filter starts from the first page again, matching the decoded name on the server.
+  assert.equal(pager.setFilter(' CAFÉ '), `${srv.url}/c/?limit=10&contains=CAF%C3%89`);
+  assert.equal(pager.filter, 'CAFÉ');
+  assert.deepEqual(await show(), ['/c/caf%C3%A9']);
+  assert.equal(pager.hasNext, false);
+  pager.setFilter('m1');
   assert.deepEqual(
-    { ...memberPage(members, '', 0), items: undefined },
-    { items: undefined, page: 0, pages: 3, matching: 250, from: 1, to: 100 },
+    await show(),
+    seen.filter((p) => p.startsWith('/c/m1')),
   );
-  const last = memberPage(members, '', 2);
+});
+
+test('a listing page watched as the page watches it: parseMemberPage reads each change; a new member reads the page again', async (t) => {
+  const srv = await startPageServer(t);
+  for (const n of ['a', 'b', 'c']) assert.equal(await srv.send('PUT', `/c/${n}`, { n }), 201);
+  const pageUrl = `${srv.url}/c/?limit=2`;
+  const r = recorder();
+  const watch = watchResource(pageUrl, r.handlers);
+  t.after(() => watch.close());
+  await eventually(() => r.changes.length === 1, 'part 1: the page');
+  const first = parseMemberPage(r.changes[0]!.value, pageUrl);
   assert.deepEqual(
-    [last.from, last.to, last.items.length, last.items[0]],
-    [201, 250, 50, '/c/m200'],
+    first.members.map((m) => [m.path, m.contentType]),
+    [
+      ['/c/a', 'application/json'],
+      ['/c/b', 'application/json'],
+    ],
   );
-  assert.equal(memberPage(members, '', 99).page, 2, 'clamped to the last page');
-  assert.equal(memberPage(members, '', -1).page, 0);
-  const filtered = memberPage(members, ' M24 ', 5);
-  assert.deepEqual([filtered.page, filtered.pages, filtered.matching], [0, 1, 10]);
-  assert.deepEqual(memberPage(members, 'zzz', 0), {
-    items: [],
-    page: 0,
-    pages: 1,
-    matching: 0,
-    from: 0,
-    to: 0,
-  });
-  assert.deepEqual(memberPage(['/c/caf%C3%A9', '/c/tea'], 'café', 0).items, ['/c/caf%C3%A9']);
+  assert.equal(first.next, `${srv.url}/c/?limit=2&after=%2Fc%2Fb`);
+  assert.match(r.changes[0]!.etag ?? '', /^"page\./);
+  // A member that sorts onto this page: the page is read again and names it.
+  assert.equal(await srv.send('PUT', '/c/aa', { n: 'aa' }), 201);
+  await eventually(() => r.changes.length >= 2, 'the page again');
+  const again = parseMemberPage(r.changes.at(-1)!.value, pageUrl);
+  assert.deepEqual(
+    again.members.map((m) => m.path),
+    ['/c/a', '/c/aa'],
+  );
+  assert.ok(
+    r.notifications.some((n) => n.method === 'PUT'),
+    'the notification is listed',
+  );
+  assert.throws(
+    () => parseMemberPage({ path: '/c/', members: ['/c/a'] }, pageUrl),
+    /not a paged container listing/,
+  );
 });
 
 test('sizes for people', () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { prefersHtml, WEB_PAGE_PREFIX } from '../../src/server/app/web-page.js';
+import { TokenPolicy } from '../../src/server/auth/index.js';
 import { startPageServer, webPage } from './helpers.js';
 
 const BROWSER_ACCEPT =
@@ -43,6 +44,55 @@ test('GET / from a browser is the HTML shell; from curl, fetch or a PREP client 
   await prep.body?.cancel().catch(() => undefined);
   // Writes to / are never the page's.
   assert.equal(await srv.send('POST', '/', { a: 1 }), 201);
+});
+
+test('RFC 9111 every variant of / sends the same Vary: HTML and JSON, GET and HEAD, 200 and 304, with and without an access policy; other paths do not vary on Accept', async (t) => {
+  const policy = new TokenPolicy({
+    anonymous: [{ prefix: '/', read: true, write: true, subscribe: true }],
+  });
+  for (const [options, expected] of [
+    [{}, 'Accept, Accept-Events'],
+    [{ access: policy }, 'Accept, Accept-Events, Authorization'],
+  ] as const) {
+    const srv = await startPageServer(t, options);
+    const seen = new Map<string, string | null>();
+    for (const accept of [BROWSER_ACCEPT, '*/*', 'application/json', undefined]) {
+      for (const method of ['GET', 'HEAD']) {
+        const headers: Record<string, string> = accept === undefined ? {} : { Accept: accept };
+        const first = await fetch(`${srv.url}/`, { method, headers });
+        await first.arrayBuffer();
+        const what = `${method} / Accept: ${accept ?? '(none)'}`;
+        seen.set(`${what} ${first.headers.get('content-type')}`, first.headers.get('vary'));
+        const etag = first.headers.get('etag');
+        assert.ok(etag, what);
+        const again = await fetch(`${srv.url}/`, {
+          method,
+          headers: { ...headers, 'If-None-Match': etag },
+        });
+        assert.equal(again.status, 304, what);
+        seen.set(`${what} 304`, again.headers.get('vary'));
+      }
+    }
+    // Both variants were served, and every answer has the same Vary.
+    const types = [...seen.keys()].join(' ');
+    assert.match(types, /text\/html/);
+    assert.match(types, /application\/json/);
+    for (const [what, vary] of seen) assert.equal(vary, expected, what);
+    // A notifications stream of / lists Accept too.
+    const controller = new AbortController();
+    const stream = await fetch(`${srv.url}/`, {
+      headers: { 'Accept-Events': '"prep"' },
+      signal: controller.signal,
+    });
+    assert.equal(stream.headers.get('vary'), expected);
+    controller.abort();
+    await stream.body?.cancel().catch(() => undefined);
+    // Other paths are not negotiated by Accept.
+    assert.equal(await srv.send('PUT', '/doc', { a: 1 }), 201);
+    const doc = await fetch(`${srv.url}/doc`, { headers: { Accept: BROWSER_ACCEPT } });
+    await doc.arrayBuffer();
+    assert.equal(doc.headers.get('vary'), expected.replace('Accept, ', ''));
+  }
 });
 
 test('the bundle and the style sheet: versioned URLs cached for good, others revalidated, 304, HEAD', async (t) => {

@@ -217,6 +217,41 @@ test('WES-5 the subscription document answers If-None-Match with 304 until it ch
   assert.equal(head.headers['content-length'], a.headers['content-length']);
 });
 
+test('WES-5 RFC 9110 feed pages and archives answer If-Modified-Since as If-None-Match: 304 when not modified since, 200 when modified; If-None-Match decides when both are sent', async () => {
+  const srv = await serve(3);
+  for (let i = 0; i < 4; i++) await put(srv.url, `/notes/m${i}`, { i });
+  for (const url of [feedOf(srv), archiveOf(srv, 0)]) {
+    const first = await raw(url);
+    const modified = first.headers['last-modified'] as string;
+    assert.ok(modified, `${url}: Last-Modified`);
+    const at = Date.parse(modified);
+    const since = (ms: number) => ({ 'If-Modified-Since': formatHttpDate(ms) });
+    for (const ms of [at, at + 60_000]) {
+      const r = await raw(url, { headers: since(ms) });
+      assert.equal(r.status, 304, `${url} since ${formatHttpDate(ms)}`);
+      assert.equal(r.bytes.length, 0);
+      assert.equal(r.headers.etag, first.headers.etag);
+      assert.equal(r.headers['last-modified'], modified);
+    }
+    const older = await raw(url, { headers: since(at - 1000) });
+    assert.equal(older.status, 200);
+    assert.deepEqual(older.bytes, first.bytes);
+    // RFC 9110 §13.1.3: If-Modified-Since is ignored when If-None-Match is there.
+    const both = await raw(url, { headers: { ...since(at), 'If-None-Match': '"other"' } });
+    assert.equal(both.status, 200);
+    // An unparsable date is ignored.
+    assert.equal((await raw(url, { headers: { 'If-Modified-Since': 'yesterday' } })).status, 200);
+  }
+  // The current page changes: the old date no longer holds.
+  const before = await raw(feedOf(srv));
+  await new Promise((r) => setTimeout(r, 1100)); // Last-Modified has one-second precision
+  await put(srv.url, '/notes/m9', { i: 9 });
+  const after = await raw(feedOf(srv), {
+    headers: { 'If-Modified-Since': before.headers['last-modified'] as string },
+  });
+  assert.equal(after.status, 200);
+});
+
 test('WES-5 archives are byte-identical across requests and across a restart on the same SqliteStore file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wes-restart-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

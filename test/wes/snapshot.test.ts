@@ -61,6 +61,18 @@ test('WES-1 the snapshot index is { id, started, completed, uris } with epoch ms
   assert.equal(own.status, 200);
   assert.equal(own.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   assert.deepEqual(await own.json(), index);
+  // It and its parts answer If-None-Match with 304 as well.
+  const ownAgain = await fetch(new URL(res.headers.get('content-location') as string, server.url), {
+    headers: { 'If-None-Match': own.headers.get('etag') as string },
+  });
+  assert.equal(ownAgain.status, 304);
+  const part = await fetch(new URL(uris[0]!, server.url));
+  await part.arrayBuffer();
+  const partAgain = await fetch(new URL(uris[0]!, server.url), {
+    headers: { 'If-None-Match': part.headers.get('etag') as string },
+  });
+  assert.equal(partAgain.status, 304);
+  assert.equal((await partAgain.arrayBuffer()).byteLength, 0);
 });
 
 test('WES-1 POST makes a new snapshot (201, Location); GET then serves the newest', async () => {

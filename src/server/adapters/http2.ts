@@ -6,8 +6,10 @@ import http2, {
   type Http2Session,
   type Settings,
 } from 'node:http2';
+import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Prep } from '../embed/create-prep.js';
+import { routeByPreface } from './h2c-preface.js';
 import { prepListener } from './node.js';
 
 /** How an HTTP/2 server is reached. */
@@ -18,8 +20,13 @@ export type Http2Mode =
    * and certificate. `allowHTTP1` (default true) serves HTTP/1.1 clients on the same port.
    */
   | { key: string | Buffer; cert: string | Buffer; allowHTTP1?: boolean }
-  /** h2c: HTTP/2 without TLS, prior knowledge only (curl --http2-prior-knowledge, proxies). */
-  | { h2c: true };
+  /**
+   * h2c: HTTP/2 without TLS, by prior knowledge (curl --http2-prior-knowledge, proxies).
+   * `allowHTTP1` (default true) serves HTTP/1.1 on the same port too (plain curl, health
+   * checks): a connection that does not open with the HTTP/2 preface is handed to a node:http
+   * server with the same listener, or to the one given (configured with its own bounds).
+   */
+  | { h2c: true; allowHTTP1?: boolean | http.Server };
 
 /** Options of {@link createHttp2Server}. */
 export type Http2ServerOptions = Http2Mode & {
@@ -34,6 +41,8 @@ interface Tracked {
   sessions: Set<Http2Session>;
   /** Every connection, HTTP/1.1 ones (`allowHTTP1`) included. */
   sockets: Set<Socket>;
+  /** h2c with `allowHTTP1`: the server of the HTTP/1.1 connections. */
+  http1: http.Server | undefined;
 }
 
 const tracked = new WeakMap<Http2Server | Http2SecureServer, Tracked>();
@@ -58,21 +67,35 @@ export function createHttp2Server(
 ): Http2Server | Http2SecureServer {
   const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse): void =>
     void listener(req, res);
-  const server =
-    'h2c' in options
-      ? http2.createServer(options.settings ? { settings: options.settings } : {}, onRequest)
-      : http2.createSecureServer(
-          {
-            key: options.key,
-            cert: options.cert,
-            allowHTTP1: options.allowHTTP1 ?? true,
-            ...(options.settings ? { settings: options.settings } : {}),
-          },
-          onRequest,
-        );
+  let http1: http.Server | undefined;
+  let server: Http2Server | Http2SecureServer;
+  if ('h2c' in options) {
+    const h2c = http2.createServer(
+      options.settings ? { settings: options.settings } : {},
+      onRequest,
+    );
+    const allow = options.allowHTTP1 ?? true;
+    if (allow !== false) {
+      // The compat API is the HTTP/1.1 one: the same listener serves both, as with TLS.
+      http1 =
+        allow === true ? http.createServer(onRequest as unknown as http.RequestListener) : allow;
+      // A connection that says nothing is held no longer than a head may take.
+      routeByPreface(h2c, http1, http1.headersTimeout > 0 ? http1.headersTimeout : undefined);
+    }
+    server = h2c;
+  } else
+    server = http2.createSecureServer(
+      {
+        key: options.key,
+        cert: options.cert,
+        allowHTTP1: options.allowHTTP1 ?? true,
+        ...(options.settings ? { settings: options.settings } : {}),
+      },
+      onRequest,
+    );
   const sessions = new Set<Http2Session>();
   const sockets = new Set<Socket>();
-  tracked.set(server, { sessions, sockets });
+  tracked.set(server, { sessions, sockets, http1 });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -150,9 +173,15 @@ export async function closeHttp2Server(
   server: Http2Server | Http2SecureServer,
   graceMs = 1000,
 ): Promise<void> {
-  const { sessions, sockets } = tracked.get(server) ?? { sessions: new Set(), sockets: new Set() };
+  const { sessions, sockets, http1 } = tracked.get(server) ?? {
+    sessions: new Set(),
+    sockets: new Set(),
+    http1: undefined,
+  };
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const s of sessions) s.close();
+  // Its idle keep-alive connections now, the others once their responses are sent.
+  http1?.close();
   const timer = setTimeout(() => {
     for (const s of sessions) s.destroy();
     for (const s of sockets) s.destroy();

@@ -14,16 +14,21 @@ import {
   stopAcceptingHttp2,
   type Http2Mode,
 } from '../adapters/http2.js';
-import { requestWatcher, type RequestObservers } from '../engine/request-record.js';
+import { requestWatcher } from '../engine/request-record.js';
 import { DEFAULTS } from '../settings.js';
 import { sendProblem } from '../http-error.js';
 import { checkRequestHead } from './request-head.js';
+import { createGuardedServer, type ListenerOptions } from './http-listener.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
-/** Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. */
+/**
+ * Options of {@link startHttp2Server}: those of `startServer`, plus TLS or h2c. The HTTP/1.1
+ * bounds (`maxHeaderBytes`, `headersTimeoutMs`, `requestTimeoutMs`) are those of the h2c
+ * port's HTTP/1.1 connections.
+ */
 export type Http2StartOptions = Omit<ResourceServerOptions, 'store'> &
   Http2Mode &
-  RequestObservers & {
+  Omit<ListenerOptions, 'port' | 'host'> & {
     store: Store;
     /** Port; 0 picks a free one. Default 8443 with TLS, 8080 for h2c. */
     port?: number;
@@ -47,9 +52,10 @@ export interface RunningHttp2Server {
 }
 
 /**
- * Starts the PREP resource server on node:http2: TLS (`key`, `cert`; HTTP/1.1 clients are
- * served on the same port) or h2c (`h2c: true`). Browsers open every notifications stream
- * on one connection (SEC-4), and every delimiter ends a DATA frame (RSP-6).
+ * Starts the PREP resource server on node:http2: TLS (`key`, `cert`) or h2c (`h2c: true`,
+ * HTTP/2 by prior knowledge); HTTP/1.1 clients are served on the same port either way
+ * (`allowHTTP1: false` turns that off). Browsers open every notifications stream on one
+ * connection (SEC-4), and every delimiter ends a DATA frame (RSP-6).
  *
  * @example
  * ```ts
@@ -68,7 +74,18 @@ export async function startHttp2Server(options: Http2StartOptions): Promise<Runn
   const watch = requestWatcher(options);
   const mode: Http2Mode =
     'h2c' in options
-      ? { h2c: true }
+      ? {
+          h2c: true,
+          // HTTP/1.1 on the same port (plain curl, health checks), served as startServer
+          // serves it: the same bounds, Host check, problem+json for what node:http refuses.
+          allowHTTP1:
+            typeof options.allowHTTP1 === 'object' || options.allowHTTP1 === false
+              ? options.allowHTTP1
+              : createGuardedServer((req, res) => app.handle(req, res), {
+                  ...options,
+                  maxBodyBytes: app.maxBodyBytes,
+                }),
+        }
       : {
           key: options.key,
           cert: options.cert,

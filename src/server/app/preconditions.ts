@@ -49,16 +49,20 @@ export function checkPreconditions(req: IncomingMessage, current: Resource | und
   }
 }
 
-/** GET/HEAD: If-None-Match (weak comparison), else If-Modified-Since → 304. */
+/**
+ * GET/HEAD (RFC 9110 §13.2.2): If-None-Match (weak comparison), else If-Modified-Since
+ * → 304. Every GET answer with validators asks here: resources, WES pages, the web page's
+ * assets. Without `lastModified`, If-Modified-Since has nothing to compare with: not a 304.
+ */
 export function notModified(
   req: IncomingMessage,
-  validators: { etag: string; lastModified: number },
+  validators: { etag: string; lastModified?: number | undefined },
 ): boolean {
   const inm = req.headers['if-none-match'];
   if (inm !== undefined)
     return entityTags(inm).some((t) => t === '*' || weakEqual(t, validators.etag));
   const ims = req.headers['if-modified-since'];
-  if (ims === undefined) return false;
+  if (ims === undefined || validators.lastModified === undefined) return false;
   const since = parseHttpDate(ims);
   return (
     since !== undefined &&

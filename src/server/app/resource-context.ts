@@ -3,6 +3,7 @@ import type { Store } from '../../store/index.js';
 import type { AccessPolicy } from '../auth/access.js';
 import type { PrepEngine } from '../engine/engine.js';
 import type { EventPath } from '../log/event-path.js';
+import type { ListingBounds } from './listing.js';
 import type { StoreHistory } from '../log/store-history.js';
 import type { RequestGuard } from './request-guard.js';
 import type { StreamConnections } from './stream-connections.js';
@@ -38,4 +39,8 @@ export interface ResourceContext {
   connections: StreamConnections;
   /** A stream's extra head fields: CORS and the content fields, built once. */
   streamHeaders: ReadonlyArray<[string, string]>;
+  /** Page sizes of paged container listings. */
+  listing: ListingBounds;
+  /** The `Vary` of every GET and HEAD answer of `path`, whichever variant it is. */
+  vary(path: string): string;
 }

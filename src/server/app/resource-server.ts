@@ -18,6 +18,7 @@ import { handlePatch } from './handlers/patch.js';
 import { handlePost } from './handlers/post.js';
 import { handlePut } from './handlers/put.js';
 import { handleRead } from './handlers/read.js';
+import { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './listing.js';
 import type { ResourceContext } from './resource-context.js';
 import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
 import { RESERVED, allowedMethods, checkPathDepth, targetPath } from './request-target.js';
@@ -33,6 +34,8 @@ export { targetPath } from './request-target.js';
  */
 export interface PreHandler {
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<boolean>;
+  /** The request fields it picks its answer or ours for `path` by (`['Accept']`), if any. */
+  negotiates?(path: string): readonly string[];
 }
 
 /** Options of {@link createResourceServer}; every bound has a documented default (SEC-2). */
@@ -46,7 +49,7 @@ export interface ResourceServerOptions extends EngineOptions {
    * nothing is written.
    */
   maxResourceBytes?: number;
-  /** Most operations in one JSON Patch. Default 10 000; more gets 422 `PATCH_TOO_COMPLEX`. */
+  /** Most operations in one JSON Patch. Default 2000; more gets 422 `PATCH_TOO_COMPLEX`. */
   maxPatchOperations?: number;
   /**
    * Bytes of the document one JSON Patch may move or copy (an insert into or removal from
@@ -54,6 +57,11 @@ export interface ResourceServerOptions extends EngineOptions {
    * 128 MiB; more gets 422 `PATCH_TOO_COMPLEX` and nothing is written.
    */
   maxPatchTouchedBytes?: number;
+  /**
+   * Paged container listings (`GET /c/?limit=&after=`): the page size when none is asked
+   * for (default 100) and the largest honoured (default 1000; a larger `limit` gets this).
+   */
+  listing?: Partial<ListingBounds>;
   /** Longest request target in characters. Default 4096; longer ones get 414. */
   maxUrlLength?: number;
   /**
@@ -81,6 +89,9 @@ export interface ResourceServerOptions extends EngineOptions {
   wes?: false | Omit<WesPublisherOptions, 'store' | 'corsOrigin' | 'contentHeaders'>;
   /**
    * Handlers asked first, in order (the web page, ...); one that returns true has answered.
+   * One that answers some GETs of a resource path and leaves the others to the resource
+   * server (the web page's HTML for `/`) names the request fields it decides by
+   * (`negotiates`): every answer for that path, its own and ours, then lists them in `Vary`.
    */
   preHandlers?: ReadonlyArray<PreHandler>;
   /**
@@ -177,7 +188,24 @@ export function createResourceServer(options: ResourceServerOptions) {
           ...(access ? { access } : {}),
           contentHeaders,
         });
-  const preHandlers = [...(wes ? [wes] : []), ...(options.preHandlers ?? [])];
+  const preHandlers: readonly PreHandler[] = [
+    ...(wes ? [wes] : []),
+    ...(options.preHandlers ?? []),
+  ];
+  /**
+   * The `Vary` of a path's GET and HEAD answers: the same for every variant of it (RFC 9111
+   * §4.1: a cache picks a stored variant by the Vary that variant sent), so the fields a
+   * pre-handler negotiates the path by, Accept-Events, and Authorization under a policy
+   * (SEC-1: the answer depends on who asks).
+   */
+  const varyOf = (path: string): string =>
+    [
+      ...new Set([
+        ...preHandlers.flatMap((p) => p.negotiates?.(path) ?? []),
+        'Accept-Events',
+        ...(access ? ['Authorization'] : []),
+      ]),
+    ].join(', ');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBody;
   const maxResourceBytes = options.maxResourceBytes ?? maxBodyBytes;
   const maxUrl = options.maxUrlLength ?? DEFAULTS.maxUrl;
@@ -203,6 +231,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     contentHeaders,
     streamHeaders: [...cors, ...contentHeaders],
     connections: new StreamConnections(),
+    listing: listingBounds(options.listing),
+    vary: varyOf,
   };
 
   const stopPruning = pruneOnInterval(store, options.history, countStoreError);
@@ -224,6 +254,13 @@ export function createResourceServer(options: ResourceServerOptions) {
     // each). Its other answers get them in handleRead or, for errors, in `handle`.
     const mayStream = method === 'GET' && req.headers['accept-events'] !== undefined && !reserved;
     if (!mayStream) for (const [n, v] of cors) res.setHeader(n, v);
+    // A path a pre-handler negotiates: its answer carries the same Vary as ours.
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      !mayStream &&
+      preHandlers.some((p) => (p.negotiates?.(path).length ?? 0) > 0)
+    )
+      res.setHeader('Vary', varyOf(path));
     for (const pre of preHandlers) if (await pre.handle(req, res, path)) return;
     if (reserved) {
       const read = method === 'GET' || method === 'HEAD';
@@ -316,6 +353,17 @@ export function createResourceServer(options: ResourceServerOptions) {
       await events.close();
     },
   };
+}
+
+/** The listing bounds, defaults filled in; a bad value is a TypeError. */
+function listingBounds(given: Partial<ListingBounds> = {}): ListingBounds {
+  const bounds = { ...DEFAULT_LISTING_BOUNDS, ...given };
+  for (const [name, n] of Object.entries(bounds))
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new TypeError(`listing.${name} must be a positive integer, got ${n}`);
+  if (bounds.pageSize > bounds.maxPageSize)
+    throw new TypeError('listing.pageSize must not exceed listing.maxPageSize');
+  return bounds;
 }
 
 /** A running resource server (`createResourceServer`'s result). */

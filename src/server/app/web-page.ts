@@ -4,8 +4,10 @@
  * with esbuild once, when the page is created, and kept in memory; asset URLs carry a
  * content hash, so browsers cache them for good and never run a stale one.
  *
- * The resource server calls `handle` first; everything the page does not serve (every
- * resource, and `GET /` from anything that is not a browser) is left to it.
+ * The resource server calls `handle` first (a pre-handler); everything the page does not
+ * serve (every resource, and `GET /` from anything that is not a browser) is left to it.
+ * `/` is then negotiated by `Accept`, which the page says (`negotiates`), so that both
+ * answers of `/`, the HTML and the JSON, send the same `Vary`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { notModified } from './preconditions.js';
 
 /** Where the page's assets are served. */
 export const WEB_PAGE_PREFIX = '/.well-known/prep/web/';
@@ -40,17 +43,14 @@ export interface WebPageOptions {
 
 /**
  * The page: a node:http handler that answers what belongs to the page and returns true, or
- * returns false and leaves the response alone.
+ * returns false and leaves the response alone; a resource server's pre-handler.
  *
  * @example
  * ```ts
- * import type { IncomingMessage, ServerResponse } from 'node:http';
  * import type { WebPage } from './web-page.js';
+ * import { createResourceServer } from './resource-server.js';
  *
- * const listener = (page: WebPage, app: { handle(req: IncomingMessage, res: ServerResponse): void }) =>
- *   (req: IncomingMessage, res: ServerResponse) => {
- *     if (!page.handle(req, res)) app.handle(req, res);
- *   };
+ * const serverWith = (page: WebPage) => createResourceServer({ store, preHandlers: [page] });
  * ```
  */
 export interface WebPage {
@@ -59,6 +59,12 @@ export interface WebPage {
    * `targetPath`); without it, the path of `req.url` as sent.
    */
   handle(req: IncomingMessage, res: ServerResponse, path?: string): boolean;
+  /**
+   * The request fields the page picks its answer or the resource server's by: `Accept` for
+   * `/` (HTML for browsers, the root container's JSON for others), none elsewhere. Both
+   * answers list them in `Vary`.
+   */
+  negotiates(path: string): readonly string[];
   /** Bytes of each asset (`app.js`, `style.css`) and of the HTML shell (`index.html`). */
   readonly sizes: Readonly<Record<string, number>>;
 }
@@ -88,6 +94,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 const FOREVER = 'public, max-age=31536000, immutable';
+const NEGOTIATED: readonly string[] = Object.freeze(['Accept']);
 
 /**
  * Builds the page: reads the shell and the style sheet, bundles `app.ts` for browsers with
@@ -101,10 +108,9 @@ const FOREVER = 'public, max-age=31536000, immutable';
  * import { createWebPage } from './web-page.js';
  *
  * const page = await createWebPage();
- * const app = createResourceServer({ store });
- * http.createServer((req, res) => {
- *   if (!page.handle(req, res)) app.handle(req, res);
- * }).listen(8080);
+ * // A pre-handler: the resource server's JSON of `/` then varies by Accept as the HTML does.
+ * const app = createResourceServer({ store, preHandlers: [page] });
+ * http.createServer(app.handle).listen(8080);
  * ```
  */
 export async function createWebPage(options: WebPageOptions = {}): Promise<WebPage> {
@@ -135,6 +141,7 @@ export async function createWebPage(options: WebPageOptions = {}): Promise<WebPa
       'app.js': js.length,
       'style.css': css.length,
     },
+    negotiates: (path) => (path === '/' ? NEGOTIATED : []),
     handle(req, res, normalized) {
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') return false;
@@ -145,8 +152,9 @@ export async function createWebPage(options: WebPageOptions = {}): Promise<WebPa
         // A notifications request, or a client that wants the container's JSON: not ours.
         if (req.headers['accept-events'] !== undefined) return false;
         if (!prefersHtml(req.headers.accept)) return false;
+        // The resource server set the Vary of `/` (`negotiates`); alone, the page sets its own.
+        if (!res.hasHeader('vary')) res.setHeader('Vary', 'Accept, Accept-Events');
         send(req, res, page, 'no-cache', [
-          ['Vary', 'Accept, Accept-Events'],
           ['Content-Security-Policy', CONTENT_SECURITY_POLICY],
           ['Referrer-Policy', 'no-referrer'],
         ]);
@@ -220,8 +228,7 @@ function send(
   res.setHeader('Cache-Control', cacheControl);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   for (const [name, value] of extra) res.setHeader(name, value);
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === a.etag)) {
+  if (notModified(req, a)) {
     res.statusCode = 304;
     res.end();
     return;

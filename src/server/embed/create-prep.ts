@@ -263,11 +263,16 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     // are the principal's. The app answered the base itself; a credential the policy does not
     // know only ever gets anonymous rights here.
     const principal = principalOf(options.access, request.headers);
+    // DSC-1, N822-8: the deltas offered and advertised are those the base's media type allows.
+    const contentType = [...entries(init.base.headers), ...entries(init.headers)].find(
+      ([name]) => name.toLowerCase() === 'content-type',
+    )?.[1];
     const n: Negotiation = watched
       ? await engine.negotiate(method, request.headers, status, {
           path,
           client: request.client,
           principal,
+          contentType,
         })
       : { kind: 'ignore' };
     if (n.kind === 'stream') {
@@ -300,7 +305,8 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
     const fields: Array<[string, string]> = [];
     // DSC-1: advertise on HEAD and GET; Vary, since Accept-Events changes the answer.
     const advertise = watched && (method === 'GET' || method === 'HEAD');
-    if (advertise && ADVERTISED.has(status)) fields.push(['Accept-Events', engine.advertisement]);
+    if (advertise && ADVERTISED.has(status))
+      fields.push(['Accept-Events', engine.advertisementFor(contentType)]);
     if (n.kind === 'refuse') {
       // ERR-2 / ERR-3 / ERR-4: the base response as it is, with the notifications' status.
       fields.push(['Events', engine.eventsHeader(n.status)]);
@@ -373,7 +379,7 @@ export function createPrep<C = ResourceChange>(options: PrepOptions<C> = {}): Pr
         beforeHead(res, () => {
           // DSC-1, as `serve` does, on whatever the handler answers.
           if (ADVERTISED.has(res.statusCode) && !res.hasHeader('accept-events'))
-            res.setHeader('Accept-Events', engine.advertisement);
+            res.setHeader('Accept-Events', engine.advertisementFor(contentTypeOf(res)));
           addVary(res, 'Accept-Events');
         });
         return;
@@ -494,6 +500,12 @@ function addVary(res: NodeResponse, member: string): void {
   const prev = res.getHeader('vary');
   const next = varyWith(Array.isArray(prev) ? prev.join(', ') : prev?.toString(), member);
   if (next !== undefined) res.setHeader('Vary', next);
+}
+
+/** The Content-Type set on a response so far, if any. */
+function contentTypeOf(res: NodeResponse): string | undefined {
+  const value = res.getHeader('content-type');
+  return value === undefined ? undefined : String(value);
 }
 
 function principalOf(

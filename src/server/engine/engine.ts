@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createBoundary } from '@prep-live/client/core';
 import { containsDelimiter, encodePrepHead } from '@prep-live/client/core';
-import { DELTA_TYPES } from '@prep-live/client/core';
+import { DELTA_TYPES, deltaTypesFor, isDeltaType } from '@prep-live/client/core';
 import {
   negotiateNotifications,
   parseAcceptEvents,
@@ -152,6 +152,19 @@ export interface StreamTarget {
    * pipelined behind it on its HTTP/1.1 connection, which cannot be answered before it ends.
    */
   onOpen?: (end: () => void) => void;
+  /**
+   * Part 1 is a part of the representation, not all of it (a page of a container listing):
+   * its notifications tell what changed (Method, Event-ID, Content-Location) but carry no
+   * ETag (N822-5: the tags are of the whole representation) and no delta (negotiated with
+   * `partial` too). Default false.
+   */
+  partial?: boolean;
+  /**
+   * The `Vary` the resource's other answers send (`Accept, Accept-Events` for a resource
+   * also negotiated by `Accept`): the stream's lists these too, plus Last-Event-ID when
+   * honoured (RSP-5). Default `Accept-Events`, and `Authorization` with an access policy.
+   */
+  vary?: string;
 }
 
 /** The outcome of negotiation for one request. */
@@ -192,6 +205,9 @@ export interface OpenStreams {
   count: number;
 }
 
+/** A media type no delta type of ours fits: the offers of a `partial` base. */
+const NO_DELTAS = 'application/octet-stream';
+
 /** The base statuses that may carry notifications (ERR-2). */
 const STREAMABLE = new Set([200, 204, 206, 226]);
 
@@ -205,6 +221,10 @@ export class PrepEngine {
   readonly limits: Required<SubscriptionLimits>;
   /** What one `Last-Event-ID` replay may cost (`EngineOptions.replay`). */
   readonly replayBudget: ReplayBudget;
+  /**
+   * The advertisement (DSC-1) of a resource whose media type is not known: every configured
+   * format with every delta type. A resource of a known type gets `advertisementFor`'s.
+   */
   readonly advertisement: string;
   readonly access: AccessPolicy | undefined;
   readonly admission: Admission;
@@ -213,6 +233,14 @@ export class PrepEngine {
   /** With an access policy: every open stream's principal, re-checked when rights change. */
   readonly #principals = new Map<Subscription, string | null>();
   readonly #unwatch: (() => void) | undefined;
+  /**
+   * The offers and advertisement per set of delta types a media type allows: a handful of
+   * entries whatever the media types clients store (the key is the delta list, not the type).
+   */
+  readonly #byDeltas = new Map<
+    string,
+    { offers: readonly NotificationOffer[]; advertisement: string }
+  >();
 
   constructor(options: EngineOptions = {}) {
     this.hub = new Hub(options);
@@ -232,8 +260,67 @@ export class PrepEngine {
     this.access = options.access;
     this.admission = options.admission ?? new LocalAdmission();
     this.#unwatch = this.access?.onChange?.(() => this.recheck());
-    // DSC-1: advertise what we can send; computed once.
-    this.advertisement = serializePrepAdvertisement(this.formats.map((f) => f.type));
+    this.advertisement = serializePrepAdvertisement(this.formats);
+  }
+
+  /**
+   * The notification formats a resource of media type `contentType` can be served in (REQ-4,
+   * N822-8): the configured ones, each with only the delta types that media type allows
+   * (`deltaTypesFor`: JSON takes JSON Patch, merge patch and the unified diff, other UTF-8
+   * text the unified diff, binary none). `undefined` (the type is not known): as configured.
+   * `partial` (the base is a part of the representation, a listing page): no delta type.
+   *
+   * @example
+   * ```ts
+   * engine.offersFor('text/plain'); // [{ type: 'message/rfc822', deltas: ['text/plain'] }]
+   * ```
+   */
+  offersFor(contentType: string | undefined, partial = false): readonly NotificationOffer[] {
+    return this.#forType(partial ? NO_DELTAS : contentType).offers;
+  }
+
+  /**
+   * The `Accept-Events` a resource of media type `contentType` sends on HEAD and GET (DSC-1)
+   * and in its streams' heads (RSP-3): the formats of `offersFor`, with their delta types
+   * (HDR-2); with `partial`, none. Computed once per set of delta types.
+   *
+   * @example
+   * ```ts
+   * engine.advertisementFor('application/json');
+   * // '"prep";accept=("message/rfc822";delta=("application/json-patch+json" "application/merge-patch+json" "text/plain"))'
+   * engine.advertisementFor('image/png'); // '"prep";accept="message/rfc822"'
+   * ```
+   */
+  advertisementFor(contentType: string | undefined, partial = false): string {
+    return this.#forType(partial ? NO_DELTAS : contentType).advertisement;
+  }
+
+  #forType(contentType: string | undefined): {
+    offers: readonly NotificationOffer[];
+    advertisement: string;
+  } {
+    // The key: which of our delta types the media type allows (JSON, text, neither).
+    const key = contentType === undefined ? '*' : deltaTypesFor(contentType).join(' ');
+    let entry = this.#byDeltas.get(key);
+    if (entry === undefined) {
+      const offers = this.formats.map((f): NotificationOffer => {
+        // A delta type we do not make (an app's own PATCH type, sent as is) is kept: only
+        // ours are known not to fit.
+        const deltas =
+          contentType === undefined
+            ? f.deltas
+            : f.deltas?.filter(
+                (d) => !isDeltaType(d) || deltaTypesFor(contentType, [d]).length > 0,
+              );
+        return deltas === undefined || deltas.length === 0
+          ? { type: f.type }
+          : { type: f.type, deltas };
+      });
+      // DSC-1, HDR-2: what we can send for this resource, its delta types listed.
+      entry = { offers, advertisement: serializePrepAdvertisement(offers) };
+      this.#byDeltas.set(key, entry);
+    }
+    return entry;
   }
 
   /**
@@ -282,7 +369,15 @@ export class PrepEngine {
     method: string,
     headers: IncomingHttpHeaders,
     baseStatus: number,
-    target: { path: string; client: string; principal?: string | null },
+    target: {
+      path: string;
+      client: string;
+      principal?: string | null;
+      /** The base's media type: which delta types are offered (`offersFor`). */
+      contentType?: string | undefined;
+      /** The base is a part of the representation (a listing page): no delta is offered. */
+      partial?: boolean;
+    },
   ): Promise<Negotiation> {
     // MTH-2, HDR-4: only GET is a notifications request; elsewhere Accept-Events is ignored.
     if (method !== 'GET') return { kind: 'ignore' };
@@ -296,7 +391,12 @@ export class PrepEngine {
     if (this.access && !this.access.allows(principal, 'subscribe', target.path))
       return this.#refuse(403, 'forbidden');
     // REQ-3: event fields we do not know are ignored; only `accept` matters here.
-    const choice = negotiateNotifications(readNotificationAccept(prep.fields), this.formats);
+    // N822-8: only the deltas this resource's media type allows are offered; one asked for
+    // that it cannot have leaves the format without a delta, not refused (see pickDelta).
+    const choice = negotiateNotifications(
+      readNotificationAccept(prep.fields),
+      this.offersFor(target.contentType, target.partial === true),
+    );
     if (!choice) return this.#refuse(406, 'not-acceptable'); // ERR-3
     if (this.#draining) return this.#refuse(503, 'draining', this.limits.retryAfter);
     const format: NotificationFormat = { type: choice.type };
@@ -391,18 +491,17 @@ export class PrepEngine {
         ? { protocol: 'prep', status: 200, expires: this.hub.expires, vary: ['accept'] }
         : { protocol: 'prep', status: 200, expires: this.hub.expires },
     );
-    const lastModified = base.headers.find(([n]) => n.toLowerCase() === 'last-modified')?.[1];
+    const lastModified = fieldOf(base.headers, 'last-modified');
     // RSP-1 MUST headers; RSP-2 SHOULD headers; RSP-3 the advertisement.
     const head: Array<[string, string]> = [
       ['Content-Type', `multipart/mixed; boundary="${mixed}"`],
       ['Events', events],
-      // With a policy, what a stream holds depends on who asks (SEC-1).
+      // RSP-2, RSP-5; with a policy, what a stream holds depends on who asks (SEC-1).
+      ['Vary', streamVary(target.vary, lastEventId !== undefined, this.access !== undefined)],
       [
-        'Vary',
-        (lastEventId !== undefined ? 'Accept-Events, Last-Event-ID' : 'Accept-Events') +
-          (this.access ? ', Authorization' : ''),
+        'Accept-Events',
+        this.advertisementFor(fieldOf(base.headers, 'content-type'), target.partial === true),
       ],
-      ['Accept-Events', this.advertisement],
       ['Cache-Control', 'no-store'],
       // Intermediaries must forward each part as it comes, not buffer the stream: nginx
       // reads X-Accel-Buffering; Incremental is the standard field (RFC 10036, a
@@ -428,6 +527,7 @@ export class PrepEngine {
       sink,
       afterSeq: start.resumeFrom,
       mixed,
+      partial: target.partial === true,
     });
     const access = this.access;
     const principal = target.principal ?? null;
@@ -548,6 +648,20 @@ function identicalKey(
   format: NotificationFormat,
 ): string {
   return `${client}\0${principal}\0${path}\0${format.type}\0${format.delta ?? ''}`;
+}
+
+/** The stream's Vary: the resource's, with Last-Event-ID when honoured (RSP-5). */
+function streamVary(vary: string | undefined, lastEventId: boolean, access: boolean): string {
+  const fields = (vary ?? 'Accept-Events').split(',').map((f) => f.trim());
+  if (!fields.includes('Accept-Events')) fields.push('Accept-Events');
+  if (lastEventId) fields.splice(fields.indexOf('Accept-Events') + 1, 0, 'Last-Event-ID');
+  if (access && !fields.includes('Authorization')) fields.push('Authorization');
+  return fields.join(', ');
+}
+
+/** A field of a header list (names case-insensitive), the first if several. */
+function fieldOf(headers: BaseResponse['headers'], lower: string): string | undefined {
+  return headers.find(([n]) => n.toLowerCase() === lower)?.[1];
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

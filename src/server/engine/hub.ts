@@ -185,6 +185,11 @@ export class Channel {
     readonly format: NotificationFormat,
     readonly isContainer: boolean,
     now: number,
+    /**
+     * Whether notifications carry the resource's ETag (N822-5). Not for streams whose part 1
+     * is a page of a container listing: those tags are of the whole listing, not of the page.
+     */
+    readonly etags = true,
   ) {
     this.digest = createBoundary();
     this.lastSentAt = now;
@@ -311,14 +316,17 @@ export class Hub {
     sink: StreamSink;
     afterSeq: number;
     mixed: string;
+    /** Part 1 is a part of the representation (a listing page): no ETags (see `Channel`). */
+    partial?: boolean;
   }): Subscription {
     const now = this.#options.now();
-    const key = `${init.format.type}\0${init.format.delta ?? ''}`;
+    const partial = init.partial === true;
+    const key = `${init.format.type}\0${init.format.delta ?? ''}${partial ? '\0partial' : ''}`;
     let byFormat = this.#channels.get(init.path);
     if (!byFormat) this.#channels.set(init.path, (byFormat = new Map<string, Channel>()));
     let channel = byFormat.get(key);
     if (!channel) {
-      channel = new Channel(key, init.path, init.format, init.isContainer, now);
+      channel = new Channel(key, init.path, init.format, init.isContainer, now, !partial);
       byFormat.set(key, channel);
       this.stats.channels++;
     }
@@ -714,10 +722,10 @@ export class Hub {
   #render(ch: Channel, e: HubEvent, role: number): Uint8Array {
     const n: Notification = { method: e.method, date: new Date(e.time), eventId: e.id };
     if (role === ROLE_SELF) {
-      if (e.etag !== null) n.etag = e.etag; // N822-5
+      if (e.etag !== null && ch.etags) n.etag = e.etag; // N822-5
     } else {
       n.contentLocation = e.path; // N822-6: a member changed
-      if (e.parentEtag !== null) n.etag = e.parentEtag;
+      if (e.parentEtag !== null && ch.etags) n.etag = e.parentEtag;
     }
     const partHeaders: Array<[string, string]> =
       ch.format.type === 'message/rfc822' ? [] : [['Content-Type', ch.format.type]];

@@ -35,6 +35,15 @@ export {
   type ReadPrepResponseOptions,
 } from './read-response.js';
 export { serializePrepAccept, type PrepAcceptOptions } from './accept-events.js';
+export {
+  fetchMemberPage,
+  listMembers,
+  memberPageUrl,
+  parseMemberPage,
+  type ContainerMember,
+  type MemberPage,
+  type MemberPageOptions,
+} from './members.js';
 // What `delta: 'auto'` reads: a resource's Accept-Events advertisement (DSC-1, HDR-2).
 export { readPrepAdvertisement, type AdvertisedFormat } from '../core/events/index.js';
 export {

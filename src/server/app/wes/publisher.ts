@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatHttpDate } from '@prep-live/client/core';
 import type { Store } from '../../../store/index.js';
 import { HttpError, problemOf } from '../../http-error.js';
+import { notModified } from '../preconditions.js';
 import { authorize, type AccessPolicy } from '../../auth/access.js';
 import { DEFAULTS } from '../../settings.js';
 import { StoreHistory } from '../../log/store-history.js';
@@ -312,7 +313,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
         // replicate (a 401 or 403 would name its container).
         if (!s || !replicable(s.container))
           throw notFound(`No snapshot ${r.id} is kept here; ask for a new one.`);
-        return send(res, 200, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
+        const status = notModified(req, { etag: `"${s.id}"` }) ? 304 : 200;
+        return send(res, status, indexHeaders(s, ARCHIVE_CACHE), s.index, head);
       }
       case 'snapshot-part': {
         const s = snapshots.byId(r.id);
@@ -321,13 +323,14 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
           throw notFound(`No part ${r.n} of snapshot ${r.id} is kept here.`);
         // WES-2: the draft names it multipart/package; we send the registered multipart/mixed
         // with the same syntax (see the report in docs), and consumers accept both.
+        const etag = `"${s.id}/${r.n}"`;
         return send(
           res,
-          200,
+          notModified(req, { etag }) ? 304 : 200,
           [
             ['Content-Type', `multipart/mixed; boundary="${part.boundary}"`],
             ['Cache-Control', ARCHIVE_CACHE],
-            ['ETag', `"${s.id}/${r.n}"`],
+            ['ETag', etag],
           ],
           part.bytes,
           head,
@@ -367,7 +370,8 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     ];
     if (last) headers.push(['Last-Modified', formatHttpDate(last.time)]);
     if (links.length > 0) headers.push(['Link', links.join(', ')]);
-    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag, lastModified: last?.time }))
+      return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${etag}`,
       entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
@@ -409,13 +413,14 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
       `<${url(archivePath(container, epoch, k + 1))}>; rel="next-archive"`,
       `<${url(feedPath(container))}>; rel="current"`,
     );
+    const lastModified = (entries.at(-1) as { time: number }).time;
     const headers: Headers = [
       ['Cache-Control', ARCHIVE_CACHE],
       ['ETag', etag],
-      ['Last-Modified', formatHttpDate((entries.at(-1) as { time: number }).time)],
+      ['Last-Modified', formatHttpDate(lastModified)],
       ['Link', links.join(', ')],
     ];
-    if (matches(req, etag)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag, lastModified })) return send(res, 304, headers, undefined, head);
     const { boundary, bytes } = encodeDeterministic(
       `${store.storeId}\n${container}\n${epoch}\n${k}`,
       entries.map((e) => entryPart(e, naming, (id) => changePath(id, container))),
@@ -498,7 +503,7 @@ export function createWesPublisher(options: WesPublisherOptions): WesPublisher {
     if (s && !(await usable(s))) s = await generate(container);
     if (!s) throw notFound(`No container at ${container}.`);
     const headers = indexHeaders(s, 'no-cache');
-    if (matches(req, `"${s.id}"`)) return send(res, 304, headers, undefined, head);
+    if (notModified(req, { etag: `"${s.id}"` })) return send(res, 304, headers, undefined, head);
     return send(res, 200, headers, s.index, head);
   }
 
@@ -638,16 +643,6 @@ const TITLES: Record<number, string> = {
 /** The methods a WES resource allows: POST only on a snapshot URL (a new snapshot). */
 function allowOf(r: WesRoute): string {
   return r.kind === 'snapshot' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
-}
-
-/** If-None-Match (weak comparison, RFC 9110 §13.1.2) against one entity tag. */
-function matches(req: IncomingMessage, etag: string): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm === undefined) return false;
-  const strip = (t: string) => t.replace(/^W\//, '');
-  return (inm.match(/\*|(?:W\/)?"[^"]*"/g) ?? []).some(
-    (t) => t === '*' || strip(t) === strip(etag),
-  );
 }
 
 function positive(name: string, n: number): number {

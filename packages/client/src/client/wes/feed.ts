@@ -1,6 +1,7 @@
 import { parseHttpDate } from '../../core/http-date.js';
 import { parseMediaType } from '../../core/media-type.js';
 import { parseMultipart } from '../../core/multipart/index.js';
+import { conditionalGet } from '../conditional-get.js';
 import { wesError } from './errors.js';
 import { findLink, parseLinkHeader } from './link.js';
 
@@ -89,16 +90,8 @@ export async function fetchFeedPage(
   url: string,
   options: FetchFeedOptions = {},
 ): Promise<FeedPage | 'not-modified'> {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = { Accept: 'multipart/mixed' };
-  if (options.ifNoneMatch) headers['If-None-Match'] = options.ifNoneMatch;
-  const init: RequestInit = { headers };
-  if (options.signal) init.signal = options.signal;
-  const res = await doFetch(url, init);
-  if (res.status === 304) {
-    await res.body?.cancel();
-    return 'not-modified';
-  }
+  const res = await conditionalGet(url, 'multipart/mixed', options);
+  if (res === 'not-modified') return res;
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
     throw wesError(

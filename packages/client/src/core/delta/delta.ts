@@ -108,6 +108,37 @@ export function isDeltaType(type: string): boolean {
 }
 
 /**
+ * The delta types of `candidates` (default {@link DELTA_TYPES}), in their order, that a
+ * representation of media type `contentType` can have, as {@link createDelta} makes them:
+ * JSON (`application/json`, `+json`, `text/json`) takes JSON Patch, merge patch and the
+ * unified diff (it is UTF-8 text too); other UTF-8 text takes the unified diff
+ * (`text/plain`, `text/x-diff`); anything else (binary, another charset) none. What a
+ * resource advertises (DSC-1, HDR-2) and negotiation offers it.
+ *
+ * @example
+ * ```ts
+ * import { deltaTypesFor } from './delta.js';
+ *
+ * deltaTypesFor('application/ld+json');
+ * // ['application/json-patch+json', 'application/merge-patch+json', 'text/plain']
+ * deltaTypesFor('text/markdown; charset=utf-8'); // ['text/plain']
+ * deltaTypesFor('text/plain; charset=iso-8859-1'); // []
+ * deltaTypesFor('image/png'); // []
+ * ```
+ */
+export function deltaTypesFor(
+  contentType: string,
+  candidates: readonly string[] = DELTA_TYPES,
+): string[] {
+  const json = isJson(contentType);
+  const text = json || isText(contentType);
+  return candidates.filter((type) => {
+    const kind = KINDS.get(essence(type));
+    return kind === 'text' ? text : kind !== undefined && json;
+  });
+}
+
+/**
  * Makes the delta from `before` to `after` in the delta media type `type` (N822-8): the
  * computed difference when it is smaller, else the delta that rebuilds the whole document in
  * the same format (JSON Patch: one `replace` of the root `""`; unified diff: one hunk

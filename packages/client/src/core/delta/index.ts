@@ -2,6 +2,7 @@ export {
   DELTA_TYPES,
   applyDelta,
   createDelta,
+  deltaTypesFor,
   isDeltaType,
   type ApplyDeltaLimits,
   type DeltaLimits,

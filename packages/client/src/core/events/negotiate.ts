@@ -30,9 +30,10 @@ export interface NotificationChoice {
  * Picks the notification format the way HTTP `Accept` is matched (RFC 9110 §12.5.1, REQ-4):
  * each offer takes the `q` of the most specific ranges that match it (`type/subtype` over
  * `type/*` over `*\/*`), `q=0` excludes, and the highest `q` wins; at equal `q` the client's
- * order decides, then the server's. A range's `delta` parameter selects that delta type
- * when the offer lists it (else the type is still chosen, without delta); other parameters
- * are ignored (REQ-3). With no `accept` requested (`undefined`), the default
+ * order decides, then the server's. The `delta` parameters of the ranges that chose the
+ * format then pick its delta: the highest-`q` one the offer lists; when the offer lists
+ * none of them, the format is still chosen, without delta (the offer is the resource's:
+ * a text document offers no JSON Patch). Other parameters are ignored (REQ-3). With no `accept` requested (`undefined`), the default
  * `message/rfc822` is used if offered (HDR-7), else the server's first offer.
  * `undefined` means nothing is acceptable: answer with `Events` status 406 (ERR-3).
  *
@@ -61,7 +62,7 @@ export function negotiateNotifications(
     return offer && { type: offer.type, varyAccept: false };
   }
 
-  let best: { q: number; range: number; offer: number } | undefined;
+  let best: { q: number; range: number; offer: number; specificity: number } | undefined;
   for (let o = 0; o < offered.length; o++) {
     const offerType = offered[o]!.type.toLowerCase();
     const slash = offerType.indexOf('/');
@@ -81,7 +82,7 @@ export function negotiateNotifications(
       if (!(range.q > 0)) continue; // REQ-4: q=0 is "not acceptable"
       // Highest q, then the client's order (range), then the server's (offer).
       if (best === undefined || range.q > best.q || (range.q === best.q && r < best.range)) {
-        best = { q: range.q, range: r, offer: o };
+        best = { q: range.q, range: r, offer: o, specificity };
       }
     }
   }
@@ -89,11 +90,37 @@ export function negotiateNotifications(
 
   const offer = offered[best.offer]!;
   const choice: NotificationChoice = { type: offer.type, varyAccept: true };
-  const wanted = requested[best.range]!.params.get('delta')?.toLowerCase();
-  const delta =
-    wanted === undefined ? undefined : offer.deltas?.find((d) => d.toLowerCase() === wanted);
+  const delta = pickDelta(requested, offer, best.specificity);
   if (delta !== undefined) choice.delta = delta;
   return choice;
+}
+
+/**
+ * N822-8: the delta for the chosen offer. Among the client's ranges that chose it (the most
+ * specific that match it, `q` above 0), the one with the highest `q`, then the client's
+ * order, whose `delta` the offer lists: a range asking for a delta the resource cannot have
+ * (JSON Patch of a text document) leaves the choice to the next one, and with none left the
+ * format goes without a delta rather than not at all (`delta` is a parameter of the format,
+ * and its body a SHOULD: the client re-fetches).
+ */
+function pickDelta(
+  requested: readonly MediaRange[],
+  offer: NotificationOffer,
+  specificity: number,
+): string | undefined {
+  const slash = offer.type.indexOf('/');
+  const type = offer.type.slice(0, slash).toLowerCase();
+  const subtype = offer.type.slice(slash + 1).toLowerCase();
+  let best: { q: number; delta: string } | undefined;
+  for (const range of requested) {
+    if (!(range.q > 0) || specificityOf(range, type, subtype) !== specificity) continue;
+    const wanted = range.params.get('delta')?.toLowerCase();
+    const delta =
+      wanted === undefined ? undefined : offer.deltas?.find((d) => d.toLowerCase() === wanted);
+    if (delta !== undefined && (best === undefined || range.q > best.q))
+      best = { q: range.q, delta };
+  }
+  return best?.delta;
 }
 
 /** 3 for `type/subtype`, 2 for `type/*`, 1 for `*\/*`, 0 when the range does not match. */
