@@ -6,7 +6,7 @@
  *   npm run bench                          every group but `profile`
  *   npm run bench -- --quick               small counts (keeps the harness working; a test runs it)
  *   npm run bench -- fanout latency        only the named group(s): codec fanout latency
- *                                          memory capacity resources cluster profile
+ *                                          memory capacity resources cluster workers profile
  *                                          (--quick leaves cluster out unless named)
  *   npm run bench -- --servers ours,naive  only these servers (ours express-prep naive net-floor)
  *   npm run bench -- --sizes 1000,5000     fan-out subscriber counts
@@ -25,6 +25,7 @@ import { clusterPlan, clusterTable, runCluster, type ClusterRow } from './scenar
 import { runOneResource } from './scenarios/one-resource.js';
 import { makePlan } from './scenarios/plan.js';
 import { runResources } from './scenarios/resources.js';
+import { runWorkers, workersPlan, workersTable, type WorkersRow } from './scenarios/workers.js';
 import type { ServerRow } from './scenarios/types.js';
 import { SERVERS, type ServerKind } from './servers/spawn.js';
 
@@ -36,6 +37,7 @@ const GROUPS = [
   'capacity',
   'resources',
   'cluster',
+  'workers',
   'profile',
 ];
 const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'profile');
@@ -53,11 +55,13 @@ for (const g of only)
     console.error(`Unknown group ${g}; groups: ${GROUPS.join(' ')}`);
     process.exit(2);
   }
-// Starting PostgreSQL and five `prep serve` processes takes longer than a quick run may.
+// Starting PostgreSQL and five `prep serve` processes (cluster), or `prep serve --workers`
+// processes (workers), takes longer than a quick run of everything may: name them to run them.
 const want = (group: string) =>
-  (only.length === 0 ? DEFAULT_GROUPS.filter((g) => !(quick && g === 'cluster')) : only).includes(
-    group,
-  );
+  (only.length === 0
+    ? DEFAULT_GROUPS.filter((g) => !(quick && (g === 'cluster' || g === 'workers')))
+    : only
+  ).includes(group);
 const servers = (option('--servers')?.split(',') ?? SERVERS) as ServerKind[];
 for (const s of servers)
   if (!SERVERS.includes(s)) {
@@ -111,6 +115,10 @@ const cluster: { plan: ReturnType<typeof clusterPlan>; rows: ClusterRow[]; skip?
   plan: clusterPlan(quick),
   rows: [],
 };
+const workers: { plan: ReturnType<typeof workersPlan>; rows: WorkersRow[] } = {
+  plan: workersPlan(quick, plan.fdLimit),
+  rows: [],
+};
 let profile: ProfileResult[] | undefined;
 // latest.json always holds a full run; a run of some groups only gets its own file.
 const full = only.length === 0;
@@ -149,6 +157,10 @@ try {
       log(`cluster: skipped: ${r.skip}`);
     } else cluster.rows = r.rows;
   }
+  if (want('workers')) {
+    log('workers');
+    workers.rows = await runWorkers(workers.plan, log);
+  }
   if (want('profile')) {
     pool = await LoadPool.start(plan.loadProcesses);
     log(`load generator: ${pool.size} subscriber processes`);
@@ -183,6 +195,7 @@ const parameters = {
   capacity: plan.capacity,
   resources: plan.resources,
   ...(want('cluster') ? { cluster: cluster.plan } : {}),
+  ...(want('workers') ? { workers: workers.plan } : {}),
 };
 
 if (codecRows.length > 0) console.log('\n' + codecTable(codecRows));
@@ -198,6 +211,12 @@ if (cluster.rows.length > 0) {
     `\nSeveral nodes on one PostgreSQL (prep serve --database; the throwaway cluster runs with fsync off), beside one node. Parameters: ${JSON.stringify(cluster.plan)}`,
   );
   console.log(clusterTable(cluster.rows));
+}
+if (workers.rows.length > 0) {
+  console.log(
+    `\nprep serve --workers N on one SQLite file (ratios: how many times better than one process). Parameters: ${JSON.stringify(workers.plan)}`,
+  );
+  console.log(workersTable(workers.rows, workers.plan));
 }
 for (const p of profile ?? []) {
   console.log(
@@ -218,6 +237,7 @@ const result = {
   rows: codecRows,
   servers: rows,
   ...(want('cluster') ? { cluster: cluster.skip ? { skip: cluster.skip } : cluster.rows } : {}),
+  ...(want('workers') ? { workers: workers.rows } : {}),
   ...(profile ? { profile } : {}),
 };
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
