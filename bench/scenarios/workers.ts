@@ -561,7 +561,8 @@ export async function runWorkers(
     ];
     // The capacity run has the machine to itself (a quick run keeps its server).
     await servers.stopAll([plan.capacity.workers]);
-    rows.push(await capacityScenario(plan.capacity, servers, log));
+    if (plan.capacity.subscribers > 0)
+      rows.push(await capacityScenario(plan.capacity, servers, log));
     return rows.map((r) => ({ ...r, column: label(r.workers) }));
   } finally {
     await servers.close();
