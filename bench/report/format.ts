@@ -18,3 +18,24 @@ export function fmtCount(n: number): string {
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
   return String(n);
 }
+
+/**
+ * Rows of cells as aligned text: a header, a rule, the rows (columns from `rightFrom` on
+ * right-aligned), then the notes, if any.
+ */
+export function textTable(
+  head: string[],
+  body: string[][],
+  rightFrom: number,
+  notes: string[] = [],
+): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}

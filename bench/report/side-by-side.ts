@@ -6,7 +6,7 @@
  */
 import { clean } from '../scenarios/session.js';
 import type { DeliveryCheck } from '../scenarios/types.js';
-import { fmt } from './format.js';
+import { fmt, textTable } from './format.js';
 
 /** One measured scenario of one deployment. Metric names end in their unit. */
 export interface SideBySideRow {
@@ -99,13 +99,5 @@ export function sideBySideTable(
     if (first)
       body.push([s, subs, 'FAIL', ...columns.map(() => ''), ...ratioColumns.map(() => ''), '']);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
-  return out.join('\n');
+  return textTable(head, body, 3, notes);
 }

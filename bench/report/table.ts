@@ -5,7 +5,7 @@
  */
 import { SERVERS, type ServerKind } from '../servers/spawn.js';
 import type { ServerRow } from '../scenarios/types.js';
-import { fmt, fmtCount } from './format.js';
+import { fmt, fmtCount, textTable } from './format.js';
 
 interface MetricSpec {
   key: string;
@@ -165,13 +165,5 @@ export function serverTable(rows: ServerRow[]): string {
       if (r.note)
         notes.push(`${r.group} ${r.scenario} ${fmtCount(r.subscribers)} ${r.server}: ${r.note}`);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
-  return out.join('\n');
+  return textTable(head, body, 4, notes);
 }
