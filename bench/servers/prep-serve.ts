@@ -77,6 +77,12 @@ export async function startPrepServe(store: string[], extra: string[] = []): Pro
   const child = spawn('/bin/bash', ['-c', script, 'bash', process.execPath, ...nodeArgs, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own session, as when a user starts it from a terminal or a service manager: with
+    // the kernel's autogroup scheduling (sched_autogroup_enabled) a busy machine shares CPU
+    // between sessions first, so in the load generator's session the server would compete
+    // with its own load for one share (measured here: two busy processes in one session got
+    // 0.37 cores, in two sessions 0.57-0.72).
+    detached: true,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
