@@ -6,7 +6,7 @@
  *   npm run bench                          every group but `profile`
  *   npm run bench -- --quick               small counts (keeps the harness working; a test runs it)
  *   npm run bench -- fanout latency        only the named group(s): codec fanout latency
- *                                          memory capacity resources fetch cluster profile
+ *                                          memory capacity resources fetch cluster workers profile
  *                                          (--quick leaves cluster out unless named)
  *   npm run bench -- --servers ours,naive  only these servers (ours express-prep naive net-floor)
  *   npm run bench -- --sizes 1000,5000     fan-out subscriber counts
@@ -26,6 +26,7 @@ import { fetchSizes, fetchTable, runFetch } from './scenarios/fetch.js';
 import { runOneResource } from './scenarios/one-resource.js';
 import { makePlan } from './scenarios/plan.js';
 import { runResources } from './scenarios/resources.js';
+import { runWorkers, workersPlan, workersTable, type WorkersRow } from './scenarios/workers.js';
 import type { ServerRow } from './scenarios/types.js';
 import { SERVERS, type ServerKind } from './servers/spawn.js';
 
@@ -38,6 +39,7 @@ const GROUPS = [
   'resources',
   'fetch',
   'cluster',
+  'workers',
   'profile',
 ];
 const DEFAULT_GROUPS = GROUPS.filter((g) => g !== 'profile');
@@ -55,11 +57,13 @@ for (const g of only)
     console.error(`Unknown group ${g}; groups: ${GROUPS.join(' ')}`);
     process.exit(2);
   }
-// Starting PostgreSQL and five `prep serve` processes takes longer than a quick run may.
+// Starting PostgreSQL and five `prep serve` processes (cluster), or `prep serve --workers`
+// processes (workers), takes longer than a quick run of everything may: name them to run them.
 const want = (group: string) =>
-  (only.length === 0 ? DEFAULT_GROUPS.filter((g) => !(quick && g === 'cluster')) : only).includes(
-    group,
-  );
+  (only.length === 0
+    ? DEFAULT_GROUPS.filter((g) => !(quick && (g === 'cluster' || g === 'workers')))
+    : only
+  ).includes(group);
 const servers = (option('--servers')?.split(',') ?? SERVERS) as ServerKind[];
 for (const s of servers)
   if (!(SERVERS as readonly string[]).includes(s)) {
@@ -114,6 +118,10 @@ const cluster: { plan: ReturnType<typeof clusterPlan>; rows: ClusterRow[]; skip?
   plan: clusterPlan(quick),
   rows: [],
 };
+const workers: { plan: ReturnType<typeof workersPlan>; rows: WorkersRow[] } = {
+  plan: workersPlan(quick, plan.fdLimit),
+  rows: [],
+};
 let profile: ProfileResult[] | undefined;
 // latest.json always holds a full run; a run of some groups only gets its own file.
 const full = only.length === 0;
@@ -156,6 +164,10 @@ try {
       log(`cluster: skipped: ${r.skip}`);
     } else cluster.rows = r.rows;
   }
+  if (want('workers')) {
+    log('workers');
+    workers.rows = await runWorkers(workers.plan, log);
+  }
   if (want('profile')) {
     pool = await LoadPool.start(plan.loadProcesses);
     log(`load generator: ${pool.size} subscriber processes`);
@@ -191,6 +203,7 @@ const parameters = {
   resources: plan.resources,
   ...(want('fetch') ? { fetch: { sizes: fetchSizes(plan), path: '/docs/r' } } : {}),
   ...(want('cluster') ? { cluster: cluster.plan } : {}),
+  ...(want('workers') ? { workers: workers.plan } : {}),
 };
 
 if (codecRows.length > 0) console.log('\n' + codecTable(codecRows));
@@ -213,6 +226,12 @@ if (cluster.rows.length > 0) {
   );
   console.log(clusterTable(cluster.rows));
 }
+if (workers.rows.length > 0) {
+  console.log(
+    `\nprep serve --workers N on one SQLite file (ratios: how many times better than one process). Parameters: ${JSON.stringify(workers.plan)}`,
+  );
+  console.log(workersTable(workers.rows, workers.plan));
+}
 for (const p of profile ?? []) {
   console.log(
     `\nCPU profile of ours, ${p.scenario}, ${p.subscribers} subscribers (${p.file}): ${p.metrics.cpuUs?.toFixed(2)} µs CPU/delivery while profiled; top self time:`,
@@ -233,6 +252,7 @@ const result = {
   servers: rows,
   ...(fetchRows.length > 0 ? { fetch: fetchRows } : {}),
   ...(want('cluster') ? { cluster: cluster.skip ? { skip: cluster.skip } : cluster.rows } : {}),
+  ...(want('workers') ? { workers: workers.rows } : {}),
   ...(profile ? { profile } : {}),
 };
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -20,19 +20,19 @@ export function fmtCount(n: number): string {
 }
 
 /**
- * A text table: the first `labels` columns left-aligned, the others (figures) right-aligned,
- * a rule under the head, and the notes listed below it.
+ * Rows of cells as aligned text: a header, a rule, the rows (columns from `rightFrom` on
+ * right-aligned), then the notes, if any.
  */
 export function textTable(
   head: string[],
   body: string[][],
-  labels: number,
-  notes: readonly string[] = [],
+  rightFrom: number,
+  notes: string[] = [],
 ): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i >= labels ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];

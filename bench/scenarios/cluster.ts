@@ -14,17 +14,16 @@
  * Server CPU is read from /proc for the node processes (PostgreSQL's own is not counted);
  * "machine cores busy" from /proc/stat shows when the 2 cores, not a node, were the limit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
-import { nowMs } from '../load/clock.js';
 import { LoadPool } from '../load/pool.js';
-import { ROOT } from '../load/processes.js';
 import { HttpWriter } from '../load/writer.js';
-import { textTable } from '../report/format.js';
-import { percentiles } from './session.js';
+import { startPrepServe, type PrepServe } from '../servers/prep-serve.js';
+import { sideBySideTable, type SideBySideMetric } from '../report/side-by-side.js';
+import { clean, percentiles } from './session.js';
+import { measured, pacedWrites, put, writesAsFastAsAnswered } from './write-load.js';
 import type { DeliveryCheck } from './types.js';
 
 /** How the nodes are deployed: three on PostgreSQL, one on PostgreSQL, one on SQLite. */
@@ -76,144 +75,13 @@ export function clusterPlan(quick: boolean): ClusterPlan {
 const NODES = 3;
 
 // ---------------------------------------------------------------------------------------
-// Processes
-
-/** USER_HZ, the unit of /proc/stat and /proc/<pid>/stat: 100 on Linux. */
-const TICKS_PER_SECOND = 100;
-
-/** User + system CPU of a process, µs (Linux /proc). */
-function processCpuUs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Non-idle CPU of the whole machine, µs (all cores). */
-function machineCpuUs(): number {
-  try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
-    const [user, nice, system, , , irq, softirq, steal] = cpu.map(Number);
-    return ((user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND) * 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
-interface Node {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** `prep serve` (bin/prep.js, as users run it) on a free loopback port, limits raised. */
-async function startNode(store: string[], extra: string[]): Promise<Node> {
-  const script =
-    'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
-  const args = [
-    'bin/prep.js',
-    'serve',
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--quiet',
-    '--max-subscriptions',
-    '10000000',
-    '--max-subscriptions-per-client',
-    '10000000',
-    '--max-subscriptions-per-resource',
-    '10000000',
-    ...extra,
-    ...store,
-  ];
-  // Experiment knob: node flags for the nodes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn('/bin/bash', ['-c', script, 'bash', process.execPath, ...nodeArgs, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`prep serve did not start: ${err}`)), 90_000);
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`prep serve exited (${code}): ${err.trim().split('\n').at(-1) ?? ''}`));
-    });
-  }).catch((e: unknown) => {
-    child.kill('SIGKILL');
-    throw e;
-  });
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      // A profiled node must exit by itself to write its profile.
-      child.kill(nodeArgs.length > 0 ? 'SIGTERM' : 'SIGKILL');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/**
- * `--write-rate off` when this checkout's `prep serve` has the flag (SEC-2 write limits): the
- * benchmark decides the write rate, not the per-client limit of a public server.
- */
-function serveFlags(): string[] {
-  const source = readFileSync(join(ROOT, 'src', 'cli', 'serve.ts'), 'utf8');
-  return source.includes("'write-rate'") ? ['--write-rate', 'off'] : [];
-}
-
-// ---------------------------------------------------------------------------------------
 // Scenarios
 
 interface Deployed {
   deployment: Deployment;
-  nodes: Node[];
+  nodes: PrepServe[];
   /** CPU of every node process, µs. */
-  cpu(): number;
-}
-
-/** Ends of a phase: wall time, node CPU, machine CPU. */
-async function measured<T>(
-  d: Deployed,
-  fn: () => Promise<T>,
-): Promise<{ value: T; wallMs: number; cpuUs: number; machineCores: number }> {
-  const c0 = d.cpu();
-  const m0 = machineCpuUs();
-  const t0 = nowMs();
-  const value = await fn();
-  const wallMs = nowMs() - t0;
-  return {
-    value,
-    wallMs,
-    cpuUs: d.cpu() - c0,
-    machineCores: (machineCpuUs() - m0) / 1000 / wallMs,
-  };
+  cpu: () => number;
 }
 
 function emptyCheck(): DeliveryCheck {
@@ -247,17 +115,6 @@ function summed(
   );
 }
 
-function clean(c: DeliveryCheck): boolean {
-  return (
-    c.lost === 0 &&
-    c.duplicated === 0 &&
-    c.unexpected === 0 &&
-    c.closedEarly === 0 &&
-    c.connectFailed === 0 &&
-    c.deliveries === c.expected
-  );
-}
-
 function merge(xs: Float64Array[]): Float64Array {
   const all = new Float64Array(xs.reduce((t, x) => t + x.length, 0));
   let o = 0;
@@ -287,9 +144,7 @@ async function latencyScenario(
   const ps = await pools(NODES);
   const writer = new HttpWriter(d.nodes[0]!.url, { timeoutMs: 60_000 });
   try {
-    const json = { 'Content-Type': 'application/json' };
-    const created = await writer.request('PUT', path, '{"seq":0}', json);
-    if (created.status >= 300) throw new Error(`PUT ${path} answered ${created.status}`);
+    await put(writer, path, 0);
     // Pool k subscribes on node k (on a single node: all on it).
     let check = emptyCheck();
     for (const [k, p] of ps.entries()) {
@@ -303,16 +158,16 @@ async function latencyScenario(
     log(`cluster ${d.deployment}: ${total} subscribers for the latency scenario`);
     for (const p of ps) await p.mark(true);
     const times: number[] = [];
-    const phase = await measured(d, async () => {
-      const t0 = nowMs();
-      for (let k = 0; k < plan.writes; k++) {
-        const wait = t0 + (k * 1000) / plan.writesPerSec - nowMs();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const r = await writer.request('PUT', path, `{"seq":${k + 1}}`, json);
-        if (r.status >= 300) throw new Error(`PUT ${path} answered ${r.status}`);
-        times.push(r.at);
-        for (const p of ps) p.noteWrite(path);
-      }
+    const phase = await measured(d.cpu, async () => {
+      await pacedWrites(
+        writer,
+        path,
+        { from: 0, count: plan.writes, perSec: plan.writesPerSec },
+        (r) => {
+          times.push(r.at);
+          for (const p of ps) p.noteWrite(path);
+        },
+      );
       return (await Promise.all(ps.map((p) => p.until(60_000)))).every(Boolean);
     });
     const writeTimes = { [path]: Float64Array.from(times) };
@@ -377,18 +232,13 @@ async function writesScenario(
     (_, w) => new HttpWriter(nodeOf(w).url, { timeoutMs: 60_000 }),
   );
   const ps = subscribed ? await pools(NODES) : [];
-  const json = { 'Content-Type': 'application/json' };
   const counts: Record<string, number> = {};
   const times: Record<string, number[]> = {};
-  const responseMs: number[] = [];
   try {
     let check = emptyCheck();
     if (subscribed) {
       // The resources exist before they are subscribed to (not counted as writes).
-      for (const [i, p] of paths.entries()) {
-        const r = await writers[i % writersN]!.request('PUT', p, '{"seq":0}', json);
-        if (r.status >= 300) throw new Error(`PUT ${p} answered ${r.status}`);
-      }
+      for (const [i, p] of paths.entries()) await put(writers[i % writersN]!, p, 0);
       for (const [k, p] of ps.entries()) {
         const c = await p.connect({
           url: d.nodes[k % d.nodes.length]!.url,
@@ -403,29 +253,15 @@ async function writesScenario(
       );
     }
     await Promise.all(writers.map((w) => w.ready()));
-    const perWriter = Math.ceil(plan.writes / writersN);
-    const phase = await measured(d, async () => {
-      const t0 = nowMs();
-      await Promise.all(
-        writers.map(async (writer, w) => {
-          const own = paths.filter((_, i) => i % writersN === w);
-          for (let k = 0; k < perWriter; k++) {
-            const path = own[k % own.length]!;
-            const n = (counts[path] ?? 0) + 1;
-            counts[path] = n;
-            const r = await writer.request('PUT', path, `{"seq":${n}}`, json);
-            if (r.status >= 300) throw new Error(`PUT ${path} answered ${r.status}`);
-            (times[path] ??= [])[n - 1] = r.at;
-            responseMs.push(r.at - r.sentAt);
-            for (const p of ps) p.noteWrite(path);
-          }
-        }),
-      );
-      const writeMs = nowMs() - t0;
+    const phase = await measured(d.cpu, async () => {
+      const w = await writesAsFastAsAnswered(writers, paths, plan.writes, counts, (path, n, r) => {
+        (times[path] ??= [])[n - 1] = r.at;
+        for (const p of ps) p.noteWrite(path);
+      });
       const arrived = (await Promise.all(ps.map((p) => p.until(120_000)))).every(Boolean);
-      return { writeMs, arrived };
+      return { ...w, arrived };
     });
-    const made = perWriter * writersN;
+    const { made, responseMs } = phase.value;
     const metrics: Record<string, number> = {
       // Over the writes alone (not the wait for the last deliveries).
       writesPerSec: (made / phase.value.writeMs) * 1000,
@@ -504,7 +340,6 @@ export async function runCluster(
   }
   if ('skip' in pg) return { skip: pg.skip };
   const rows: ClusterRow[] = [];
-  const extra = serveFlags();
   const dir = mkdtempSync(join(tmpdir(), 'prep-bench-cluster-'));
   try {
     for (const deployment of DEPLOYMENTS) {
@@ -515,15 +350,15 @@ export async function runCluster(
         store = ['--database', await pg.createDatabase()];
         if (deployment === '3 nodes, PostgreSQL') count = NODES;
       }
-      const nodes: Node[] = [];
+      const nodes: PrepServe[] = [];
       try {
         // One after the other: the first creates the schema.
-        for (let i = 0; i < count; i++) nodes.push(await startNode(store, extra));
+        for (let i = 0; i < count; i++) nodes.push(await startPrepServe(store));
         log(`cluster ${deployment}: ${nodes.map((n) => n.url).join(' ')}`);
         const d: Deployed = {
           deployment,
           nodes,
-          cpu: () => nodes.reduce((s, n) => s + processCpuUs(n.pid), 0),
+          cpu: () => nodes.reduce((s, n) => s + n.cpuUs(), 0),
         };
         for (const l of plan.latency) rows.push(await latencyScenario(d, l, log));
         rows.push(await writesScenario(d, { ...plan.writes, perNode: 0 }, log));
@@ -557,67 +392,24 @@ export async function runCluster(
 
 /** The cluster rows as a table: deployments side by side, with the issue's goals. */
 export function clusterTable(rows: ClusterRow[]): string {
-  const specs: Array<[string, string, string]> = [
-    ['crossP50Ms', 'p50 ms, writer on another node', ''],
-    ['crossP99Ms', 'p99 ms, writer on another node', '≤ 50'],
-    ['crossMaxMs', 'max ms, writer on another node', ''],
-    ['sameP50Ms', 'p50 ms, writer on the same node', ''],
-    ['sameP99Ms', 'p99 ms, writer on the same node', ''],
-    ['sameMaxMs', 'max ms, writer on the same node', ''],
-    ['writesPerSec', 'writes/s (all nodes)', '≥ 5000'],
-    ['writep50Ms', 'write response p50 ms', ''],
-    ['writep99Ms', 'write response p99 ms', ''],
-    ['deliveriesPerSec', 'deliveries/s', ''],
-    ['cpuUs', 'node CPU µs/delivery', ''],
-    ['cpuPerDeliveryUs', 'node CPU µs/delivery', ''],
-    ['cpuPerWriteUs', 'node CPU µs/write', ''],
-    ['machineCores', 'machine cores busy (of 2)', ''],
+  const metrics: SideBySideMetric[] = [
+    { key: 'crossP50Ms', label: 'p50 ms, writer on another node' },
+    { key: 'crossP99Ms', label: 'p99 ms, writer on another node', goal: '≤ 50' },
+    { key: 'crossMaxMs', label: 'max ms, writer on another node' },
+    { key: 'sameP50Ms', label: 'p50 ms, writer on the same node' },
+    { key: 'sameP99Ms', label: 'p99 ms, writer on the same node' },
+    { key: 'sameMaxMs', label: 'max ms, writer on the same node' },
+    { key: 'writesPerSec', label: 'writes/s (all nodes)', goal: '≥ 5000' },
+    { key: 'writep50Ms', label: 'write response p50 ms' },
+    { key: 'writep99Ms', label: 'write response p99 ms' },
+    { key: 'deliveriesPerSec', label: 'deliveries/s' },
+    { key: 'cpuUs', label: 'node CPU µs/delivery' },
+    { key: 'cpuPerDeliveryUs', label: 'node CPU µs/delivery' },
+    { key: 'cpuPerWriteUs', label: 'node CPU µs/write' },
+    { key: 'machineCores', label: 'machine cores busy (of 2)' },
   ];
-  const head = ['scenario', 'subs', 'metric', ...DEPLOYMENTS, 'goal'];
-  const body: string[][] = [];
-  const scenarios = [...new Set(rows.map((r) => r.scenario))];
-  const fmt = (v: number) =>
-    v >= 100_000
-      ? `${(v / 1000).toFixed(0)}k`
-      : v >= 10_000
-        ? `${(v / 1000).toFixed(1)}k`
-        : v >= 100
-          ? v.toFixed(0)
-          : v >= 10
-            ? v.toFixed(1)
-            : v.toFixed(2);
-  const notes: string[] = [];
-  for (const s of scenarios) {
-    const by = new Map(rows.filter((r) => r.scenario === s).map((r) => [r.deployment, r]));
-    let first = true;
-    const subs = String([...by.values()][0]?.subscribers ?? '');
-    for (const [key, label, goal] of specs) {
-      const cells = DEPLOYMENTS.map((dep) => by.get(dep)?.metrics[key]);
-      if (cells.every((c) => c === undefined)) continue;
-      body.push([
-        first ? s : '',
-        first ? subs : '',
-        label,
-        ...cells.map((c) => (c === undefined ? '' : fmt(c))),
-        goal,
-      ]);
-      first = false;
-    }
-    if ([...by.values()].some((r) => r.check))
-      body.push([
-        '',
-        '',
-        'each delivered once, in order',
-        ...DEPLOYMENTS.map((dep) => {
-          const r = by.get(dep);
-          if (!r?.check) return r ? (r.ok ? 'ok' : 'FAIL') : '';
-          const c = r.check;
-          return clean(c) ? 'ok' : `lost ${c.lost}, dup ${c.duplicated}, of ${c.expected}`;
-        }),
-        '',
-      ]);
-    for (const r of by.values()) if (r.note) notes.push(`${s}, ${r.deployment}: ${r.note}`);
-    if (first) body.push([s, subs, 'FAIL', ...DEPLOYMENTS.map(() => ''), '']);
-  }
-  return textTable(head, body, 3, notes);
+  return sideBySideTable(
+    rows.map((r) => ({ ...r, column: r.deployment })),
+    { columns: DEPLOYMENTS.map((name) => ({ name })), metrics: () => metrics },
+  );
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { UrlBenchResult } from '../../src/cli/bench-load.js';
+import { PER_ADDRESS } from '../../src/cli/bench-pool.js';
 import { spawnNode } from '../helpers/child.js';
 import { startWatchServer } from './helpers.js';
 
@@ -92,4 +93,21 @@ test('prep bench refuses a URL off this machine with one line, and a bad flag', 
   });
   await refused.exit();
   assert.match(refused.stderr(), /loopback/);
+});
+
+test('prep bench: a source address takes at most a quarter of the ephemeral ports (where bind stays cheap)', (t) => {
+  let range: number[];
+  try {
+    range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+  } catch {
+    t.skip('no /proc/sys/net/ipv4/ip_local_port_range (not Linux)');
+    return;
+  }
+  const [low, high] = range as [number, number];
+  // Beyond (high - low + 1) / 4 ports on one address, each bind(port 0) scans them all first.
+  assert.ok(PER_ADDRESS > 0);
+  assert.ok(PER_ADDRESS <= (high - low + 1) / 4, `${PER_ADDRESS} per address`);
 });
