@@ -63,6 +63,11 @@ export function bundle(entry: string): Promise<string> {
         logLevel: 'silent',
         // The workspace packages from their sources, as the tests run them.
         conditions: ['prep-live-source'],
+        // CommonJS dependencies (prom-client, pino) require node's built-ins: give the ESM
+        // bundle a `require` to do it with.
+        banner: {
+          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        },
         plugins: [
           {
             name: 'external-by-path',

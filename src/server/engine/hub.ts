@@ -12,6 +12,9 @@ import { frameChunk, type StreamSink } from './sink.js';
  */
 const DELTA_TURN_MS = 20;
 
+/** Bytes (before and after together) under which a delta is made whatever the turn's budget. */
+const SMALL_DELTA_INPUT = 64 * 1024;
+
 /**
  * One committed change, as the hub fans it out. Built from a store event (plus, for local
  * writes, the representations before and after, so deltas need no extra reads).
@@ -752,7 +755,10 @@ export class Hub {
     if (e.patch && essence(e.patch.contentType) === type) return e.patch;
     if (!e.before || !e.after) return undefined;
     // SEC-2: one write's deltas for every channel are made in one turn; bound them together.
-    if (this.#deltaTurnMs >= this.#options.maxDeltaTurnMs) return undefined;
+    // A small document's delta costs well under a millisecond: always made (deltas a client
+    // can count on), so that a busy machine's slow turn never drops them.
+    const small = e.before.body.length + e.after.body.length <= SMALL_DELTA_INPUT;
+    if (!small && this.#deltaTurnMs >= this.#options.maxDeltaTurnMs) return undefined;
     if (!this.#deltaTurnReset) {
       this.#deltaTurnReset = true;
       setImmediate(() => {
