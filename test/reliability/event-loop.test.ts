@@ -5,11 +5,13 @@
  * at its default in a child process (loop-server.ts) and measures its own loop with
  * `perf_hooks.monitorEventLoopDelay`; each request must leave no delay over 100 ms, a wide
  * bound (a few tens of ms measured here, on 2 shared cores) that holds on a loaded machine.
- * The figures are printed (`t.diagnostic`), not asserted beyond that bound.
+ * The figures are printed (`t.diagnostic`), not asserted beyond that bound. The test runner
+ * runs this file after the others, alone (scripts/run-tests.mjs, TIMING_BOUND): the bound is
+ * the server's, not the other test files'.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DEFAULTS } from '../../src/server/settings.js';
@@ -216,7 +218,7 @@ test('SEC-2 no single request within the limits blocks the event loop for more t
   });
 
   t.diagnostic(
-    'event loop delay per request (ms): ' +
+    `event loop delay per request (ms), load average ${loadavg()[0]!.toFixed(1)}: ` +
       figures.map(([w, ms]) => `${w}: ${ms.toFixed(1)}`).join('; '),
   );
   for (const [what, ms] of figures) assert.ok(ms < BOUND_MS, `${what}: ${ms.toFixed(1)} ms`);
