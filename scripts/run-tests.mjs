@@ -24,17 +24,22 @@ if (files.length === 0) {
   console.error(`No test file matches ${filters.join(' ')}`);
   process.exit(1);
 }
-// Test files whose assertions include a wall-clock bound (a wide one, such as "no request
-// blocks the event loop for 100 ms"): they run after all the others, one at a time, so
-// that the bound measures the code and not the test files beside it on a 2-core machine.
-// A new timing-bound test file is added here.
-const TIMING_BOUND = new Set(['test/reliability/event-loop.test.ts']);
+// Test files that run after all the others, one at a time: those whose assertions include a
+// wall-clock bound (a wide one, such as "no request blocks the event loop for 100 ms"), so
+// that the bound measures the code and not the test files beside it on a 2-core machine; and
+// those that build the workspace packages into their dist/ folders, which two builds at once
+// would overwrite under each other. A new such file is added here.
+const ALONE = new Set([
+  'test/reliability/event-loop.test.ts',
+  'test/cli/package.test.ts',
+  'test/cli/packed.test.ts',
+]);
 // Test files are independent (own servers on port 0, own temp dirs); much of their time is
 // spent waiting on sockets, so two at a time roughly halves the run on a 2-core machine.
 const concurrency = process.env.PREP_TEST_CONCURRENCY ?? '2';
 const groups = [
-  { files: files.filter((f) => !TIMING_BOUND.has(f)), concurrency },
-  { files: files.filter((f) => TIMING_BOUND.has(f)), concurrency: '1' },
+  { files: files.filter((f) => !ALONE.has(f)), concurrency },
+  { files: files.filter((f) => ALONE.has(f)), concurrency: '1' },
 ];
 let status = 0;
 for (const group of groups) {

@@ -3,7 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { containerEtag } from './etag.js';
-import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { StoreError } from './errors.js';
 import {
   CONTAINER_TYPE,
@@ -102,9 +101,6 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
 ];
-
-/** Bytes of bodies written before the WAL's checkpoints move to a worker thread. */
-const WORKER_CHECKPOINT_AFTER = 1024 * 1024;
 
 /** Marks of processes silent this long are dropped at open (their events were long released). */
 const MARK_TTL_MS = 24 * 3600_000;
@@ -247,10 +243,6 @@ export class SqliteStore implements ListenableStore {
         origin: string;
         writeTx: (request: WriteRequest) => WritePlan;
         pruneTx: (options: PruneOptions) => number;
-        /** How the WAL is checkpointed once enough has been written (`#committed`). */
-        checkpoints:
-          | { kind: 'automatic'; written: number; driver: unknown }
-          | { kind: 'worker'; worker: SqliteCheckpointer };
       }
     | undefined;
   /** The followers of `listen`, and the change check that wakes them. */
@@ -309,7 +301,6 @@ export class SqliteStore implements ListenableStore {
         writeTx: db.transaction((request: WriteRequest) => this.#writeInTx(st, request)).immediate,
         pruneTx: db.transaction((options: PruneOptions) => pruneInTx(st, options, this.#now))
           .immediate,
-        checkpoints: { kind: 'automatic', written: memory ? -Infinity : 0, driver: Driver },
       };
     } catch (e) {
       db.close();
@@ -317,15 +308,14 @@ export class SqliteStore implements ListenableStore {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     const conn = this.#conn;
     if (conn && this.#mark.wanted > this.#mark.published) this.#flushMark();
     this.#listeners.clear();
     this.#stopCheck();
     this.#conn = undefined;
-    // The worker's connection first: the last one to close checkpoints and removes the WAL.
-    if (conn?.checkpoints.kind === 'worker') await conn.checkpoints.worker.close();
     conn?.db.close();
+    return Promise.resolve();
   }
 
   /**
@@ -417,39 +407,8 @@ export class SqliteStore implements ListenableStore {
     return this.#run(() => {
       const { writeTx } = this.#connection();
       assertValidPath(request.path);
-      const plan = writeTx(request);
-      this.#committed(plan);
-      return resultOf(plan);
+      return resultOf(writeTx(request));
     });
-  }
-
-  /**
-   * After a commit: the WAL is checkpointed by a worker thread (SqliteCheckpointer, SEC-2),
-   * started once 1 MiB of bodies has been written, so that the many small, short-lived stores
-   * (tests, tools) never start a thread and keep SQLite's automatic checkpoint.
-   */
-  #committed(plan: WritePlan): void {
-    const conn = this.#conn;
-    if (!conn) return;
-    const c = conn.checkpoints;
-    if (c.kind === 'worker') {
-      c.worker.committed();
-      return;
-    }
-    for (const r of plan.upserts) c.written += r.body.length;
-    for (const e of plan.events) c.written += e.body?.length ?? 0;
-    if (c.written < WORKER_CHECKPOINT_AFTER) return;
-    c.written = -Infinity; // one attempt: without a worker the automatic checkpoint stays
-    const worker = SqliteCheckpointer.start(conn.db, {
-      filename: this.filename,
-      driver: c.driver,
-      timeoutMs: this.#options.busyTimeoutMs ?? 5000,
-      synchronous: this.#options.synchronous === 'FULL' ? 'FULL' : 'NORMAL',
-    });
-    if (worker) {
-      conn.checkpoints = { kind: 'worker', worker };
-      worker.committed();
-    }
   }
 
   #writeInTx(st: Statements, request: WriteRequest): WritePlan {
