@@ -8,7 +8,7 @@
  * work held the loop. Each request must hold it under 100 ms, a wide bound (a few tens of ms
  * measured here, on 2 shared cores) that the run-queue correction keeps meaningful on a
  * loaded machine. Both figures are printed (`t.diagnostic`), not asserted beyond that bound. The test runner
- * runs this file after the others, alone (scripts/run-tests.mjs, TIMING_BOUND): the bound is
+ * runs this file after the others, alone (scripts/run-tests.mjs, ALONE): the bound is
  * the server's, not the other test files'.
  */
 import assert from 'node:assert/strict';
