@@ -417,16 +417,19 @@ export class SqliteStore implements ListenableStore {
   }
 
   #writeInTx(st: Statements, request: WriteRequest): WritePlan {
-    const current = st.get.get(request.path);
+    const row = st.get.get(request.path);
+    const current = row && toResource(row);
     // apply() may throw: better-sqlite3 rolls the transaction back and rethrows it unchanged.
-    const change = request.apply(current && toResource(current));
+    const change = request.apply(current);
     const state = st.state.get() as StateRow;
     // Time never goes back along the log, even if the wall clock does (WES-8 compares times).
     const time = Math.max(this.#now(), state.last_time);
     const reader: PlanReader = {
+      // The target was read above: a large body is not read (and copied) twice.
       get: (p) => {
-        const row = st.get.get(p);
-        return row && toResource(row);
+        if (p === request.path) return current;
+        const r = st.get.get(p);
+        return r && toResource(r);
       },
       hasMembers: (p) => st.hasMembers.get(p) !== undefined,
     };

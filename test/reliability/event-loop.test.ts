@@ -3,13 +3,17 @@
  * largest body, the longest patch and the one that moves the most, the oldest `Last-Event-ID`
  * the replay budget takes, a snapshot of the largest container. The server runs every bound
  * at its default in a child process (loop-server.ts) and measures its own loop with
- * `perf_hooks.monitorEventLoopDelay`; each request must leave no delay over 100 ms, a wide
- * bound (a few tens of ms measured here, on 2 shared cores) that holds on a loaded machine.
- * The figures are printed (`t.diagnostic`), not asserted beyond that bound.
+ * `perf_hooks.monitorEventLoopDelay`, and the same delay less the time its thread waited for a
+ * CPU (the kernel's run-queue figure: see loop-server.ts), which is what this server's own
+ * work held the loop. Each request must hold it under 100 ms, a wide bound (a few tens of ms
+ * measured here, on 2 shared cores) that the run-queue correction keeps meaningful on a
+ * loaded machine. Both figures are printed (`t.diagnostic`), not asserted beyond that bound. The test runner
+ * runs this file after the others, alone (scripts/run-tests.mjs, ALONE): the bound is
+ * the server's, not the other test files'.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DEFAULTS } from '../../src/server/settings.js';
@@ -32,7 +36,7 @@ interface Measured {
   child: ChildServer;
   url: string;
   /** Runs `fn`, lets what it set off settle, and returns the largest loop delay meanwhile. */
-  measure(fn: () => Promise<unknown>): Promise<number>;
+  measure(fn: () => Promise<unknown>): Promise<{ maxMs: number; heldMs: number }>;
 }
 
 async function startMeasured(t: TestContext): Promise<Measured> {
@@ -64,7 +68,8 @@ async function startMeasured(t: TestContext): Promise<Measured> {
       await fn();
       // Announcements and broadcasts run in later turns: let them.
       await new Promise((r) => setTimeout(r, 300));
-      return (await ask<{ maxMs: number }>('delay')).maxMs;
+      const { maxMs, heldMs } = await ask<{ maxMs: number; heldMs: number }>('delay');
+      return { maxMs, heldMs };
     },
   };
 }
@@ -100,11 +105,11 @@ const jsonPatch = (ops: unknown) => json('PATCH', ops, 'application/json-patch+j
 test('SEC-2 no single request within the limits blocks the event loop for more than 100 ms', async (t) => {
   const server = await startMeasured(t);
   const { url } = server;
-  const figures: Array<[string, number]> = [];
+  const figures: Array<[string, { maxMs: number; heldMs: number }]> = [];
   const check = async (what: string, fn: () => Promise<unknown>) => {
     const ms = await server.measure(fn);
     figures.push([what, ms]);
-    t.diagnostic(`${what}: ${ms.toFixed(1)} ms`);
+    t.diagnostic(`${what}: held ${ms.heldMs.toFixed(1)} ms (loop delay ${ms.maxMs.toFixed(1)} ms)`);
   };
 
   // The largest body, as a new resource and as a replacement.
@@ -216,8 +221,12 @@ test('SEC-2 no single request within the limits blocks the event loop for more t
   });
 
   t.diagnostic(
-    'event loop delay per request (ms): ' +
-      figures.map(([w, ms]) => `${w}: ${ms.toFixed(1)}`).join('; '),
+    `event loop held per request, ms (loop delay in brackets), load average ${loadavg()[0]!.toFixed(1)}: ` +
+      figures.map(([w, ms]) => `${w}: ${ms.heldMs.toFixed(1)} (${ms.maxMs.toFixed(1)})`).join('; '),
   );
-  for (const [what, ms] of figures) assert.ok(ms < BOUND_MS, `${what}: ${ms.toFixed(1)} ms`);
+  for (const [what, ms] of figures)
+    assert.ok(
+      ms.heldMs < BOUND_MS,
+      `${what}: held the loop ${ms.heldMs.toFixed(1)} ms (loop delay ${ms.maxMs.toFixed(1)} ms)`,
+    );
 });

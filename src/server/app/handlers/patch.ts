@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyDelta, isPrepError } from '@prep-live/client/core';
 import { isContainerPath } from '../../../store/index.js';
 import { HttpError, readBody } from '../../http-error.js';
-import { ACCEPT_PATCH, PATCH_TYPES, isJson, mediaEssence } from '../media.js';
+import { ACCEPT_PATCH, PATCH_TYPES, isJson, mediaEssence, utf8Text } from '../media.js';
 import { checkPreconditions } from '../preconditions.js';
 import type { ResourceContext } from '../resource-context.js';
 import { allowedMethods } from '../request-target.js';
@@ -31,7 +31,7 @@ export async function handlePatch(
   const body = await readBody(req, ctx.maxBodyBytes);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body).toString('utf8'));
+    parsed = JSON.parse(utf8Text(body));
   } catch (e) {
     throw new HttpError(
       400,
