@@ -13,7 +13,8 @@
  * `heldMs` is the longest gap between two ticks of a 2 ms timer less that wait, read from
  * the kernel's per-thread run-queue figure (`/proc/thread-self/schedstat`, Linux): the time
  * the loop was held by this process's own work (its JavaScript, GC, blocking system calls
- * such as SQLite's fsync), whoever else shares the machine. Without schedstat it is `maxMs`.
+ * such as SQLite's fsync), whoever else shares the machine; reported as the lower of it and
+ * `maxMs`, both being bounds of that time. Without schedstat it is `maxMs`.
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -62,7 +63,8 @@ process.on('message', (message: { id?: number; type?: string }) => {
       id: message.id,
       maxMs: histogram.max / 1e6,
       p99Ms: histogram.percentile(99) / 1e6,
-      heldMs: schedstat ? heldMs : histogram.max / 1e6,
+      // Both are bounds of the time the loop was held by this process's work: the lower one.
+      heldMs: schedstat ? Math.min(heldMs, histogram.max / 1e6) : histogram.max / 1e6,
     });
   }
 });
