@@ -150,7 +150,7 @@ export interface ReplicatorOptions {
  *
  * @example
  * ```ts
- * await replica.live({ intervalMs: 1000, prep: true, signal: controller.signal });
+ * const options: ReplicaLiveOptions = { intervalMs: 1000, prep: true, signal: AbortSignal.timeout(60_000) };
  * ```
  */
 export interface ReplicaLiveOptions {
