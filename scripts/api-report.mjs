@@ -3,16 +3,25 @@
 // api-extractor's report of every exported name and signature, checked in under api/. A
 // change of the public surface changes a report, so it shows in review.
 //
-//   node scripts/api-report.mjs           write the reports (after changing an export)
-//   node scripts/api-report.mjs --check   fail if a report differs (the test and CI)
+//   node scripts/api-report.mjs                write the reports (after changing an export)
+//   node scripts/api-report.mjs --check        fail if a report differs (the test and CI)
+//   node scripts/api-report.mjs --built DIR    use a build made already (scripts/build.mjs
+//                                              --out-dir DIR): no build of its own
+//
+// The reports are made from the declarations the build emits (scripts/build.mjs: the client
+// packages into their dist/, prep-live into a temp dir), the files an installed package has.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
 const root = join(import.meta.dirname, '..');
-const check = process.argv.includes('--check');
+const { values } = parseArgs({
+  options: { check: { type: 'boolean', default: false }, built: { type: 'string' } },
+});
+const check = values.check;
 const reportFolder = join(root, 'api');
 
 /**
@@ -42,30 +51,37 @@ function entryPoints() {
   return out;
 }
 
-/** Declarations of every package, as the build makes them, in a temp dir. */
-function buildDeclarations(dir, out) {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const config = join(dir, 'tsconfig.build.json');
-  const r = spawnSync(
-    process.execPath,
-    [tsc, '-p', config, '--emitDeclarationOnly', '--declarationMap', 'false', '--outDir', out],
-    { cwd: dir, stdio: 'inherit' },
-  );
-  if (r.status !== 0) process.exit(r.status ?? 1);
+/** The build's output folder of a package: prep-live's is `out`, a workspace's its dist/. */
+function distOf(dir, out) {
+  return dir === root ? out : join(dir, 'dist');
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'prep-api-'));
+mkdirSync(reportFolder, { recursive: true });
 let changed = 0;
 try {
+  const out = values.built === undefined ? join(tmp, 'dist') : resolve(values.built);
+  if (values.built === undefined) {
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--out-dir', out], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
   const entries = entryPoints();
-  const built = new Map();
+  // `prep-live` and `prep-live/server` are one module: one report for both.
+  const reported = new Set();
   for (const e of entries) {
-    if (!built.has(e.dir)) {
-      const out = join(tmp, String(built.size));
-      buildDeclarations(e.dir, out);
-      built.set(e.dir, out);
+    const key = join(e.dir, e.types);
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const types = join(distOf(e.dir, out), e.types.replace(/^\.\/dist\//, ''));
+    if (!existsSync(types)) {
+      console.error(
+        `api: ${relative(root, types)} is missing: build first (node scripts/build.mjs)`,
+      );
+      process.exit(1);
     }
-    const types = join(built.get(e.dir), e.types.replace(/^\.\/dist\//, ''));
     // prep-live.api.md, prep-live-server.api.md, prep-live-client.api.md, ...
     const file = [e.name.replace('@', '').replace('/', '-'), ...e.subpath.split('/').slice(1)].join(
       '-',
@@ -115,9 +131,21 @@ try {
     const result = Extractor.invoke(config, {
       localBuild: !check,
       showVerboseMessages: false,
+      // In --check, the diff of a report that changed, so the failure shows what changed.
+      printApiReportDiff: check,
       messageCallback: (m) => {
-        // The bundled TypeScript may be newer than ours; that is fine for a report.
-        if (m.messageId === 'console-compiler-version-notice') m.handled = true;
+        // The bundled TypeScript differs from ours (fine for a report); the report's own
+        // created/copied notices are said below in one line.
+        if (
+          [
+            'console-preamble',
+            'console-compiler-version-notice',
+            'console-api-report-copied',
+            'console-api-report-created',
+            'console-api-report-not-copied',
+          ].includes(m.messageId)
+        )
+          m.handled = true;
       },
     });
     const where = relative(root, join(reportFolder, `${file}.api.md`));
@@ -134,7 +162,7 @@ try {
       process.exitCode = 1;
     }
   }
-  if (!changed) console.log(`api: ${entries.length} reports in step with the exports`);
+  if (!changed) console.log(`api: ${reported.size} reports in step with the exports`);
   if (check && changed) process.exitCode = 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -1,63 +1,38 @@
+/**
+ * `prep-live` and `prep-live/server`: what a server developer needs, and nothing of the
+ * machinery behind it (hub, sinks, transports, event path, WES publisher): those are reached
+ * through the options below. The report of this surface is api/prep-live.api.md
+ * (`node scripts/api-report.mjs`).
+ */
+
+// The ready server (`prep serve`) and the proxy (`prep proxy`), started from code.
 export { startServer, type RunningServer, type ServerOptions } from './app/http-listener.js';
+export {
+  startHttp2Server,
+  type Http2StartOptions,
+  type RunningHttp2Server,
+} from './app/http2-listener.js';
 export {
   createResourceServer,
   type PreHandler,
   type ResourceServerOptions,
 } from './app/resource-server.js';
-export { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './app/listing.js';
+export { type ListingBounds } from './app/listing.js';
+export { type WesPublisherOptions } from './app/wes/publisher.js';
 export {
-  PrepEngine,
-  type BaseResponse,
-  type EngineOptions,
-  type EventHistory,
-  type Negotiation,
-  type SubscriptionLimits,
-} from './engine/engine.js';
+  startProxy,
+  type ProxyListenerOptions,
+  type RunningProxy,
+} from './proxy/proxy-listener.js';
 export {
-  Hub,
-  Subscription,
-  Channel,
-  type HubEvent,
-  type HubOptions,
-  type HubStats,
-  type NotificationFormat,
-  type CloseReason,
-} from './engine/hub.js';
-export { createHttp1Sink, createResponseSink, frameChunk, type StreamSink } from './engine/sink.js';
-export { StoreHistory } from './log/store-history.js';
-export { LogFollower, type FollowedLog, type LogFollowerOptions } from './log/follower.js';
-export { EventPath, type EventPathOptions } from './log/event-path.js';
-export { type ChangeLog } from './log/change-log.js';
-export { responseGate } from './log/response-gate.js';
-export { HttpError, sendProblem, readBody } from './http-error.js';
-export * from './app/wes/index.js';
-export { type StreamTarget } from './engine/engine.js';
-export { createHttp2Sink, type Http2Writable } from './engine/sink.js';
-export {
-  createNodeTransport,
-  createHttp1Transport,
-  createHttp2CompatTransport,
-  createHttp2StreamTransport,
-  http2Fields,
-  isHttp2Response,
-  type PrepTransport,
-  type NodeRequest,
-  type NodeResponse,
-} from './engine/transport.js';
-export { type ResourceChange, type ChangeRepresentation } from './log/change.js';
-export { MemoryHistory, type MemoryHistoryOptions } from './log/memory-history.js';
-export {
-  Announcer,
-  OPEN_GATE,
-  type AnnouncerOptions,
-  type Gate,
-  type Writer,
-  type WriterResponse,
-} from './log/announcer.js';
-export { captureResponse, type CapturedResponse, type CaptureHandlers } from './embed/capture.js';
+  createProxyServer,
+  type ProxyServer,
+  type ProxyServerOptions,
+} from './proxy/proxy-server.js';
+
+// PREP in your own app: the engine's options, and an adapter per framework or runtime.
 export {
   createPrep,
-  pathOf,
   type Prep,
   type PrepOptions,
   type BaseInit,
@@ -68,7 +43,11 @@ export {
   type ServeOutcome,
   type InterceptOptions,
 } from './embed/create-prep.js';
+export { type EngineOptions, type SubscriptionLimits } from './engine/engine.js';
+export { type NodeRequest, type NodeResponse } from './engine/transport.js';
 export { prepListener } from './adapters/node.js';
+export { prepExpress, type NextFunction } from './adapters/express.js';
+export { prepFastify, type PrepFastifyOptions } from './adapters/fastify.js';
 export {
   prepFetch,
   handleFetch,
@@ -76,12 +55,8 @@ export {
   type PrepFetchOptions,
   type HandleFetchOptions,
 } from './adapters/fetch.js';
-export { fetchRuntime, type FetchRuntime } from './adapters/fetch-runtime.js';
 export { prepHono } from './adapters/hono.js';
-export { prepExpress, type NextFunction } from './adapters/express.js';
-export { prepFastify, type PrepFastifyOptions } from './adapters/fastify.js';
 export {
-  createHttp2Server,
   createPrepHttp2Server,
   closeHttp2Server,
   listenHttp2,
@@ -89,21 +64,27 @@ export {
   type Http2ServerOptions,
   type Http2Listener,
 } from './adapters/http2.js';
+
+// Histories: what `Last-Event-ID` resumes from (the default, ours over a store, your own).
+export { type EventHistory } from './engine/engine.js';
+export { type ChangeLog } from './log/change-log.js';
+export { type ResourceChange, type ChangeRepresentation } from './log/change.js';
+export { MemoryHistory, type MemoryHistoryOptions } from './log/memory-history.js';
+export { StoreHistory } from './log/store-history.js';
+
+// Access control (docs/auth.md): a policy of your own, or bearer tokens from a file.
+export { HttpError } from './http-error.js';
 export {
-  startHttp2Server,
-  type Http2StartOptions,
-  type RunningHttp2Server,
-} from './app/http2-listener.js';
-export { createWebPage, type WebPage, type WebPageOptions } from './app/web-page.js';
-export * from './auth/index.js';
-export {
-  startProxy,
-  type ProxyListenerOptions,
-  type RunningProxy,
-} from './proxy/proxy-listener.js';
-export {
-  createProxyServer,
-  type ProxyServer,
-  type ProxyServerOptions,
-  type ProxyStats,
-} from './proxy/proxy-server.js';
+  type Access,
+  type AccessPolicy,
+  type PrincipalLimits,
+  TokenPolicy,
+  parseTokenPolicyConfig,
+  type TokenEntry,
+  type TokenPolicyConfig,
+  type TokenRule,
+  loadTokenPolicyFile,
+  type TokenPolicyFile,
+  type TokenPolicyFileOptions,
+  type WriteRate,
+} from './auth/index.js';

@@ -16,8 +16,8 @@ import {
   StoreHistory,
   type AccessPolicy,
   type Prep,
-  type WriterResponse,
 } from '../../src/server/index.js';
+import { type WriterResponse } from '../../src/server/log/announcer.js';
 import { MemoryStore, type WriteResult } from '../../src/store/index.js';
 import {
   eventually,

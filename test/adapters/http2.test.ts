@@ -9,14 +9,14 @@ import https from 'node:https';
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { test } from 'node:test';
 import { docsListener } from '../../examples/node-http.js';
+import { createHttp2Server } from '../../src/server/adapters/http2.js';
+import { PrepEngine } from '../../src/server/engine/engine.js';
+import { createHttp2StreamTransport } from '../../src/server/engine/transport.js';
 import {
   closeHttp2Server,
-  createHttp2Server,
-  createHttp2StreamTransport,
   createPrep,
   createPrepHttp2Server,
   listenHttp2,
-  PrepEngine,
   startHttp2Server,
   type EventHistory,
   type Http2Mode,

@@ -3,13 +3,14 @@
  * page, and the compiled CLI serves resources, PREP streams (RSP-1) and the web page with
  * plain node: no tsx, no esbuild (both devDependencies). Built into a folder inside the
  * checkout, so that the compiled modules find node_modules as an installed package would.
+ * The same build's declarations are the public API that api/ reports (scripts/api-report.mjs).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -22,18 +23,26 @@ const DENY_DEV_DEPENDENCIES = `data:text/javascript,${encodeURIComponent(
   `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});`,
 )}`;
 
-test('RSP-1 the built package serves resources, streams and the web page with plain node', async (t) => {
-  const out = mkdtempSync(join(root, '.build-test-'));
-  const data = mkdtempSync(join(tmpdir(), 'prep-package-'));
-  t.after(() => {
-    rmSync(out, { recursive: true, force: true });
-    rmSync(data, { recursive: true, force: true });
-  });
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--out-dir', out], {
+/** prep-live built into a folder of the checkout (the workspaces into their dist/), once. */
+let built: string | undefined;
+after(() => {
+  if (built !== undefined) rmSync(built, { recursive: true, force: true });
+});
+function buildOnce(): string {
+  if (built !== undefined) return built;
+  built = mkdtempSync(join(root, '.build-test-'));
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--out-dir', built], {
     cwd: root,
     encoding: 'utf8',
   });
   assert.equal(build.status, 0, build.stderr);
+  return built;
+}
+
+test('RSP-1 the built package serves resources, streams and the web page with plain node', async (t) => {
+  const out = buildOnce();
+  const data = mkdtempSync(join(tmpdir(), 'prep-package-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
 
   // Every export of every package (`prep-live/server`, `@prep-live/client/core`, ...) names
   // files the build made.
@@ -122,4 +131,18 @@ test('RSP-1 the built package serves resources, streams and the web page with pl
   const js = Buffer.from(await (await fetch(`${url}${script}`)).arrayBuffer());
   // The bundle made at build time, served as is.
   assert.deepEqual(js, readFileSync(join(out, 'web/app.bundle.js')));
+});
+
+test('the public API of every entry point is the one api/ reports', () => {
+  const check = spawnSync(
+    process.execPath,
+    ['scripts/api-report.mjs', '--check', '--built', buildOnce()],
+    { cwd: root, encoding: 'utf8' },
+  );
+  assert.equal(
+    check.status,
+    0,
+    `${check.stderr}${check.stdout}\nThe exports changed. If that is meant, update the reports with ` +
+      '`node scripts/api-report.mjs` and commit api/ with the change (reviewers read its diff).',
+  );
 });

@@ -2,11 +2,10 @@
 // and when and how it reconnects.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { backoffDelay, parseRetryAfter } from '../../packages/client/src/client/backoff.js';
 import {
   PrepSubscribeError,
-  backoffDelay,
   checkPrepResponse,
-  parseRetryAfter,
   serializePrepAccept,
   subscribe,
   type SubscriptionItem,

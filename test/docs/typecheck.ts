@@ -34,7 +34,6 @@ export const CONVENTIONAL_NAMES: Record<string, string> = {
   store: "import('prep-live/store').Store",
   req: "import('node:http').IncomingMessage",
   res: "import('node:http').ServerResponse",
-  engine: "import('prep-live/server').PrepEngine",
   prep: "import('prep-live/server').Prep",
   url: 'string',
   headers: 'Headers',

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
+import { createHttp2Server } from '../../src/server/adapters/http2.js';
 import {
   closeHttp2Server,
-  createHttp2Server,
   listenHttp2,
   startHttp2Server,
   type Http2StartOptions,

@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
 import { formatHttpDate } from '../../packages/client/src/core/http-date.js';
-import { PrepEngine, type EventHistory, type HubEvent } from '../../src/server/index.js';
+import { PrepEngine, type EventHistory } from '../../src/server/engine/engine.js';
+import { type HubEvent } from '../../src/server/engine/hub.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
 import {
   assertDelimitersEndChunks,

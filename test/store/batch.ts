@@ -5,10 +5,10 @@
 // memory run each write when called; PostgreSQL queues them and takes them in order), so the
 // outcome of each write is known.
 import assert from 'node:assert/strict';
+import { containerEtag } from '../../src/store/etag.js';
 import {
   MemoryStore,
   StoreError,
-  containerEtag,
   type Change,
   type Resource,
   type Store,

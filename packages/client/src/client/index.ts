@@ -44,15 +44,7 @@ export {
   type MemberPage,
   type MemberPageOptions,
 } from './members.js';
-// What `delta: 'auto'` reads: a resource's Accept-Events advertisement (DSC-1, HDR-2).
-export { readPrepAdvertisement, type AdvertisedFormat } from '../core/events/index.js';
-export {
-  backoffDelay,
-  parseRetryAfter,
-  retriesOf,
-  sleep,
-  type ReconnectOptions,
-} from './backoff.js';
+export { type ReconnectOptions } from './backoff.js';
 export {
   PrepSubscribeError,
   type PrepSubscribeErrorCode,

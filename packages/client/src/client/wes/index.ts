@@ -4,7 +4,7 @@ export {
   MemoryReplicaStorage,
   createReplicator,
   type EntityState,
-  type LiveOptions,
+  type ReplicaLiveOptions,
   type ReplicaProgress,
   type ReplicaState,
   type ReplicaStats,
@@ -14,7 +14,6 @@ export {
 export {
   fetchFeedPage,
   readFeedPage,
-  boundaryOf,
   type EntryMethod,
   type FeedEntry,
   type FeedPage,
@@ -28,5 +27,4 @@ export {
   type SnapshotIndex,
 } from './snapshot.js';
 export { watchContainer, type ContainerEvent, type WatchOptions } from './live.js';
-export { findLink, parseLinkHeader, type WebLink } from './link.js';
-export { wesError, type WesErrorCode } from './errors.js';
+export { type WesErrorCode } from './errors.js';

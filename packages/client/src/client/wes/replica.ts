@@ -150,10 +150,10 @@ export interface ReplicatorOptions {
  *
  * @example
  * ```ts
- * await replica.live({ intervalMs: 1000, prep: true, signal: controller.signal });
+ * const options: ReplicaLiveOptions = { intervalMs: 1000, prep: true, signal: AbortSignal.timeout(60_000) };
  * ```
  */
-export interface LiveOptions {
+export interface ReplicaLiveOptions {
   /** How often the subscription document is polled (with If-None-Match). Default 2000 ms. */
   intervalMs?: number;
   /** Subscribe with PREP to the container for near-real-time updates. Default true. */
@@ -260,7 +260,7 @@ export class Replicator {
    * document with If-None-Match, often when PREP is unavailable, now and then otherwise, to
    * move the remembered entry on. Call after {@link sync}.
    */
-  async live(options: LiveOptions = {}): Promise<void> {
+  async live(options: ReplicaLiveOptions = {}): Promise<void> {
     const signal = options.signal;
     const interval = options.intervalMs ?? 2000;
     let prepUp = false;
