@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defer, put, startTestServer } from './http-helpers.js';
+import { defer } from '../helpers/cleanup.js';
+import { put } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
 
 /** The parts of prep-fetch 0.1 we use (it ships no types). */
 interface PrepNotification extends Response {

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAcceptEvents } from '../../packages/client/src/core/events/index.js';
-import { prepOf, rawSubscribe, withServer, type RawResponse, type TestServer } from './helpers.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, type RawResponse } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
 
 const ADVERT = '"prep";accept="message/rfc822"';
 const DOC = { title: 'hello', n: 1 };
