@@ -45,10 +45,16 @@ export interface TestServerOptions extends Omit<ServerOptions, 'store' | 'port' 
   filename?: string;
   /**
    * Runs before the server sees each request, and holds the request until it settles: to
-   * record what a client asked for, or to slow some requests down.
+   * record what a client asked for, to slow some requests down, or to answer some itself
+   * (it returns true when it did; the server then never sees the request).
    */
-  beforeRequest?: (req: http.IncomingMessage) => void | Promise<void>;
+  beforeRequest?: RequestHook;
 }
+
+export type RequestHook = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) => void | boolean | Promise<void | boolean>;
 
 /** A running server with the clients opened through it. */
 export interface TestServer {
@@ -177,16 +183,13 @@ export function withServer<T>(
 }
 
 /** Puts `hook` in front of the server's request listeners (the request waits for it). */
-function holdRequests(
-  server: http.Server,
-  hook: (req: http.IncomingMessage) => void | Promise<void>,
-): void {
+function holdRequests(server: http.Server, hook: RequestHook): void {
   const listeners = server.listeners('request') as http.RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    void Promise.resolve(hook(req)).then(
-      () => {
-        for (const l of listeners) l.call(server, req, res);
+    void Promise.resolve(hook(req, res)).then(
+      (answered) => {
+        if (answered !== true) for (const l of listeners) l.call(server, req, res);
       },
       () => res.destroy(),
     );
