@@ -14,7 +14,9 @@ import { describe, test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import type { Notification } from '../../packages/client/src/core/notification.js';
 import type { Prep, PrepOptions } from '../../src/server/index.js';
-import { bigDoc, boundaryOf, eventually, readPrepBody, type PrepBody } from '../server/helpers.js';
+import { bigDoc } from '../helpers/documents.js';
+import { boundaryOf, readPrepBody, type PrepBody } from '../helpers/prep-body.js';
+import { eventually } from '../helpers/wait.js';
 import { createClient, type ClientKind, type OpenResponse, type TestClient } from './clients.js';
 import { HOLD_HEADER, WriterHold } from './hold.js';
 

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { RawClient, WAIT_MS, within, type RawResponse } from '../server/helpers.js';
+import { RawClient, type RawResponse } from '../helpers/raw-client.js';
+import { WAIT_MS, within } from '../helpers/wait.js';
 
 export type ClientKind = 'http1' | 'h2';
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { createPrep, TokenPolicy } from '../../src/server/index.js';
-import { eventually } from '../server/helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 const TOKEN = 's3cret-token-1234';
 

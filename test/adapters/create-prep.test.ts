@@ -19,13 +19,9 @@ import {
 } from '../../src/server/index.js';
 import { type WriterResponse } from '../../src/server/log/announcer.js';
 import { MemoryStore, type WriteResult } from '../../src/store/index.js';
-import {
-  eventually,
-  prepOf as rawPrepOf,
-  RawClient,
-  turns,
-  waitForNotifications,
-} from '../server/helpers.js';
+import { prepOf as rawPrepOf } from '../helpers/prep-body.js';
+import { RawClient, waitForNotifications } from '../helpers/raw-client.js';
+import { eventually, turns } from '../helpers/wait.js';
 
 /** A node:http server on port 0 running `handler`; closed after `fn`. */
 async function withHttp(

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 import { assertDelimitersEndPieces, prepOf } from './behaviour.js';
 import { createClient, type ClientKind } from './clients.js';
 import { assertLiveDocs } from './live-docs.js';

@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { docsHandler } from '../../examples/shared/docs-handler.js';
 import { createPrep, prepFetch, type Prep } from '../../src/server/index.js';
-import { eventually, prepOf as rawPrepOf, RawClient, turns } from '../server/helpers.js';
+import { prepOf as rawPrepOf } from '../helpers/prep-body.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { eventually, turns } from '../helpers/wait.js';
 import { waitNotifications } from './behaviour.js';
 import { createClient } from './clients.js';
 

@@ -6,7 +6,7 @@
  * HPACK fields, WINDOW_UPDATEs so the server never stalls, PING ACKs.
  */
 import net from 'node:net';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 
 export const FRAME = {
   DATA: 0,

@@ -23,7 +23,8 @@ import {
   type PrepOptions,
 } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { boundaryOf, readPrepBody, within } from '../server/helpers.js';
+import { boundaryOf, readPrepBody } from '../helpers/prep-body.js';
+import { within } from '../helpers/wait.js';
 import {
   assertDelimitersEndPieces,
   prepBehaviour,

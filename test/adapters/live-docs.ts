@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
-import { bigDoc } from '../server/helpers.js';
+import { bigDoc } from '../helpers/documents.js';
 import { assertDelimitersEndPieces, prepOf, waitNotifications } from './behaviour.js';
 import type { TestClient } from './clients.js';
 

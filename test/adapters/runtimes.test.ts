@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 import { SOURCE_CONDITION, runtimeBinary } from './runtimes.js';
 
 const root = join(import.meta.dirname, '..', '..');

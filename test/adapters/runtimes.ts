@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 
 export type Runtime = 'node' | 'bun' | 'deno';
 

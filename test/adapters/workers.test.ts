@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 import { prepOf } from './behaviour.js';
 import { createClient } from './clients.js';
 import { assertLiveDocs } from './live-docs.js';

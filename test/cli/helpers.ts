@@ -10,8 +10,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
-import { MemoryStore } from '../../src/store/index.js';
+import type { RunningServer, ServerOptions } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/server.js';
 import { spawnNode, within as withinMs, type Child } from '../helpers/child.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -65,17 +65,9 @@ export async function runWatch(
 /** Our server on 127.0.0.1:0 over a fresh in-memory store; stopped when the test ends. */
 export async function startWatchServer(
   t: TestContext,
-  options: Omit<ServerOptions, 'store' | 'port'> = {},
+  options: Omit<ServerOptions, 'store' | 'port' | 'host'> = {},
 ): Promise<RunningServer> {
-  const store = new MemoryStore();
-  await store.open();
-  const running = await startServer({ ...options, store, port: 0 });
-  t.after(async () => {
-    await running.close();
-    running.server.closeAllConnections();
-    await store.close();
-  });
-  return running;
+  return (await startTestServer(t, options)).running;
 }
 
 export { startPlainServer } from '../helpers/plain-server.js';

@@ -1,24 +1,17 @@
 // Our server on port 0 for the client's integration tests, and a writer that uses its own
 // connection per request (so cutting the server's connections never hits a write).
 import http from 'node:http';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
-import { MemoryStore } from '../../src/store/index.js';
+import type { RunningServer, ServerOptions } from '../../src/server/index.js';
+import { withServer as withTestServer } from '../helpers/server.js';
 import type { FetchFunction } from '../../packages/client/src/client/index.js';
 import type { SeenRequest } from './helpers.js';
 
-export async function withServer(
-  options: Omit<ServerOptions, 'store' | 'port'>,
+/** Our server over a fresh in-memory store for the length of `run` (the shared harness). */
+export function withServer(
+  options: Omit<ServerOptions, 'store' | 'port' | 'host'>,
   run: (running: RunningServer) => Promise<void>,
 ): Promise<void> {
-  const store = new MemoryStore();
-  await store.open();
-  const running = await startServer({ ...options, store, port: 0 });
-  try {
-    await run(running);
-  } finally {
-    await running.close();
-    running.server.closeAllConnections();
-  }
+  return withTestServer(options, (srv) => run(srv.running));
 }
 
 export interface Answer {

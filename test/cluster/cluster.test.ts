@@ -11,7 +11,9 @@ import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { StoreHistory } from '../../src/server/log/store-history.js';
 import { PostgresStore } from '../../src/store/index.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { Subscriber, bigDoc, eventually, within } from '../server/helpers.js';
+import { bigDoc } from '../helpers/documents.js';
+import { Subscriber } from '../helpers/subscriber.js';
+import { eventually, within } from '../helpers/wait.js';
 import { killAll, startNodes, type Node } from './nodes.js';
 
 const pg = await startPostgres();

@@ -6,15 +6,11 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { PostgresStore } from '../../src/store/index.js';
+import { defer, ownedScope } from '../helpers/cleanup.js';
 import { startPostgres } from '../helpers/postgres.js';
-import {
-  prepOf,
-  rawSubscribe,
-  startTestServer,
-  stuckWriter,
-  waitForNotifications,
-  type TestServer,
-} from '../server/helpers.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, stuckWriter, waitForNotifications } from '../helpers/raw-client.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const pg = await startPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -26,9 +22,11 @@ async function withTwoNodes(fn: (a: TestServer, b: TestServer) => Promise<void>)
   const stores = [new PostgresStore({ url, max: 4 }), new PostgresStore({ url, max: 4 })];
   await stores[0]!.open(); // migrates once
   await stores[1]!.open();
+  const scope = ownedScope();
+  for (const s of stores) defer(scope, () => s.close());
   const [a, b] = await Promise.all(
     stores.map((store) =>
-      startTestServer({
+      startTestServer(scope, {
         store,
         follow: { pollIntervalMs: 1000 },
         // The held-up writer below must not be cut off on a slow machine.
@@ -39,13 +37,12 @@ async function withTwoNodes(fn: (a: TestServer, b: TestServer) => Promise<void>)
   try {
     await fn(a!, b!);
   } finally {
-    await Promise.all([a!.stop(), b!.stop()]);
-    await Promise.all(stores.map((s) => s.close()));
+    await scope.run();
   }
 }
 
-test('follow needs a store that can listen', () => {
-  return assert.rejects(startTestServer({ follow: true }), /listen/);
+test('follow needs a store that can listen', (t) => {
+  return assert.rejects(startTestServer(t, { follow: true }), /listen/);
 });
 
 test(

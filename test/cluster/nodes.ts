@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { within } from '../server/helpers.js';
+import { within } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../bin/prep.js', import.meta.url));
 const children = new Set<ChildProcess>();

@@ -4,21 +4,14 @@
 // reaches the subscribers of both, once, in commit order; Last-Event-ID resumes on either;
 // and no server announces another's write before that write's response is out (N822-3).
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PostgresStore, SqliteStore, type Store } from '../../src/store/index.js';
 import { startPostgres } from '../helpers/postgres.js';
-import {
-  prepOf,
-  rawSubscribe,
-  startTestServer,
-  stuckWriter,
-  tempDir,
-  waitForNotifications,
-  type TestServer,
-  type TestServerOptions,
-} from '../server/helpers.js';
+import { defer, ownedScope, tempDir } from '../helpers/cleanup.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, stuckWriter, waitForNotifications } from '../helpers/raw-client.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
 
 const pg = await startPostgres();
 after(() => ('skip' in pg ? undefined : pg.stop()));
@@ -35,11 +28,10 @@ async function withTwoServers(
   options: Omit<TestServerOptions, 'store'>,
   fn: (a: TestServer, b: TestServer) => Promise<void>,
 ): Promise<void> {
+  const scope = ownedScope();
   let stores: Store[];
-  let dir: string | undefined;
   if (kind === 'sqlite') {
-    dir = tempDir();
-    const filename = join(dir, 'shared.db');
+    const filename = join(tempDir(scope), 'shared.db');
     stores = [new SqliteStore({ filename }), new SqliteStore({ filename })];
   } else {
     if ('skip' in pg) throw new Error(pg.skip);
@@ -48,13 +40,14 @@ async function withTwoServers(
   }
   await stores[0]!.open(); // creates the schema once
   await stores[1]!.open();
-  const [a, b] = await Promise.all(stores.map((store) => startTestServer({ ...options, store })));
+  for (const s of stores) defer(scope, () => s.close());
+  const [a, b] = await Promise.all(
+    stores.map((store) => startTestServer(scope, { ...options, store })),
+  );
   try {
     await fn(a!, b!);
   } finally {
-    await Promise.all([a!.stop(), b!.stop()]);
-    await Promise.all(stores.map((s) => s.close()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await scope.run();
   }
 }
 

@@ -11,8 +11,8 @@ import { after, test, type TestContext } from 'node:test';
 import { subscribe, type SubscriptionItem } from '../../packages/client/src/client/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { tempDir } from '../server/http-helpers.js';
-import { eventually, within } from '../server/helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { eventually, within } from '../helpers/wait.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'prep.js');

@@ -10,8 +10,8 @@ import { test, type TestContext } from 'node:test';
 import { subscribe, type SubscriptionItem } from '../../packages/client/src/client/index.js';
 import { settingList } from '../../src/server/settings.js';
 import { spawnNode, type Child } from '../helpers/child.js';
-import { tempDir } from '../server/http-helpers.js';
-import { eventually } from '../server/helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { eventually } from '../helpers/wait.js';
 import { parseScrape } from './prometheus.js';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -11,14 +11,10 @@ import { startAdminServer } from '../../src/server/ops/admin-server.js';
 import { PrepMetrics } from '../../src/server/ops/metrics.js';
 import { checkReadiness } from '../../src/server/ops/readiness.js';
 import type { ServerOptions } from '../../src/server/index.js';
-import {
-  defer,
-  eventually,
-  expectProblem,
-  put,
-  startTestServer,
-  subscribe,
-} from '../server/http-helpers.js';
+import { defer } from '../helpers/cleanup.js';
+import { expectProblem, put, subscribe } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
 import { parseScrape, type Scrape } from './prometheus.js';
 
 const JSON_PATCH = '"prep";accept=("message/rfc822";delta="application/json-patch+json")';
@@ -28,7 +24,7 @@ async function serveWithAdmin(t: TestContext, options: Partial<ServerOptions> = 
   // The listener takes the metrics' request hook; the metrics need the listener's app.
   const hook: { metrics?: PrepMetrics } = {};
   const srv = await startTestServer(t, {
-    kind: 'sqlite',
+    store: 'sqlite',
     writeRate: false,
     ...options,
     onRequest: (r) => hook.metrics?.request(r),

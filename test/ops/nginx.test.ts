@@ -8,8 +8,9 @@ import { after, test, type TestContext } from 'node:test';
 import { settingList } from '../../src/server/settings.js';
 import { spawnNode } from '../helpers/child.js';
 import { startNginx, type TestNginx } from '../helpers/nginx.js';
-import { put, subscribe, tempDir } from '../server/http-helpers.js';
-import { within } from '../server/helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { put, subscribe } from '../helpers/http-checks.js';
+import { within } from '../helpers/wait.js';
 
 const root = join(import.meta.dirname, '..', '..');
 

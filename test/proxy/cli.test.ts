@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { spawnNode, type Child } from '../helpers/child.js';
-import { Subscriber } from '../server/helpers.js';
+import { Subscriber } from '../helpers/subscriber.js';
 import { WAIT_MS, root, send, startJsonServer, tempDir } from './helpers.js';
 
 const PREP = join(root, 'bin', 'prep.js');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
-import { Subscriber } from '../server/helpers.js';
+import { Subscriber } from '../helpers/subscriber.js';
 import { MERGE_PATCH_EVENTS, send, startJsonServer, startTestProxy, waitUntil } from './helpers.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { parseEventsField } from '../../packages/client/src/core/events/index.js';
-import { Subscriber } from '../server/helpers.js';
+import { Subscriber } from '../helpers/subscriber.js';
 import { freePort, send, startTestProxy } from './helpers.js';
 
 /** A node:http upstream answering with `handler`; closed when the test ends. */

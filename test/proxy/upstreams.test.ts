@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import express from 'express';
 import { parseEventsField } from '../../packages/client/src/core/events/index.js';
-import { Subscriber, NotAStream } from '../server/helpers.js';
+import { Subscriber, NotAStream } from '../helpers/subscriber.js';
 import { send, startTestProxy, waitUntil } from './helpers.js';
 
 /** Starts an Express app on 127.0.0.1:0; closed when the test ends. */

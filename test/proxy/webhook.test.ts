@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
-import { Subscriber } from '../server/helpers.js';
+import { Subscriber } from '../helpers/subscriber.js';
 import { MERGE_PATCH_EVENTS, send, startJsonServer, startTestProxy } from './helpers.js';
 
 const SECRET = 'a-webhook-secret-of-some-length';

@@ -15,13 +15,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestServer, stuckWriter, type Subscriber } from '../server/helpers.js';
+import { stuckWriter } from '../helpers/raw-client.js';
+import { startTestServer } from '../helpers/server.js';
+import { type Subscriber } from '../helpers/subscriber.js';
 
 const WITH_DELTA = '"prep";accept=("message/rfc822";delta="application/json-patch+json")';
 
-test('EXT-1 N822-3 container stream: a member write held by a stuck writer is not overtaken by a later member write, so a resume after the last Event-ID loses nothing', async () => {
+test('EXT-1 N822-3 container stream: a member write held by a stuck writer is not overtaken by a later member write, so a resume after the last Event-ID loses nothing', async (t) => {
   // A stuck writer holds what waits behind it for writerStallMs, then is cut.
-  const srv = await startTestServer({ writerStallMs: 1000 });
+  const srv = await startTestServer(t, { writerStallMs: 1000 });
   const subscribers: Subscriber[] = [];
   try {
     assert.equal((await srv.put('/c/', '', { type: 'application/json' })).status, 201);

@@ -54,7 +54,9 @@ import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import type { Notification } from '../../packages/client/src/core/notification.js';
 import { StoreHistory } from '../../src/server/log/store-history.js';
 import type { Store, StoredEvent } from '../../src/store/index.js';
-import { RawClient, eventually, prepOf, within, type RawResponse } from '../server/helpers.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { RawClient, type RawResponse } from '../helpers/raw-client.js';
+import { eventually, within } from '../helpers/wait.js';
 import { random, startServe, type ChildServer } from './helpers.js';
 
 /** How `prep serve` reaches the database, and how the test reads it. */

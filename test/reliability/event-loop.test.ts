@@ -17,7 +17,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DEFAULTS } from '../../src/server/settings.js';
-import { Subscriber, turns, within } from '../server/helpers.js';
+import { Subscriber } from '../helpers/subscriber.js';
+import { turns, within } from '../helpers/wait.js';
 import { startChild, type ChildServer } from './helpers.js';
 
 const LOOP_SERVER = join(import.meta.dirname, 'loop-server.ts');

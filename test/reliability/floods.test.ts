@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually, within } from '../server/helpers.js';
+import { eventually, within } from '../helpers/wait.js';
 import { MB, RawConnection, startStatsServer, type StatsServer } from './helpers.js';
 
 const STREAM_REQUEST = 'GET /r HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Events: "prep"\r\n\r\n';

@@ -18,7 +18,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
-import { boundaryOf, readPrepBody, within, type PrepBody } from '../server/helpers.js';
+import { boundaryOf, readPrepBody, type PrepBody } from '../helpers/prep-body.js';
+import { within } from '../helpers/wait.js';
 import { random } from '../helpers/random.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
-import { eventually, within } from '../server/helpers.js';
+import { eventually, within } from '../helpers/wait.js';
 import { MB, startStatsServer, type ServerStats, type StatsServer } from './helpers.js';
 
 const TOTAL = 100_000;

@@ -32,7 +32,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MemoryStore } from '../../src/store/index.js';
 import { startServer } from '../../src/server/index.js';
-import { RawClient, eventually, prepOf, within } from '../server/helpers.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { eventually, within } from '../helpers/wait.js';
 import { MB, RawConnection } from './helpers.js';
 
 const NOTIFICATIONS = 10_000;

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPrep, prepFetch, StoreHistory } from '../../src/server/index.js';
 import { MemoryStore, PostgresStore, type Store } from '../../src/store/index.js';
-import { readPrepBody, type PrepBody } from '../server/helpers.js';
+import { readPrepBody, type PrepBody } from '../helpers/prep-body.js';
 
 const runtime = 'Bun' in globalThis ? 'Bun' : 'Deno' in globalThis ? 'Deno' : 'node';
 const pgUrl = process.env.PREP_TEST_PG_URL;

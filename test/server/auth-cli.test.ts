@@ -9,8 +9,8 @@ import { mock, test, type TestContext } from 'node:test';
 import { replicate } from '../../src/cli/replicate.js';
 import { TokenPolicy } from '../../src/server/auth/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
-import { withServer } from './helpers.js';
-import { tempDir } from './http-helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { withServer } from '../helpers/server.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'prep.js');

@@ -8,16 +8,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenPolicy, loadTokenPolicyFile } from '../../src/server/auth/index.js';
 import { changePath, feedPath, snapshotPath } from '../../src/server/app/wes/urls.js';
-import {
-  NotAStream,
-  prepOf,
-  rawSubscribe,
-  tempDir,
-  waitForNotifications,
-  withServer,
-  type FetchedResponse,
-  type TestServer,
-} from './helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, waitForNotifications } from '../helpers/raw-client.js';
+import { withServer, type FetchedResponse, type TestServer } from '../helpers/server.js';
+import { NotAStream } from '../helpers/subscriber.js';
 
 const ALICE = { Authorization: 'Bearer alice-token' };
 const BOB = { Authorization: 'Bearer bob-token' };
@@ -197,8 +192,8 @@ test('SEC-1 N822-6 a container subscriber is told of the members it may read, ne
   });
 });
 
-test('SEC-1 RSP-7 a reload that revokes a token closes its open stream with both close delimiters; another stream stays open', async () => {
-  const dir = tempDir();
+test('SEC-1 RSP-7 a reload that revokes a token closes its open stream with both close delimiters; another stream stays open', async (t) => {
+  const dir = tempDir(t);
   const file = join(dir, 'auth.json');
   writeFileSync(file, JSON.stringify(config));
   const lines: string[] = [];
@@ -229,8 +224,8 @@ test('SEC-1 RSP-7 a reload that revokes a token closes its open stream with both
   }
 });
 
-test('SEC-1 a reload of a broken policy file keeps the old policy and logs one line', async () => {
-  const dir = tempDir();
+test('SEC-1 a reload of a broken policy file keeps the old policy and logs one line', async (t) => {
+  const dir = tempDir(t);
   const file = join(dir, 'auth.json');
   writeFileSync(file, JSON.stringify(config));
   const lines: string[] = [];

@@ -10,7 +10,9 @@ import { subscribe } from '../../packages/client/src/client/index.js';
 import { spawnNode, type Child } from '../helpers/child.js';
 import { serveFlags } from '../../src/cli/serve-settings.js';
 import { settingList } from '../../src/server/settings.js';
-import { boundaryOf, defer, put, tempDir } from './http-helpers.js';
+import { defer, tempDir } from '../helpers/cleanup.js';
+import { put } from '../helpers/http-checks.js';
+import { boundaryOf } from '../helpers/prep-body.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'prep.js');
@@ -210,7 +212,7 @@ test('RSP-7 on SIGTERM prep serve closes open streams with both close delimiters
     assert.equal(done, false, `the stream ended early: ${text}`);
     text += decoder.decode(value, { stream: true });
   }
-  const digest = boundaryOf(/Content-Type: (multipart\/digest;[^\r\n]+)/.exec(text)![1]!);
+  const digest = boundaryOf(/Content-Type: (multipart\/digest;[^\r\n]+)/.exec(text)![1]);
 
   cli.child.kill('SIGTERM');
   for (;;) {

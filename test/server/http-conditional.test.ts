@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expectProblem, put, snapshot, startTestServer } from './http-helpers.js';
+import { expectProblem, put, snapshot } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
 
 test('If-Match with the current ETag writes; with another ETag is 412 and changes nothing', async (t) => {
   const { url, store } = await startTestServer(t);

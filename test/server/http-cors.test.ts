@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { put, startTestServer, subscribe } from './http-helpers.js';
+import { put, subscribe } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
 
 const ORIGIN = 'https://app.example';
 

@@ -11,12 +11,11 @@ import {
   put,
   rawRequest,
   snapshot,
-  startTestServer,
   subscribe,
   type Problem,
   type Snapshot,
-  type TestServer,
-} from './http-helpers.js';
+} from '../helpers/http-checks.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const LIMIT = 1024;
 

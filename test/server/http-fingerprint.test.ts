@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { put, startTestServer } from './http-helpers.js';
+import { put } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
 
 test('SEC-3 the Accept-Events a server sends does not depend on the Accept-Events it received', async (t) => {
   const { url } = await startTestServer(t);

@@ -16,7 +16,8 @@ import {
   type Http2StartOptions,
 } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { boundaryOf, readPrepBody, within } from './helpers.js';
+import { boundaryOf, readPrepBody } from '../helpers/prep-body.js';
+import { within } from '../helpers/wait.js';
 
 async function startH2c(
   t: TestContext,

@@ -7,15 +7,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  defer,
-  eventually,
-  parseRaw,
-  put,
-  startTestServer,
-  subscribe,
-  type RawResponse,
-} from './http-helpers.js';
+import { defer } from '../helpers/cleanup.js';
+import { parseRaw, put, subscribe, type RawAnswer as RawResponse } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A connection that sends `head` and then, every `dribbleMs`, one more byte of a header. */
 function slowClient(

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TokenPolicy } from '../../src/server/auth/index.js';
-import { withServer, type FetchedResponse, type TestServer } from './helpers.js';
+import { withServer, type FetchedResponse, type TestServer } from '../helpers/server.js';
 
 interface Member {
   path: string;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { expectProblem, put, snapshot, startTestServer, type TestServer } from './http-helpers.js';
+import { expectProblem, put, snapshot } from '../helpers/http-checks.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const JSON_PATCH = 'application/json-patch+json';
 const MERGE_PATCH = 'application/merge-patch+json';

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { SqliteStore } from '../../src/store/index.js';
-import { defer, put, snapshot, startTestServer, tempDir, type TestServer } from './http-helpers.js';
+import { defer, tempDir } from '../helpers/cleanup.js';
+import { put, snapshot } from '../helpers/http-checks.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 async function open(t: TestContext, filename: string): Promise<TestServer> {
   const store = new SqliteStore({ filename });

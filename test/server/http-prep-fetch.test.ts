@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { parseMediaType } from '../../packages/client/src/core/media-type.js';
-import { defer, put, startTestServer, utf8 } from './http-helpers.js';
+import { defer } from '../helpers/cleanup.js';
+import { put, utf8 } from '../helpers/http-checks.js';
+import { startTestServer } from '../helpers/server.js';
 
 /** The parts of prep-fetch 0.1 we use (it ships no types). */
 interface PrepNotification extends Response {

@@ -9,8 +9,11 @@ import tls from 'node:tls';
 import { startHttp2Server } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { testCertificate } from '../adapters/tls.js';
-import { parseRaw } from './http-helpers.js';
-import { prepOf, rawSubscribe, within, withServer, type TestServer } from './helpers.js';
+import { parseRaw } from '../helpers/http-checks.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
+import { within } from '../helpers/wait.js';
 
 function codeOf(r: { get(name: string): string | undefined; body: Buffer }): string {
   assert.equal(r.get('content-type'), 'application/problem+json');

@@ -4,21 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  STORE_KINDS,
-  expectProblem,
-  put,
-  rawRequest,
-  startTestServer,
-  utf8,
-} from './http-helpers.js';
+import { expectProblem, put, rawRequest, utf8 } from '../helpers/http-checks.js';
+import { STORE_KINDS, startTestServer } from '../helpers/server.js';
 
 const STRONG_ETAG = /^"[\x21\x23-\x7e]+"$/;
 
 for (const kind of STORE_KINDS) {
   describe(`resources over HTTP (${kind} store)`, () => {
     test('a JSON resource: PUT 201 then 204, GET returns it with its type and validators', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       const created = await put(`${url}/notes/a`, '{"title":"hello"}');
       assert.equal(created.status, 201);
       assert.equal(created.headers.get('location'), '/notes/a');
@@ -44,7 +38,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a text resource keeps its media type and parameters', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       const text = 'Grüße, ☃ — line one\r\nline two\n';
       assert.equal((await put(`${url}/t.txt`, text, 'text/plain; charset=utf-8')).status, 201);
       const got = await fetch(`${url}/t.txt`);
@@ -54,7 +48,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a binary resource round-trips byte for byte', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       // Every byte value, including NUL, CR, LF and what is not UTF-8.
       const bytes = new Uint8Array(4096);
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
@@ -68,7 +62,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('an empty body is a resource too', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       assert.equal((await put(`${url}/empty`, new Uint8Array(0), 'text/plain')).status, 201);
       const got = await fetch(`${url}/empty`);
       assert.equal(got.status, 200);
@@ -77,7 +71,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('the ETag is strong and follows the representation; Last-Modified is an HTTP-date', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       const a = await put(`${url}/e`, 'one', 'text/plain');
       const b = await put(`${url}/e`, 'two', 'text/plain');
       const c = await put(`${url}/e`, 'one', 'text/plain');
@@ -93,7 +87,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('HEAD answers as GET without a body', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/h/x`, '{"a":[1,2,3]}');
       for (const path of ['/h/x', '/h/', '/']) {
         const get = await fetch(`${url}${path}`);
@@ -119,7 +113,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('PUT to a container path creates an empty container; a second PUT is 409', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       const first = await fetch(`${url}/c/`, { method: 'PUT' });
       assert.equal(first.status, 201);
       assert.match(first.headers.get('etag') ?? '', STRONG_ETAG);
@@ -134,7 +128,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('writing /a/b/c creates /a/ and /a/b/, and each lists its members', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       assert.equal((await put(`${url}/a/b/c`, '1')).status, 201);
       assert.equal((await put(`${url}/a/b/d`, '2')).status, 201);
       assert.equal((await put(`${url}/a/z`, '3')).status, 201);
@@ -157,7 +151,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a path cannot be both a resource and a container', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/x`, '1');
       await expectProblem(await put(`${url}/x/y`, '2'), 409);
       await expectProblem(await fetch(`${url}/x/`, { method: 'PUT' }), 409);
@@ -167,7 +161,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('POST to a container creates a member: 201, Location, the member is listed', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await fetch(`${url}/inbox/`, { method: 'PUT' });
       const res = await fetch(`${url}/inbox/`, {
         method: 'POST',
@@ -188,7 +182,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('POST honours Slug, sanitises it, and gives a repeated Slug a unique name', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await fetch(`${url}/p/`, { method: 'PUT' });
       const post = async (slug: string) => {
         const res = await fetch(`${url}/p/`, {
@@ -224,7 +218,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('POST to a non-container is 405 with Allow, and creates nothing', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/doc`, '{"a":1}');
       const res = await fetch(`${url}/doc`, {
         method: 'POST',
@@ -239,7 +233,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('POST to a missing container is 404', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       const res = await fetch(`${url}/none/`, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain' },
@@ -249,7 +243,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('DELETE removes a resource (204), then it is gone (404); an empty container too', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/g/x`, 'x', 'text/plain');
       assert.equal((await fetch(`${url}/g/x`, { method: 'DELETE' })).status, 204);
       await expectProblem(await fetch(`${url}/g/x`), 404, 'NOT_FOUND');
@@ -259,7 +253,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('OPTIONS and Allow name the methods of each kind of path', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/o/r`, '{}');
       const methods = async (path: string) => {
         const res = await fetch(`${url}${path}`, { method: 'OPTIONS' });
@@ -275,7 +269,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('percent-encoded paths are kept as sent; dot segments are resolved', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       assert.equal((await put(`${url}/enc/a%20b`, '"sp"')).status, 201);
       assert.equal(await (await fetch(`${url}/enc/a%20b`)).text(), '"sp"');
       assert.equal(await (await fetch(`${url}/enc/x/../a%20b`)).text(), '"sp"');
@@ -285,7 +279,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a backslash is a byte of the path, never a separator', async (t) => {
-      const { url, port } = await startTestServer(t, { kind });
+      const { url, port } = await startTestServer(t, { store: kind });
       assert.equal((await put(`${url}/bs/a%5Cb`, '"one"')).status, 201);
       // Sent raw (fetch would percent-encode it): the same resource, not /bs/a/b.
       const raw = await rawRequest(
@@ -298,7 +292,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('DSC-1 GET and HEAD advertise PREP with a media type in accept', async (t) => {
-      const { url } = await startTestServer(t, { kind });
+      const { url } = await startTestServer(t, { store: kind });
       await put(`${url}/adv`, utf8('{}'));
       for (const method of ['GET', 'HEAD']) {
         const res = await fetch(`${url}/adv`, { method });

@@ -6,13 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TokenPolicy } from '../../src/server/auth/index.js';
-import {
-  eventually,
-  rawSubscribe,
-  waitForNotifications,
-  withServer,
-  type TestServer,
-} from './helpers.js';
+import { rawSubscribe, waitForNotifications } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
 
 const ALICE = { Authorization: 'Bearer alice-token' };
 const BOB = { Authorization: 'Bearer bob-token' };

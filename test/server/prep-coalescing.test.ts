@@ -9,15 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Hub, type HubEvent, type Subscription } from '../../src/server/engine/hub.js';
 import type { StreamSink } from '../../src/server/engine/sink.js';
-import {
-  assertDelimitersEndChunks,
-  eventually,
-  prepOf,
-  rawSubscribe,
-  stuckWriter,
-  turns,
-  withServer,
-} from './helpers.js';
+import { assertDelimitersEndChunks, prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, stuckWriter } from '../helpers/raw-client.js';
+import { withServer } from '../helpers/server.js';
+import { eventually, turns } from '../helpers/wait.js';
 
 /** A chunked sink that keeps every write. */
 class FakeSink implements StreamSink {

@@ -7,18 +7,12 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
-import {
-  assertDelimitersEndChunks,
-  eventually,
-  prepOf,
-  rawSubscribe,
-  text,
-  withServer,
-  type RawClient,
-  type RawResponse,
-  type Subscriber,
-  type TestServer,
-} from './helpers.js';
+import { text } from '../helpers/documents.js';
+import { assertDelimitersEndChunks, prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, type RawClient, type RawResponse } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
+import { type Subscriber } from '../helpers/subscriber.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A GET with Accept-Events that the limits turn down: the base response, plus Events. */
 async function refused(srv: TestServer, path: string): Promise<RawResponse> {

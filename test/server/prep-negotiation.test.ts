@@ -9,7 +9,9 @@ import {
   parseAcceptEvents,
   readPrepAdvertisement,
 } from '../../packages/client/src/core/events/index.js';
-import { prepOf, rawSubscribe, withServer, type RawResponse, type TestServer } from './helpers.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, type RawResponse } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
 
 /** DSC-1, HDR-2: what a JSON resource advertises: the delta types JSON allows. */
 const ADVERT =

@@ -8,17 +8,15 @@ import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { formatHttpDate } from '../../packages/client/src/core/http-date.js';
 import { parseMediaType } from '../../packages/client/src/core/media-type.js';
 import type { Notification } from '../../packages/client/src/core/notification.js';
+import { bigDoc, text } from '../helpers/documents.js';
+import { prepOf } from '../helpers/prep-body.js';
 import {
-  bigDoc,
-  prepOf,
   rawSubscribe,
   stuckWriter,
-  text,
   waitForNotifications,
-  withServer,
   type RawResponse,
-  type TestServer,
-} from './helpers.js';
+} from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
 
 const STORES = ['memory', 'sqlite'] as const;
 

@@ -7,17 +7,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
-import {
-  bigDoc,
-  prepOf,
-  rawSubscribe,
-  startTestServer,
-  stuckWriter,
-  tempDir,
-  text,
-  withServer,
-  type TestServer,
-} from './helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { bigDoc, text } from '../helpers/documents.js';
+import { prepOf } from '../helpers/prep-body.js';
+import { rawSubscribe, stuckWriter } from '../helpers/raw-client.js';
+import { startTestServer, withServer, type TestServer } from '../helpers/server.js';
 
 const JSON_PATCH = 'application/json-patch+json';
 const withDelta = (type = JSON_PATCH) => `"prep";accept=("message/rfc822";delta="${type}")`;
@@ -247,11 +241,11 @@ test('EXT-1 RSP-5 once the id has been pruned from the log, the full body is sen
   });
 });
 
-test('EXT-1 a restart (SQLite file) keeps every resource, and a Last-Event-ID from before it resumes with deltas', async () => {
-  const dir = tempDir();
+test('EXT-1 a restart (SQLite file) keeps every resource, and a Last-Event-ID from before it resumes with deltas', async (t) => {
+  const dir = tempDir(t);
   const filename = join(dir, 'prep.db');
   try {
-    const first = await startTestServer({ store: 'sqlite', filename });
+    const first = await startTestServer(t, { store: 'sqlite', filename });
     let state: Uint8Array;
     let from: string;
     const kept = new Map<string, { etag: string | null; body: string }>();
@@ -275,7 +269,7 @@ test('EXT-1 a restart (SQLite file) keeps every resource, and a Last-Event-ID fr
       await first.stop();
     }
 
-    const second = await startTestServer({ store: 'sqlite', filename });
+    const second = await startTestServer(t, { store: 'sqlite', filename });
     try {
       for (const [path, before] of kept) {
         const r = await second.request(path);

@@ -10,18 +10,15 @@ import { formatHttpDate } from '../../packages/client/src/core/http-date.js';
 import { PrepEngine, type EventHistory } from '../../src/server/engine/engine.js';
 import { type HubEvent } from '../../src/server/engine/hub.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
+import { assertDelimitersEndChunks, prepOf } from '../helpers/prep-body.js';
 import {
-  assertDelimitersEndChunks,
-  eventually,
-  prepOf,
   RawClient,
   rawSubscribe,
   waitForNotifications,
-  withServer,
-  within,
   type RawResponse,
-  type TestServer,
-} from './helpers.js';
+} from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
+import { eventually, within } from '../helpers/wait.js';
 
 const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReadableStreamSink } from '../../src/server/engine/readable-sink.js';
-import { turns } from './helpers.js';
+import { turns } from '../helpers/wait.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDelta } from '../../packages/client/src/core/delta/index.js';
 import { SqliteStore, type Store } from '../../src/store/index.js';
-import { bigDoc, tempDir, text, withServer, type TestServer } from './helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { bigDoc, text } from '../helpers/documents.js';
+import { withServer, type TestServer } from '../helpers/server.js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 
@@ -102,8 +104,8 @@ test('RSP-5 EXT-1 a replay over the byte budget (events × representation size) 
   });
 });
 
-test('EXT-1 the states of a replay are rebuilt from the newest full state, and once for all who resume together', async () => {
-  const dir = tempDir();
+test('EXT-1 the states of a replay are rebuilt from the newest full state, and once for all who resume together', async (t) => {
+  const dir = tempDir(t);
   const store = new SqliteStore({ filename: join(dir, 'prep.db') });
   await store.open();
   // Counts the events of the resource read from the log.

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkPathDepth, pathDepth, targetPath } from '../../src/server/app/request-target.js';
 import { TokenPolicy } from '../../src/server/auth/index.js';
-import { withServer, type RawResponse, type TestServer } from './helpers.js';
+import { type RawResponse } from '../helpers/raw-client.js';
+import { withServer, type TestServer } from '../helpers/server.js';
 
 /** Sends one request as is on a fresh connection. */
 function raw(

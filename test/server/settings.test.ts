@@ -20,7 +20,8 @@ import { createResourceServer } from '../../src/server/index.js';
 import { DEFAULTS, SETTINGS, settingList } from '../../src/server/settings.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { spawnNode } from '../helpers/child.js';
-import { put, tempDir } from './http-helpers.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { put } from '../helpers/http-checks.js';
 
 const root = join(import.meta.dirname, '..', '..');
 

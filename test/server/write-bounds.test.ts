@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withServer, type FetchedResponse } from './helpers.js';
+import { withServer, type FetchedResponse } from '../helpers/server.js';
 
 function problemCode(r: FetchedResponse): string {
   assert.equal(r.headers.get('content-type'), 'application/problem+json', r.text);

@@ -9,9 +9,15 @@ import { createReplicator, type ReplicaState } from '../../packages/client/src/c
 import { replicate } from '../../src/cli/replicate.js';
 import { DirectoryStorage, STATE_FILE } from '../../src/cli/replicate-storage.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { patch, put, replicaDiff, sleep, startTestServer, type TestServer } from './helpers.js';
+import { patch, put, replicaDiff, sleep } from './workload.js';
+import {
+  startWesServer,
+  type WesServerOptions,
+  type WesTestServer as TestServer,
+} from './wes-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
+const scope = { after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())) };
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
@@ -79,11 +85,10 @@ function tempDir(): string {
   return dir;
 }
 
-async function serve(options: Parameters<typeof startTestServer>[1] = {}): Promise<TestServer> {
+async function serve(options: WesServerOptions = {}): Promise<TestServer> {
   const store = new MemoryStore();
   await store.open();
-  const srv = await startTestServer(store, options);
-  cleanups.push(() => srv.close());
+  const srv = await startWesServer(scope, store, options);
   return srv;
 }
 

@@ -16,9 +16,11 @@ import {
   type FeedPage,
 } from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
-import { del, patch, post, put, startTestServer, type TestServer } from './helpers.js';
+import { del, patch, post, put } from './workload.js';
+import { startWesServer, type WesTestServer as TestServer } from './wes-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
+const scope = { after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())) };
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
@@ -30,8 +32,7 @@ async function serve(
 ): Promise<TestServer> {
   const s = store ?? new MemoryStore();
   if (!store) await s.open();
-  const srv = await startTestServer(s, { pageSize, ...extra });
-  cleanups.push(() => srv.close());
+  const srv = await startWesServer(scope, s, { pageSize, ...extra });
   return srv;
 }
 
@@ -258,7 +259,7 @@ test('WES-5 archives are byte-identical across requests and across a restart on 
   const filename = join(dir, 'prep.db');
   const store1 = new SqliteStore({ filename });
   await store1.open();
-  const srv1 = await startTestServer(store1, { pageSize: 4 });
+  const srv1 = await startWesServer(scope, store1, { pageSize: 4 });
   for (let i = 0; i < 9; i++) await put(srv1.url, `/notes/r${i % 4}`, { i, text: 'x'.repeat(i) });
   await patch(srv1.url, '/notes/r1', 'application/merge-patch+json', { patched: true });
   await del(srv1.url, '/notes/r2');
@@ -272,7 +273,7 @@ test('WES-5 archives are byte-identical across requests and across a restart on 
 
   const store2 = new SqliteStore({ filename });
   await store2.open();
-  const srv2 = await startTestServer(store2, { pageSize: 4 });
+  const srv2 = await startWesServer(scope, store2, { pageSize: 4 });
   cleanups.push(async () => {
     await srv2.close();
     await store2.close();

@@ -6,30 +6,23 @@ import {
   type ReplicaState,
 } from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
+import { del, patch, put, replicaDiff, sleep, workload } from './workload.js';
 import {
-  del,
-  patch,
-  put,
-  replicaDiff,
-  sleep,
-  startTestServer,
-  workload,
-  type TestServer,
-} from './helpers.js';
+  startWesServer,
+  type WesServerOptions,
+  type WesTestServer as TestServer,
+} from './wes-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
+const scope = { after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())) };
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function serve(
-  options: Parameters<typeof startTestServer>[1] = {},
-  store?: Store,
-): Promise<TestServer> {
+async function serve(options: WesServerOptions = {}, store?: Store): Promise<TestServer> {
   const s = store ?? new MemoryStore();
   if (!store) await s.open();
-  const srv = await startTestServer(s, options);
-  cleanups.push(() => srv.close());
+  const srv = await startWesServer(scope, s, options);
   return srv;
 }
 

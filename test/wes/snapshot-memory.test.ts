@@ -5,17 +5,25 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileScope } from '../helpers/cleanup.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { put, startTestServer, type TestServer } from './helpers.js';
+import { put } from './workload.js';
+import {
+  startWesServer,
+  type WesServerOptions,
+  type WesTestServer as TestServer,
+} from './wes-server.js';
+
+const file = fileScope();
 
 const KIB = 1024;
 
 async function serve(
-  options: Parameters<typeof startTestServer>[1] = {},
+  options: WesServerOptions = {},
 ): Promise<{ srv: TestServer; store: MemoryStore }> {
   const store = new MemoryStore();
   await store.open();
-  const srv = await startTestServer(store, options);
+  const srv = await startWesServer(file, store, options);
   return { srv, store };
 }
 

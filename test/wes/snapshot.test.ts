@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
+import { fileScope } from '../helpers/cleanup.js';
 import {
   readSnapshotPart,
   fetchSnapshotIndex,
 } from '../../packages/client/src/client/wes/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { wesLinks, REL_WES_FEED, REL_WES_SNAPSHOT } from '../../src/server/app/wes/index.js';
-import { put, startTestServer, type TestServer } from './helpers.js';
+import { put } from './workload.js';
+import { startWesServer, type WesTestServer as TestServer } from './wes-server.js';
+
+const file = fileScope();
 
 let server: TestServer;
 let store: MemoryStore;
@@ -14,12 +18,11 @@ let store: MemoryStore;
 before(async () => {
   store = new MemoryStore();
   await store.open();
-  server = await startTestServer(store, { snapshotPartSize: 3 });
+  server = await startWesServer(file, store, { snapshotPartSize: 3 });
   for (let i = 0; i < 7; i++) await put(server.url, `/notes/n${i}`, { i });
   await put(server.url, '/notes/sub/x', { nested: true }); // a sub-container: not an entity
   await put(server.url, '/other/o', { elsewhere: true });
 });
-after(() => server.close());
 
 /** Splits a multipart document into parts, keeping each header block's lines as sent. */
 function rawParts(bytes: Uint8Array, boundary: string): Array<{ lines: string[]; body: string }> {
@@ -186,7 +189,7 @@ test('WES-1 generating a snapshot does not block writes; started is taken before
   await s.open();
   let writesDuring = 0;
   let generating = false;
-  const srv = await startTestServer(s, {
+  const srv = await startWesServer(file, s, {
     snapshotPartSize: 10,
     snapshotYieldEvery: 5,
     // At each yield a write goes through and completes: generation holds no lock.
@@ -231,7 +234,7 @@ test('WES-1 discovery: wesLinks names the feed and the snapshot of a container',
 test('WES-1 the latest snapshot is made again once the feed has grown past snapshotStaleAfter entries', async () => {
   const s = new MemoryStore();
   await s.open();
-  const srv = await startTestServer(s, { pageSize: 2, snapshotStaleAfter: 3 });
+  const srv = await startWesServer(file, s, { pageSize: 2, snapshotStaleAfter: 3 });
   try {
     await put(srv.url, '/c/a', { v: 0 });
     const url = `${srv.url}/.well-known/wes/snapshot/c/`;

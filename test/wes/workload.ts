@@ -1,71 +1,10 @@
+/**
+ * What the WES tests do to a server: requests over a keep-alive agent, a random workload on a
+ * collection, and the check that a replica equals the server's collection.
+ */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createResourceServer } from '../../src/server/index.js';
-import { createWesPublisher, type WesPublisherOptions } from '../../src/server/app/wes/index.js';
 import type { Store } from '../../src/store/index.js';
 import { random } from '../helpers/random.js';
-
-/** A running composition of the resource server and the WES publisher on node:http. */
-export interface TestServer {
-  url: string;
-  store: Store;
-  publisher: ReturnType<typeof createWesPublisher>;
-  app: ReturnType<typeof createResourceServer>;
-  /** Requests seen, as `METHOD path`. */
-  log: string[];
-  close(): Promise<void>;
-}
-
-/**
- * Starts node:http on port 0 with a listener that offers each request to the publisher first
- * and otherwise to the resource server (what resources.ts will do once wired). `delay` lets a
- * test slow some requests down.
- */
-export async function startTestServer(
-  store: Store,
-  options: Omit<WesPublisherOptions, 'store'> & {
-    delay?: (req: http.IncomingMessage) => number;
-    port?: number;
-  } = {},
-): Promise<TestServer> {
-  const { delay, port, ...wesOptions } = options;
-  const app = createResourceServer({ store, keepAliveMs: 60_000 });
-  const publisher = createWesPublisher({ store, ...wesOptions });
-  const log: string[] = [];
-  const server = http.createServer((req, res) => {
-    const inm = req.headers['if-none-match'];
-    log.push(`${req.method} ${req.url}${inm ? ` If-None-Match: ${inm}` : ''}`);
-    const go = () => {
-      publisher
-        .handle(req, res)
-        .then((done) => {
-          if (!done) app.handle(req, res);
-        })
-        .catch(() => res.destroy());
-    };
-    const ms = delay?.(req) ?? 0;
-    if (ms > 0) setTimeout(go, ms);
-    else go();
-  });
-  await new Promise<void>((resolve) => server.listen(port ?? 0, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    store,
-    publisher,
-    app,
-    log,
-    async close() {
-      publisher.close();
-      await app.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 200).unref();
-      });
-    },
-  };
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 

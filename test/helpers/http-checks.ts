@@ -1,14 +1,9 @@
 /**
- * Helpers of the HTTP integration tests (`http-*.test.ts`): a server on a real node:http
- * listener on port 0, problem+json checks, and a PREP subscriber read with our decoder.
+ * What the HTTP tests check a server with: requests (PUT, a GET snapshot, raw bytes on a
+ * socket), problem+json answers, and a fetch subscriber that asserts the stream opened.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { parseMediaType } from '../../packages/client/src/core/media-type.js';
 import {
   parseMultipart,
   type MultipartPartIterator,
@@ -17,72 +12,8 @@ import {
   parseNotification,
   type Notification,
 } from '../../packages/client/src/core/notification.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
-import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.js';
-
-/** The store kinds every store-sensitive suite runs against. */
-export const STORE_KINDS = ['memory', 'sqlite'] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
-
-const cleanups = new WeakMap<TestContext, Array<() => unknown>>();
-
-/**
- * Runs `fn` when the test ends, last registered first (node:test runs `t.after` hooks in
- * registration order; a server must close before its store, a store before its directory).
- */
-export function defer(t: TestContext, fn: () => unknown): void {
-  let stack = cleanups.get(t);
-  if (!stack) {
-    const fns: Array<() => unknown> = [];
-    stack = fns;
-    cleanups.set(t, fns);
-    t.after(async () => {
-      for (let f = fns.pop(); f; f = fns.pop()) await f();
-    });
-  }
-  stack.push(fn);
-}
-
-/** A directory under the OS temp dir, removed when the test ends. */
-export function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prep-http-'));
-  defer(t, () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** An open store of the given kind, closed when the test ends. */
-export async function openStore(t: TestContext, kind: StoreKind = 'memory'): Promise<Store> {
-  const store =
-    kind === 'memory'
-      ? new MemoryStore()
-      : new SqliteStore({ filename: join(tempDir(t), 'prep.db') });
-  await store.open();
-  defer(t, () => store.close());
-  return store;
-}
-
-export type TestServer = RunningServer & { store: Store };
-
-/**
- * Starts the server on 127.0.0.1, port 0, on a fresh store (in memory unless `store` or
- * `kind` says otherwise). The server is closed when the test ends, before its store.
- */
-export async function startTestServer(
-  t: TestContext,
-  options: Partial<ServerOptions> & { kind?: StoreKind } = {},
-): Promise<TestServer> {
-  const { kind, ...rest } = options;
-  const store = rest.store ?? (await openStore(t, kind));
-  const running = await startServer({ ...rest, store, port: 0, host: '127.0.0.1' });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await running.close();
-  };
-  defer(t, close);
-  return { ...running, close, store };
-}
+import { defer, type CleanupScope } from './cleanup.js';
+import { boundaryOf } from './prep-body.js';
 
 const encoder = new TextEncoder();
 
@@ -159,16 +90,8 @@ export async function snapshot(url: string): Promise<Snapshot> {
   };
 }
 
-/** The boundary parameter of a multipart Content-Type. */
-export function boundaryOf(contentType: string | null): string {
-  assert.ok(contentType, 'a Content-Type');
-  const boundary = parseMediaType(contentType).parameters.get('boundary');
-  assert.ok(boundary, `a boundary in ${contentType}`);
-  return boundary;
-}
-
 /** An open PREP notifications stream, read with our streaming decoder. */
-export interface Subscriber {
+export interface Subscription {
   response: Response;
   /** Part 1: the base representation. */
   representation: { headers: Headers; body: Uint8Array };
@@ -183,10 +106,10 @@ export interface Subscriber {
  * and reads part 1. Closed when the test ends.
  */
 export async function subscribe(
-  t: TestContext,
+  t: CleanupScope,
   url: string,
   headers: Record<string, string> = {},
-): Promise<Subscriber> {
+): Promise<Subscription> {
   const controller = new AbortController();
   const response = await fetch(url, {
     headers: { 'Accept-Events': '"prep"', ...headers },
@@ -228,22 +151,8 @@ export async function subscribe(
   };
 }
 
-/** Waits until `check` holds, polling; fails after `timeoutMs` (a generous bound). */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A raw HTTP/1.1 answer read off a socket. */
-export interface RawResponse {
+export interface RawAnswer {
   status: number;
   head: string;
   body: string;
@@ -258,7 +167,7 @@ export function rawRequest(
   port: number,
   request: string | Uint8Array,
   timeoutMs = 5000,
-): Promise<RawResponse> {
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -277,7 +186,7 @@ export function rawRequest(
 }
 
 /** Splits a raw HTTP/1.1 answer into status, head and body. */
-export function parseRaw(bytes: Uint8Array): RawResponse {
+export function parseRaw(bytes: Uint8Array): RawAnswer {
   const text = Buffer.from(bytes).toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   const head = end < 0 ? text : text.slice(0, end);
