@@ -65,9 +65,9 @@ export function watchCreation(
   let watching = parentOf(target.pathname) ?? '/';
   let done = false;
 
-  /** Whether the resource is there now. */
-  const exists = async (): Promise<boolean> => {
-    const response = await fetch(target, {
+  /** Whether the resource (or the container `path` on the way to it) is there now. */
+  const exists = async (path?: string): Promise<boolean> => {
+    const response = await fetch(path === undefined ? target : new URL(path, target), {
       method: 'HEAD',
       cache: 'no-store',
       signal: controller.signal,
@@ -92,8 +92,14 @@ export function watchCreation(
         for await (const item of subscription) {
           if (item.kind === 'representation') {
             handlers.state('live');
-            // Created between the 404 and this stream: no notification will tell.
+            // Created between the 404 and this stream: no notification will tell. Nor of a
+            // container on the way down created while the watch moved here.
             if (await exists()) return found();
+            const below = childOnTheWay(watching, target.pathname);
+            if (below !== undefined && (await exists(below))) {
+              next = below;
+              break;
+            }
           } else if (item.kind === 'notification') {
             handlers.state('live');
             const about = pathOf(item.contentLocation, target);
@@ -144,6 +150,13 @@ export function watchCreation(
       controller.abort();
     },
   };
+}
+
+/** The container just below `container` on the way to `path`, if `path` is deeper than that. */
+function childOnTheWay(container: string, path: string): string | undefined {
+  if (!path.startsWith(container)) return undefined;
+  const slash = path.indexOf('/', container.length);
+  return slash < 0 || slash === path.length - 1 ? undefined : path.slice(0, slash + 1);
 }
 
 /** The path a `Content-Location` names, on the target's origin; `undefined` for another origin. */

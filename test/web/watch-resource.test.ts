@@ -216,6 +216,30 @@ test('watchCreation waits on the nearest container that exists and reports the c
   await eventually(() => early === 1, 'found at once');
 });
 
+test('watchCreation: a container on the way down created while the watch moves is not missed', async (t) => {
+  const srv = await startPageServer(t);
+  await srv.send('PUT', '/m/other', { x: 1 });
+  let created = 0;
+  const states: ConnectionState[] = [];
+  // The watch starts at /m/n/ (404) and moves to /m/; /m/n/ is created just before that
+  // stream is opened, so no notification of it ever reaches the watch.
+  const fetchWithGap = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const opens = new Headers(init?.headers).has('accept-events');
+    if (opens && url.pathname === '/m/') await srv.send('PUT', '/m/n/between', { x: 1 });
+    return fetch(input, init);
+  };
+  const watch = watchCreation(
+    `${srv.url}/m/n/doc`,
+    { created: () => created++, state: (s) => states.push(s) },
+    { fetch: fetchWithGap },
+  );
+  t.after(() => watch.close());
+  await eventually(() => watch.watching === '/m/n/' && states.at(-1) === 'live', 'moved back down');
+  await srv.send('PUT', '/m/n/doc', { here: true });
+  await eventually(() => created === 1, 'the creation');
+});
+
 test('the page sorts media types into JSON, text and binary', () => {
   const cases: [string | null, string][] = [
     ['application/json', 'json'],
