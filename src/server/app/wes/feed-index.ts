@@ -1,8 +1,10 @@
 import type { Store, StoredEvent } from '../../../store/index.js';
+import { TurnBudget } from '../../engine/turn-budget.js';
 import { isMemberEntry } from './feed-page.js';
 
-/** How many events one scan step reads from the store. */
+/** At most this many events per scan step, and about this many bytes of their bodies. */
 const SCAN_BATCH = 1000;
+const SCAN_BYTES = 4 * 1024 * 1024;
 
 /**
  * Where the pages of one container's feed start: the container's entries (events whose
@@ -109,13 +111,18 @@ export class FeedIndex {
     const store = this.#store;
     const oldest = await store.oldestSeq();
     if (!this.#built) this.#reset(oldest <= 1 ? 0 : oldest - 1);
+    // SEC-2: the events come with their bodies; a step reads a few MiB of them, then other
+    // requests may run (a container of large documents is not read in one turn).
+    const turn = new TurnBudget();
+    let limit = 8;
     for (;;) {
+      if (turn.due) await turn.next();
       const before = this.#scanned;
       const last = await store.lastSeq();
       const batch = await store.events({
         parent: this.container,
         afterSeq: before,
-        limit: SCAN_BATCH,
+        limit,
       });
       // Events after `before` pruned before they were counted: their positions are lost, so
       // counting starts again after what the log still holds, in a new epoch.
@@ -134,11 +141,14 @@ export class FeedIndex {
         this.lastEntryTime = e.time;
       }
       const seen = batch.at(-1)?.seq ?? before;
-      if (batch.length < SCAN_BATCH) {
+      if (batch.length < limit) {
         this.#scanned = Math.max(seen, last, before);
         return;
       }
       this.#scanned = seen;
+      let bytes = 0;
+      for (const e of batch) bytes += (e.body?.length ?? 0) + 256;
+      limit = Math.min(SCAN_BATCH, Math.max(1, Math.floor((batch.length * SCAN_BYTES) / bytes)));
     }
   }
 }
