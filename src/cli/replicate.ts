@@ -1,6 +1,7 @@
 import { createReplicator, type ReplicaProgress } from '@prep-live/client';
 import { parseCommandLine, usageError } from './args.js';
 import { DirectoryStorage } from './replicate-storage.js';
+import { compareWithListing, describeDifferences, inStep } from './replica-check.js';
 import { parseHeaderOptions } from './header-option.js';
 import { cannotReach, isNetworkError } from './network-error.js';
 
@@ -17,6 +18,8 @@ Options:
   --once          catch up, then exit
   --interval MS   how often to poll the feed (default 2000)
   --no-prep       do not subscribe with PREP; poll only
+  --verify        once caught up, check the copy against the collection's paged
+                  listing (every member and its ETag); exit 1 if it differs
   --header 'N: v' an extra request header (repeatable), sent to the collection's
                   origin only, e.g. 'Authorization: Bearer x'
   --quiet         no progress bar, no messages (the summary still goes to stdout)
@@ -43,6 +46,7 @@ export async function replicate(argv: string[]): Promise<number> {
         once: { type: 'boolean' },
         interval: { type: 'string' },
         'no-prep': { type: 'boolean' },
+        verify: { type: 'boolean' },
         header: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -83,10 +87,11 @@ export async function replicate(argv: string[]): Promise<number> {
     process.stderr.write(`prep replicate: ${message}\n`);
   };
   const storage = new DirectoryStorage(dir, container.pathname);
+  const fetchWith = v.header ? withHeaders(sendHeaders, container.origin) : undefined;
   const replica = createReplicator({
     url: container.href,
     storage,
-    ...(v.header ? { fetch: withHeaders(sendHeaders, container.origin) } : {}),
+    ...(fetchWith ? { fetch: fetchWith } : {}),
     onProgress: (p) => bar.update(p),
     log: say,
   });
@@ -109,6 +114,29 @@ export async function replicate(argv: string[]): Promise<number> {
     const message = isNetworkError(e) ? cannotReach(container.href, e) : (e as Error).message;
     process.stderr.write(`${COMMAND}: ${message}\n`);
     return 1;
+  }
+  if (v.verify === true) {
+    try {
+      // A write between catching up and the listing shows as a difference: catch up once
+      // more before calling it one.
+      let d = await compareWithListing(container.href, replica.state!, fetchWith);
+      if (!inStep(d)) {
+        await replica.sync();
+        d = await compareWithListing(container.href, replica.state!, fetchWith);
+      }
+      const line = describeDifferences(d);
+      if (!inStep(d)) {
+        bar.clear();
+        process.stderr.write(`${COMMAND}: ${line}\n`);
+        return 1;
+      }
+      say(line);
+    } catch (e) {
+      bar.clear();
+      const message = isNetworkError(e) ? cannotReach(container.href, e) : (e as Error).message;
+      process.stderr.write(`${COMMAND}: --verify: ${message}\n`);
+      return 1;
+    }
   }
   if (v.once) {
     summary('');

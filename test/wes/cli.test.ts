@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,28 @@ function readState(dir: string): ReplicaState | undefined {
     return undefined;
   }
 }
+
+test('prep replicate --verify checks the copy against the paged listing: missing, stale and extra members, exit 1', async () => {
+  const srv = await serve({ pageSize: 5 });
+  for (let i = 0; i < 3; i++) await put(srv.url, `/notes/v${i}`, { i });
+  const dir = tempDir();
+  const first = await run([`${srv.url}/notes/`, dir, '--once', '--verify']).done;
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /3 members in step with the listing/);
+
+  // The copy's state says another tag for v1 and holds a member the server never had.
+  const state = readState(dir)!;
+  state.entities['/notes/v1']!.etag = '"not-the-tag"';
+  state.entities['/notes/ghost'] = { etag: '"g"', contentType: 'application/json', synced: true };
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify(state));
+  await put(srv.url, '/notes/v3', { i: 3 }); // caught up by the run: not a difference
+  const second = await run([`${srv.url}/notes/`, dir, '--once', '--verify']).done;
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    /differs from the listing: 1 stale \(\/notes\/v1\); 1 extra \(\/notes\/ghost\)/,
+  );
+});
 
 test('WES-8 prep replicate URL DIR --once mirrors the collection into DIR and prints a summary', async () => {
   const srv = await serve({ pageSize: 5 });
