@@ -7,9 +7,10 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Prep } from '../embed/create-prep.js';
 import { routeByPreface } from './h2c-preface.js';
+import { listenOn } from './listen.js';
 import { prepListener } from './node.js';
 
 /** How an HTTP/2 server is reached. */
@@ -141,17 +142,7 @@ export async function listenHttp2(
   port = 0,
   host = '127.0.0.1',
 ): Promise<{ port: number; url: string }> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const scheme = 'setSecureContext' in server ? 'https' : 'http';
-  return { port: address.port, url: `${scheme}://${name}:${address.port}` };
+  return listenOn(server, port, host, 'setSecureContext' in server ? 'https' : 'http');
 }
 
 /**

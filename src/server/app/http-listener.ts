@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../../store/index.js';
 import { HttpError, sendProblem } from '../http-error.js';
@@ -10,6 +9,7 @@ import {
   type RequestObservers,
 } from '../engine/request-record.js';
 import { DEFAULTS } from '../settings.js';
+import { listenOn } from '../adapters/listen.js';
 import { checkRequestHead } from './request-head.js';
 import { createResourceServer, type ResourceServerOptions } from './resource-server.js';
 
@@ -175,21 +175,12 @@ export function createGuardedServer(
 }
 
 /** Listens on `host:port` (0: a free port); resolves with the port and `http://host:port`. */
-export async function listen(
+export function listen(
   server: http.Server,
   port: number,
   host: string,
 ): Promise<{ port: number; url: string }> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { port: address.port, url: `http://${name}:${address.port}` };
+  return listenOn(server, port, host, 'http');
 }
 
 /** Closes `server` once its streams were ended: idle connections now, the rest after 1 s. */

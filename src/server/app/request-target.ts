@@ -59,6 +59,23 @@ export function targetPath(url: string): string {
  * Refuses (414 `PATH_TOO_DEEP`) a resource path of more than `maxDepth` segments: a write
  * creates every missing container above its path, each one an event.
  */
+/**
+ * The request target's length bound (SEC-2): longer than `max` characters is a 414.
+ *
+ * @example
+ * ```ts
+ * checkTargetLength('/notes/a', 4096); // fine; a longer one throws URI_TOO_LONG
+ * ```
+ */
+export function checkTargetLength(target: string, max: number): void {
+  if (target.length > max)
+    throw new HttpError(
+      414,
+      'URI_TOO_LONG',
+      `The request target is longer than ${max} characters.`,
+    );
+}
+
 export function checkPathDepth(path: string, maxDepth: number = DEFAULTS.maxPathDepth): void {
   const depth = pathDepth(path);
   if (depth > maxDepth)

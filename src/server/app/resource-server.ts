@@ -21,7 +21,13 @@ import { handleRead } from './handlers/read.js';
 import { DEFAULT_LISTING_BOUNDS, type ListingBounds } from './listing.js';
 import type { ResourceContext } from './resource-context.js';
 import { DEFAULT_WRITE_RATE, RequestGuard } from './request-guard.js';
-import { RESERVED, allowedMethods, checkPathDepth, targetPath } from './request-target.js';
+import {
+  RESERVED,
+  allowedMethods,
+  checkPathDepth,
+  checkTargetLength,
+  targetPath,
+} from './request-target.js';
 import { createWesPublisher, type WesPublisherOptions } from './wes/index.js';
 
 export { DEFAULT_WRITE_RATE } from './request-guard.js';
@@ -240,12 +246,7 @@ export function createResourceServer(options: ResourceServerOptions) {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    if (url.length > maxUrl)
-      throw new HttpError(
-        414,
-        'URI_TOO_LONG',
-        `The request target is longer than ${maxUrl} characters.`,
-      );
+    checkTargetLength(url, maxUrl);
     // Normalized first, then every decision is taken on it (reserved space, rights).
     const path = targetPath(url);
     const reserved = path.startsWith(RESERVED);

@@ -1,8 +1,14 @@
-import { createBoundary } from '@prep-live/client/core';
-import { encodeDigestPart, encodeKeepAlive, encodePrepClose } from '@prep-live/client/core';
-import { MultipartError } from '@prep-live/client/core';
-import { serializeNotification, type Notification } from '@prep-live/client/core';
-import { createDelta, type Representation } from '@prep-live/client/core';
+import {
+  MultipartError,
+  createBoundary,
+  createDelta,
+  encodeDigestPart,
+  encodeKeepAlive,
+  encodePrepClose,
+  serializeNotification,
+  type Notification,
+  type Representation,
+} from '@prep-live/client/core';
 import { DEFAULTS } from '../settings.js';
 import { frameChunk, type StreamSink } from './sink.js';
 
@@ -483,12 +489,12 @@ export class Hub {
       const close = encodePrepClose(sub.mixed);
       const cut = 6 + sub.mixed.length;
       const last = close.subarray(cut);
-      this.stats.bytes += close.length;
       if (sub.sink.framing === 'chunked') {
         const framed = Buffer.concat([frameChunk(close.subarray(0, cut)), frameChunk(last)]);
-        this.stats.bytes += framed.length - close.length;
+        this.stats.bytes += framed.length;
         sub.sink.end(framed);
       } else {
+        this.stats.bytes += close.length;
         sub.sink.write(close.subarray(0, cut));
         sub.sink.end(last);
       }

@@ -17,8 +17,8 @@ interface Chain {
   /** The state after `last`, and whether it is known (the chain may start mid-history). */
   state: Representation | undefined;
   known: boolean;
-  /** Bytes handled to rebuild each event's state (cumulative, by index in `events`). */
-  readonly rebuilt: number[];
+  /** Bytes of states rebuilt so far along `events` (the replay budget counts them). */
+  rebuiltBytes: number;
   /** The rebuild stopped: it would read or handle more than a budget allows. */
   stopped: boolean;
   /** Bytes held (states and patches), for the cache bound. */
@@ -103,7 +103,7 @@ export class ReplayStates {
 
   /** Bytes handled by a replay from index `at`: the rebuild up to the end, and its deltas. */
   #cost(chain: Chain, at: number): number {
-    let cost = chain.rebuilt.at(-1) ?? 0;
+    let cost = chain.rebuiltBytes;
     for (let i = at; i < chain.events.length; i++) {
       const e = chain.events[i]!;
       cost += (e.before?.body.length ?? 0) + (e.after?.body.length ?? 0);
@@ -159,7 +159,7 @@ export class ReplayStates {
         events: [],
         state: undefined,
         known: false,
-        rebuilt: [],
+        rebuiltBytes: 0,
         stopped: false,
         bytes: 0,
       };
@@ -176,8 +176,7 @@ export class ReplayStates {
     for (;;) {
       const page = await this.#store.events({ path, afterSeq: chain.last, limit: PAGE });
       for (const stored of page) {
-        const rebuilt = chain.rebuilt.at(-1) ?? 0;
-        if (chain.events.length >= budget.maxEvents || rebuilt > budget.maxBytes) {
+        if (chain.events.length >= budget.maxEvents || chain.rebuiltBytes > budget.maxBytes) {
           chain.stopped = true;
           this.#forget(path, chain);
           return chain;
@@ -197,7 +196,7 @@ export class ReplayStates {
         chain.last = stored.seq;
         chain.events.push(e);
         // A patch handles the state it is applied to, and itself.
-        chain.rebuilt.push(rebuilt + (patch > 0 ? (before?.body.length ?? 0) + patch : 0));
+        chain.rebuiltBytes += patch > 0 ? (before?.body.length ?? 0) + patch : 0;
       }
       if (page.length < PAGE) break;
     }

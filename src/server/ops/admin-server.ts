@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../app/http-listener.js';
 import { HttpError, sendProblem } from '../http-error.js';
 
 /** What the admin listener serves. */
@@ -51,18 +51,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const { port, url } = await listen(server, options.port, options.host ?? '127.0.0.1');
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,7 @@ import {
   listen,
   type ListenerOptions,
 } from '../app/http-listener.js';
+import { DEFAULTS } from '../settings.js';
 import { createProxyServer, type ProxyServer, type ProxyServerOptions } from './proxy-server.js';
 
 /** Options of {@link startProxy}. */
@@ -41,7 +42,7 @@ export async function startProxy(options: ProxyListenerOptions): Promise<Running
   });
   let where;
   try {
-    where = await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
+    where = await listen(server, options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
   } catch (e) {
     await proxy.close();
     throw e;

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store, WriteResult } from '../../store/index.js';
 import { WRITE_METHODS } from '../app/request-guard.js';
+import { checkTargetLength } from '../app/request-target.js';
+import { DEFAULTS } from '../settings.js';
 import { WES_PREFIX, createWesPublisher, type WesPublisherOptions } from '../app/wes/index.js';
 import { createPrep } from '../embed/create-prep.js';
 import type { EngineOptions } from '../engine/engine.js';
@@ -147,7 +149,7 @@ export function createProxyServer(options: ProxyServerOptions) {
     options.notifySecret !== undefined
       ? new NotifyWebhook(recorder, options.notifySecret)
       : undefined;
-  const cors = options.corsOrigin ?? '*';
+  const cors = options.corsOrigin ?? DEFAULTS.cors;
   const wes =
     options.wes === false
       ? undefined
@@ -170,10 +172,10 @@ export function createProxyServer(options: ProxyServerOptions) {
       drop: new Set(['expect']),
     },
     maxBaseBytes: options.maxBaseBytes ?? 8 * 1024 * 1024,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBody,
     advertise: options.advertise === true,
   };
-  const maxUrl = options.maxUrlLength ?? 4096;
+  const maxUrl = options.maxUrlLength ?? DEFAULTS.maxUrl;
   const advertised = ['Accept-Events', prep.engine.advertisement, 'Vary', 'Accept-Events'];
 
   const stopPruning = pruneOnInterval(store, options.history);
@@ -181,12 +183,7 @@ export function createProxyServer(options: ProxyServerOptions) {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const target = originForm(req.url ?? '/');
-    if (target.length > maxUrl)
-      throw new HttpError(
-        414,
-        'URI_TOO_LONG',
-        `The request target is longer than ${maxUrl} characters.`,
-      );
+    checkTargetLength(target, maxUrl);
     const path = pathOnly(target);
     if (path.startsWith('/.well-known/prep/')) {
       if (path === NOTIFY_PATH && webhook) return webhook.handle(req, res);

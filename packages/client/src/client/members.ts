@@ -159,13 +159,17 @@ export async function* listMembers(
   options: MemberPageOptions = {},
 ): AsyncGenerator<ContainerMember, void, undefined> {
   let url: string | undefined = memberPageUrl(containerUrl, options);
-  const fetchOptions: Omit<MemberPageOptions, 'limit' | 'after' | 'contains'> = {};
-  if (options.headers !== undefined) fetchOptions.headers = options.headers;
-  if (options.fetch !== undefined) fetchOptions.fetch = options.fetch;
-  if (options.signal !== undefined) fetchOptions.signal = options.signal;
+  // The query is in the URL; no If-None-Match goes out, so no page is 'not-modified'.
+  const {
+    limit: _limit,
+    after: _after,
+    contains: _contains,
+    ifNoneMatch: _ifNoneMatch,
+    ...fetchOptions
+  } = options;
   while (url !== undefined) {
     const page = await fetchMemberPage(url, fetchOptions);
-    if (page === 'not-modified') return; // cannot happen: no If-None-Match is sent
+    if (page === 'not-modified') return;
     yield* page.members;
     url = page.next;
   }
